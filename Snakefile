@@ -1,0 +1,22 @@
+# O1-Pruner (Length-Harmonizing Fine-Tuning, arXiv 2501.12570) as a reproducible workflow.
+# Reads like a table of contents: each stage is one rules/*.smk file.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/sampling.smk"
+include: "rules/training.smk"
+include: "rules/evaluation.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    input:
+        get_final_output(),
+    default_target: True

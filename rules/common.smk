@@ -1,0 +1,108 @@
+import json
+import shlex
+from pathlib import Path
+
+from snakemake.utils import validate
+
+
+validate(config, schema="../config/schema.yaml")
+
+MODEL = config["model"]["name"]
+TRAIN_DATASET = config["datasets"]["train"]
+TEST_DATASETS = config["datasets"]["test"]
+THREADS = config.get("resources", {}).get("threads", 2)
+# Evaluation runs that use the unchanged reference model.
+REFERENCE_RUNS = ["baseline"] + config["evaluation"]["controls"]
+TRAINED_RUNS = [
+    f"{method}-seed{seed}"
+    for method in config["training"]["methods"]
+    for seed in config["training"]["seeds"]
+]
+
+
+wildcard_constraints:
+    model=r"[A-Za-z0-9._-]+",
+    dataset=r"[A-Za-z0-9_]+",
+    split=r"train|test",
+    method=r"[a-z0-9_]+",
+    seed=r"\d+",
+    run=r"[a-z0-9_]+(-seed\d+)?",
+
+
+def settings(*sections, **extra):
+    """Shell-quoted JSON of config sections: a rule's params, so that editing one of those
+    sections (and nothing else) reruns that rule and what depends on it."""
+    merged = {}
+    for section in sections:
+        merged.update(config.get(section, {}))
+    merged.update(extra)
+    return shlex.quote(json.dumps(merged, sort_keys=True))
+
+
+def model_settings():
+    m, p = config["model"], config["prompt"]
+    return {
+        "dtype": m["dtype"],
+        "trust_remote_code": m["trust_remote_code"],
+        "system_prompt": p["system"],
+        "answer_box": p["answer_box"],
+    }
+
+
+def reference_model():
+    """The reference model folder as an input: built by the toy rule, or given by the user."""
+    path = config["model"]["path"]
+    if config["model"]["toy_reference"] or Path(path).exists():
+        return path
+    return []  # a hub id: `o1pruner` loads (and checks) it when the first rule runs
+
+
+def run_model(wildcards):
+    if wildcards.run in REFERENCE_RUNS:
+        return reference_model()
+    method, seed = wildcards.run.rsplit("-seed", 1)
+    return f"results/checkpoints/{wildcards.model}/{method}/seed{seed}"
+
+
+def run_model_path(wildcards):
+    m = run_model(wildcards)
+    return m if m else config["model"]["path"]
+
+
+def run_settings(wildcards):
+    extra = {}
+    if wildcards.run == "marker_ban":
+        extra["banned_phrases"] = config["evaluation"]["overthinking_markers"]
+    return settings("evaluation", **model_settings(), **extra)
+
+
+def get_final_output():
+    return [
+        "results/tables/main_results.csv",
+        "results/tables/main_results.md",
+        "results/tables/summary.md",
+    ]
+
+
+def provenance():
+    """Recorded in every results table. The commit and package versions are read when the
+    report runs; only the config hash is a param (editing the config re-renders the report)."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+    return {"config_sha256": digest, "model": MODEL, "workflow_dir": workflow.basedir}
+
+
+def model_arg(wildcards, input):
+    """The reference model as a CLI argument: the input folder, or the hub id."""
+    return input.model if input.model else config["model"]["path"]
+
+
+def eval_files(ext):
+    return expand(
+        "results/eval/{model}/{dataset}/{run}.{ext}",
+        model=MODEL,
+        dataset=TEST_DATASETS,
+        run=REFERENCE_RUNS + TRAINED_RUNS,
+        ext=ext,
+    )

@@ -1,0 +1,24 @@
+rule evaluate:
+    input:
+        problems="results/data/{dataset}/test.jsonl",
+        model=run_model,
+    output:
+        samples="results/eval/{model}/{dataset}/{run}.parquet",
+        metrics="results/eval/{model}/{dataset}/{run}.json",
+    log:
+        "logs/evaluate/{model}/{dataset}/{run}.log",
+    benchmark:
+        "benchmarks/evaluate/{model}/{dataset}/{run}.tsv"
+    params:
+        model=run_model_path,
+        settings=run_settings,
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    conda:
+        "../envs/o1pruner.yaml"
+    shell:
+        "o1pruner evaluate --model {params.model} --problems {input.problems} "
+        "--settings {params.settings} --run {wildcards.run} --out {output.samples} "
+        "--metrics {output.metrics} --threads {threads} > {log} 2>&1"

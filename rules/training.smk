@@ -1,0 +1,71 @@
+rule trainset:
+    input:
+        samples="results/samples/{model}/{dataset}/samples.parquet",
+        stats="results/baseline/{model}/{dataset}/stats.parquet",
+    output:
+        "results/trainset/{model}/{dataset}/o1_pruner.parquet",
+    log:
+        "logs/trainset/{model}/{dataset}.log",
+    params:
+        settings=settings("reward"),
+    conda:
+        "../envs/o1pruner.yaml"
+    shell:
+        "o1pruner trainset --samples {input.samples} --stats {input.stats} "
+        "--settings {params.settings} --out {output} > {log} 2>&1"
+
+
+rule reference_logprobs:
+    input:
+        trainset="results/trainset/{model}/{dataset}/o1_pruner.parquet",
+        problems="results/data/{dataset}/train.jsonl",
+        model=reference_model(),
+    output:
+        "results/trainset/{model}/{dataset}/o1_pruner.ref_logp.parquet",
+    log:
+        "logs/reference_logprobs/{model}/{dataset}.log",
+    benchmark:
+        "benchmarks/reference_logprobs/{model}/{dataset}.tsv"
+    params:
+        model=model_arg,
+        settings=lambda wc: settings(
+            **model_settings(),
+            cutoff_len=config["training"]["cutoff_len"],
+            logprob_batch_size=config["training"]["logprob_batch_size"],
+        ),
+    threads: THREADS
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    conda:
+        "../envs/o1pruner.yaml"
+    shell:
+        "o1pruner ref-logprobs --model {params.model} --trainset {input.trainset} "
+        "--problems {input.problems} --settings {params.settings} --out {output} "
+        "--threads {threads} > {log} 2>&1"
+
+
+rule finetune:
+    input:
+        trainset=f"results/trainset/{{model}}/{TRAIN_DATASET}/{{method}}.ref_logp.parquet",
+        problems=f"results/data/{TRAIN_DATASET}/train.jsonl",
+        model=reference_model(),
+    output:
+        directory("results/checkpoints/{model}/{method}/seed{seed}"),
+    log:
+        "logs/finetune/{model}/{method}/seed{seed}.log",
+    benchmark:
+        "benchmarks/finetune/{model}/{method}/seed{seed}.tsv"
+    params:
+        model=model_arg,
+        settings=lambda wc: settings("training", **model_settings()),
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=600,
+    conda:
+        "../envs/o1pruner.yaml"
+    shell:
+        "o1pruner train --method {wildcards.method} --model {params.model} "
+        "--trainset {input.trainset} --problems {input.problems} --settings {params.settings} "
+        "--seed {wildcards.seed} --out {output} --threads {threads} > {log} 2>&1"

@@ -1,0 +1,66 @@
+"""Loading models and tokenizers from a local folder or hub id, with clear errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import torch
+
+from .io import InputError
+
+log = logging.getLogger(__name__)
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16, "auto": "auto"}
+
+
+def check_model_path(path: str) -> None:
+    """A local model folder must exist and hold a config and a tokenizer.
+
+    Anything that is not an existing folder and does not look like a path (`org/name`) is
+    left to the hub; this machine has no hub, so such ids fail in `from_pretrained`.
+    """
+    p = Path(path)
+    looks_local = p.is_absolute() or path.startswith(".") or p.exists() or path.count("/") != 1
+    if not looks_local:
+        return
+    if not p.is_dir():
+        raise InputError(f"model path {path!r} does not exist or is not a folder")
+    if not (p / "config.json").exists():
+        raise InputError(f"model path {path!r} has no config.json")
+    if not any((p / f).exists() for f in ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")):
+        raise InputError(f"model path {path!r} has no tokenizer files (tokenizer.json / tokenizer_config.json)")
+
+
+def load_tokenizer(path: str, trust_remote_code: bool = False):
+    from transformers import AutoTokenizer
+
+    check_model_path(path)
+    tok = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    if tok.chat_template is None:
+        raise InputError(f"tokenizer at {path!r} has no chat template; the workflow prompts through it")
+    return tok
+
+
+def load_model(path: str, dtype: str = "float32", trust_remote_code: bool = False, device: str | None = None):
+    """Causal LM from safetensors only (no pickle), eval mode, on `device` (default: GPU if any)."""
+    from transformers import AutoModelForCausalLM
+
+    check_model_path(path)
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model = AutoModelForCausalLM.from_pretrained(
+        path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code, use_safetensors=True
+    )
+    model.to(device)
+    model.eval()
+    log.info("loaded %s (%.1fM parameters) on %s", path, sum(p.numel() for p in model.parameters()) / 1e6, device)
+    return model
+
+
+def set_threads(threads: int | None) -> None:
+    if threads:
+        torch.set_num_threads(threads)
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))

@@ -1,0 +1,58 @@
+"""The length-harmonizing reward and the training-set construction of O1-Pruner.
+
+For a sample y of problem x with reference statistics (L_ref(x), A_ref(x)) estimated from K
+pre-samples:
+
+    R(x, y) = L_ref(x) / L(y) - 1 + lambda * (A(x, y) - A_ref(x))
+
+The released code then clips R to [-2, 4], keeps m samples per problem and z-scores the
+clipped rewards over the whole training set to obtain the advantage.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def length_harmonizing_reward(n_tokens, correct, mean_tokens, accuracy, lam: float):
+    """R = mean_tokens / n_tokens - 1 + lam * (correct - accuracy), elementwise."""
+    n_tokens = np.asarray(n_tokens, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    return np.asarray(mean_tokens, dtype=float) / n_tokens - 1.0 + lam * (correct - np.asarray(accuracy, dtype=float))
+
+
+def advantages(raw: np.ndarray, clip: tuple[float, float] | None, normalize: str) -> np.ndarray:
+    """Clip the raw rewards, then z-score them over the set (`normalize="zscore"`) or not."""
+    a = np.asarray(raw, dtype=float)
+    if clip is not None:
+        a = np.clip(a, clip[0], clip[1])
+    if normalize == "zscore":
+        std = a.std()
+        a = (a - a.mean()) / (std if std > 0 else 1.0)
+    elif normalize != "none":
+        raise ValueError(f"normalize must be 'zscore' or 'none', got {normalize!r}")
+    return a
+
+
+def build_training_set(samples: pd.DataFrame, stats: pd.DataFrame, lam: float, samples_per_problem: int,
+                       clip: tuple[float, float] | None, normalize: str, seed: int) -> pd.DataFrame:
+    """m samples per problem (seeded draw, without replacement) with reward and advantage.
+
+    The means use all K samples (`stats`); only the drawn samples enter training.
+    """
+    merged = samples.merge(stats[["problem_id", "mean_tokens", "accuracy"]], on="problem_id", how="left",
+                           validate="many_to_one")
+    if merged["mean_tokens"].isna().any():
+        missing = merged.loc[merged["mean_tokens"].isna(), "problem_id"].unique()[:5]
+        raise ValueError(f"samples without baseline statistics, e.g. problem_id {list(missing)}")
+    rng = np.random.default_rng(seed)
+    picked = []
+    for _, group in merged.groupby("problem_id", sort=True):
+        take = min(samples_per_problem, len(group))
+        picked.append(group.iloc[np.sort(rng.choice(len(group), size=take, replace=False))])
+    out = pd.concat(picked, ignore_index=True)
+    out["reward_raw"] = length_harmonizing_reward(out["n_tokens"], out["correct"], out["mean_tokens"],
+                                                  out["accuracy"], lam)
+    out["advantage"] = advantages(out["reward_raw"].to_numpy(), clip, normalize)
+    return out

@@ -1,0 +1,1 @@
+"""Generation backends: batched transformers `generate` (CPU or GPU) and vLLM (GPU)."""

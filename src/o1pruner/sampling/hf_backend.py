@@ -1,0 +1,107 @@
+"""Batched generation with transformers `generate`.
+
+Token counts everywhere are the number of generated token ids up to and including the end
+of turn token (what vLLM reports as `len(output.token_ids)`), never re-tokenised text.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import torch
+from tqdm import tqdm
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Generation:
+    token_ids: list[int]
+    text: str
+    truncated: bool  # stopped by max_new_tokens, not by an end-of-turn token
+
+
+def _trim(ids: list[int], stop_ids: set[int], pad_id: int | None) -> tuple[list[int], bool]:
+    for i, t in enumerate(ids):
+        if t in stop_ids:
+            return ids[: i + 1], False
+    if pad_id is not None and pad_id not in stop_ids:
+        while ids and ids[-1] == pad_id:
+            ids = ids[:-1]
+    return ids, True
+
+
+def generate(
+    model,
+    tokenizer,
+    prompts: list[str],
+    *,
+    num_samples: int = 1,
+    do_sample: bool = False,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    max_new_tokens: int = 256,
+    batch_size: int = 64,
+    seed: int = 0,
+    bad_words_ids: list[list[int]] | None = None,
+    progress: bool = True,
+) -> list[list[Generation]]:
+    """`num_samples` generations per prompt; batches hold up to `batch_size` sequences.
+
+    Prompts are processed in the given order with a fixed seed per batch, so the same inputs
+    and settings give the same outputs. A batch that runs out of memory is split in half.
+    """
+    tokenizer.padding_side = "left"
+    stop_ids = {tokenizer.eos_token_id}
+    if model.generation_config.eos_token_id is not None:
+        eos = model.generation_config.eos_token_id
+        stop_ids |= set(eos if isinstance(eos, list) else [eos])
+    prompts_per_batch = max(1, batch_size // num_samples)
+    results: list[list[Generation]] = []
+    batches = [prompts[i : i + prompts_per_batch] for i in range(0, len(prompts), prompts_per_batch)]
+    device = next(model.parameters()).device
+    bar = tqdm(total=len(prompts), desc="generate", disable=not progress, mininterval=5)
+    for b, batch in enumerate(batches):
+        results.extend(
+            _generate_batch(model, tokenizer, batch, device, seed + b, stop_ids, num_samples, do_sample,
+                            temperature, top_p, max_new_tokens, bad_words_ids)
+        )
+        bar.update(len(batch))
+    bar.close()
+    return results
+
+
+def _generate_batch(model, tokenizer, batch, device, seed, stop_ids, num_samples, do_sample, temperature,
+                    top_p, max_new_tokens, bad_words_ids) -> list[list[Generation]]:
+    try:
+        enc = tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+        torch.manual_seed(seed)
+        kwargs = dict(do_sample=do_sample, max_new_tokens=max_new_tokens, num_return_sequences=num_samples,
+                      pad_token_id=tokenizer.pad_token_id, bad_words_ids=bad_words_ids)
+        if do_sample:
+            kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        with torch.inference_mode():
+            out = model.generate(**enc, **kwargs)
+    except torch.OutOfMemoryError:
+        if len(batch) == 1:
+            raise
+        half = len(batch) // 2
+        log.warning("out of memory with %d prompts per batch; halving to %d", len(batch), half)
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return _generate_batch(model, tokenizer, batch[:half], device, seed, stop_ids, num_samples, do_sample,
+                               temperature, top_p, max_new_tokens, bad_words_ids) + _generate_batch(
+            model, tokenizer, batch[half:], device, seed + 7919, stop_ids, num_samples, do_sample,
+            temperature, top_p, max_new_tokens, bad_words_ids)
+    new = out[:, enc["input_ids"].shape[1] :].tolist()
+    grouped = []
+    for i in range(len(batch)):
+        gens = []
+        for ids in new[i * num_samples : (i + 1) * num_samples]:
+            ids, truncated = _trim(ids, stop_ids, tokenizer.pad_token_id)
+            gens.append(Generation(ids, tokenizer.decode(ids, skip_special_tokens=True), truncated))
+        grouped.append(gens)
+    return grouped

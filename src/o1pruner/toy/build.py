@@ -1,0 +1,32 @@
+"""Stage entry points of the toy world: problem splits and the reference model."""
+
+from __future__ import annotations
+
+from ..io import atomic_path, read_jsonl, write_jsonl
+from .pretrain import PretrainSettings, pretrain_reference
+from .tasks import Level, generate_toy_splits
+
+PROBLEM_FIELDS = ("id", "problem", "answer", "level", "dataset")
+
+
+def _levels(toy: dict) -> list[Level]:
+    return [Level(lv["steps"], lv["max_value"]) for lv in toy["levels"]]
+
+
+def write_toy_splits(toy: dict, train_path: str, test_path: str) -> None:
+    train, test = generate_toy_splits(toy["seed"], toy["n_train"], toy["n_test"], _levels(toy))
+    write_jsonl([{k: r[k] for k in PROBLEM_FIELDS} for r in train], train_path)
+    write_jsonl([{k: r[k] for k in PROBLEM_FIELDS} for r in test], test_path)
+
+
+def build_reference(settings: dict, test_path: str, out_dir: str, threads: int | None) -> None:
+    toy, ref = settings["toy"], settings["toy"]["reference"]
+    s = PretrainSettings(
+        seed=toy["seed"], long_thought_fraction=toy["long_thought_fraction"], check_prob=toy["check_prob"],
+        vocab_size=ref["vocab_size"], hidden_size=ref["hidden_size"], num_layers=ref["num_layers"],
+        num_heads=ref["num_heads"], num_kv_heads=ref["num_kv_heads"], intermediate_size=ref["intermediate_size"],
+        steps=ref["steps"], batch_size=ref["batch_size"], lr=ref["learning_rate"], warmup_steps=ref["warmup_steps"],
+    )
+    exclude = {r["problem"] for r in read_jsonl(test_path, required=("problem",))}
+    with atomic_path(out_dir, is_dir=True) as tmp:
+        pretrain_reference(str(tmp), _levels(toy), exclude, settings["prompt"]["system"], s, threads)

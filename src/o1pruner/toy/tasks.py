@@ -1,0 +1,112 @@
+"""Synthetic multi-step word problems with concise and "long-thought" solutions.
+
+A problem is a start value followed by `steps` add/subtract events; every intermediate value
+stays within [0, max_value]. Difficulty levels differ in the number of steps and the size of
+the numbers, so harder problems need more tokens and are answered less reliably.
+
+Long-thought solutions insert overthinking segments that all begin with the same marker
+("Wait,"). A shared marker is what makes a model's *greedy* output long-thought (probability
+spread over many openings would lose to the one concise continuation); the segments restate
+values already present in the context instead of redoing arithmetic, since pushing down
+re-computed result tokens during pruning damages the arithmetic itself.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+OVERTHINKING_MARKER = "Wait,"
+
+NAMES = ["Ann", "Ben", "Cara", "Dan", "Eve", "Finn", "Gus", "Hana", "Ivy", "Jon"]
+OBJECTS = ["apples", "pens", "books", "coins", "cards", "shells", "stamps", "marbles"]
+GAIN_VERBS = ["gets", "finds", "buys", "wins"]
+LOSS_VERBS = ["gives away", "loses", "sells", "drops"]
+
+# Each overthinking segment restates what is already known; {slot}s are filled from context.
+START_CHECKS = [
+    "Wait, the problem says {value} {obj}.",
+    "Wait, let me reread: {value} {obj} at first.",
+]
+STEP_CHECKS = [
+    "Wait, so far {value} {obj}.",
+    "Wait, that leaves {value}.",
+    "Wait, is it {value}? Yes.",
+]
+FINAL_CHECKS = [
+    "Wait, the question asks how many {obj}.",
+    "Wait, let me confirm: {value}.",
+]
+
+
+@dataclass(frozen=True)
+class Level:
+    steps: int
+    max_value: int
+
+
+def make_problem(rng: random.Random, level: int, spec: Level) -> dict:
+    """One problem: text, gold answer and the event list needed to write its solutions."""
+    name, obj = rng.choice(NAMES), rng.choice(OBJECTS)
+    value = rng.randint(0, spec.max_value)
+    start = value
+    events = []
+    for _ in range(spec.steps):
+        gain_room, loss_room = spec.max_value - value, value
+        gain = gain_room > 0 and (loss_room == 0 or rng.random() < 0.5)
+        amount = rng.randint(1, gain_room if gain else loss_room)
+        verb = rng.choice(GAIN_VERBS if gain else LOSS_VERBS)
+        new_value = value + amount if gain else value - amount
+        events.append({"verb": verb, "gain": gain, "amount": amount, "before": value, "after": new_value})
+        value = new_value
+    sentences = [f"{name} has {start} {obj}."]
+    sentences += [f"{name} {e['verb']} {e['amount']}{' more' if e['gain'] else ''}." for e in events]
+    sentences.append(f"How many {obj} now?")
+    return {"problem": " ".join(sentences), "answer": str(value), "level": level, "obj": obj, "start": start,
+            "events": events}
+
+
+def write_solution(rng: random.Random, problem: dict, long_thought: bool, check_prob: float) -> str:
+    """A step-by-step solution; long-thought ones carry marker-led restatement segments."""
+    obj = problem["obj"]
+    parts = [f"Start: {problem['start']}."]
+
+    def maybe_check(templates: list[str], value, always: bool = False) -> None:
+        if long_thought and (always or rng.random() < check_prob):
+            parts.append(rng.choice(templates).format(obj=obj, value=value))
+
+    # Every long-thought solution opens with a check, so "Wait," is the most likely first move.
+    maybe_check(START_CHECKS, problem["start"], always=True)
+    for e in problem["events"]:
+        sign = "+" if e["gain"] else "-"
+        parts.append(f"{e['before']} {sign} {e['amount']} = {e['after']}.")
+        maybe_check(STEP_CHECKS, e["after"])
+    maybe_check(FINAL_CHECKS, problem["answer"])
+    parts.append(f"The answer is \\boxed{{{problem['answer']}}}.")
+    return " ".join(parts)
+
+
+def generate_toy_splits(seed: int, n_train: int, n_test: int, levels: list[Level]) -> tuple[list[dict], list[dict]]:
+    """Train and test splits, stratified by level (round-robin), deterministic in `seed`.
+
+    No test problem text occurs in the training split or twice in the test split.
+    """
+    rng = random.Random(seed)
+
+    def draw(n: int, split: str, exclude: set[str]) -> list[dict]:
+        rows = []
+        for i in range(n):
+            level = i % len(levels) + 1
+            while True:
+                p = make_problem(rng, level, levels[level - 1])
+                if p["problem"] not in exclude:
+                    break
+            if split == "test":
+                exclude.add(p["problem"])
+            rows.append({"id": f"toy-{split}-{i:06d}", "problem": p["problem"], "answer": p["answer"],
+                         "level": level, "dataset": "toy", "worked": p})
+        return rows
+
+    train = draw(n_train, "train", set())
+    test = draw(n_test, "test", {r["problem"] for r in train})
+    return train, test

@@ -1,0 +1,66 @@
+"""A byte-level BPE tokenizer for the toy world that reloads exactly through `AutoTokenizer`.
+
+With transformers 5, `AutoTokenizer` on a folder whose config says `qwen2` rebuilds the
+tokenizer as `Qwen2Tokenizer` from the saved vocab and merges, with Qwen2's own normaliser and
+pre-tokenizer, whatever tokenizer.json says. A tokenizer trained with any other pre-tokenizer
+silently changes its ids on reload. So the BPE is trained with exactly Qwen2's components and
+wrapped in `Qwen2Tokenizer` before saving: what is saved is what reloading builds.
+"""
+
+from __future__ import annotations
+
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from transformers import Qwen2Tokenizer
+
+from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
+from tokenizers import Regex
+
+IM_START, IM_END, PAD = "<|im_start|>", "<|im_end|>", "<|endoftext|>"
+
+# Qwen2.5's chat template, reduced to what the workflow uses (no tools).
+CHAT_TEMPLATE = (
+    "{%- for message in messages %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+
+
+def train_tokenizer(texts: list[str], vocab_size: int) -> Qwen2Tokenizer:
+    bpe = Tokenizer(models.BPE())
+    bpe.normalizer = normalizers.NFC()
+    bpe.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(PRETOKENIZE_REGEX), behavior="isolated", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[PAD, IM_START, IM_END],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    bpe.train_from_iterator(texts, trainer=trainer)
+    state = bpe.model
+    vocab = bpe.get_vocab()
+    merges = _merges_of(bpe)
+    del state
+    tok = Qwen2Tokenizer(
+        vocab=vocab,
+        merges=merges,
+        unk_token=None,
+        eos_token=IM_END,
+        pad_token=PAD,
+        additional_special_tokens=[IM_START, IM_END],
+    )
+    tok.chat_template = CHAT_TEMPLATE
+    return tok
+
+
+def _merges_of(bpe: Tokenizer) -> list[tuple[str, str]]:
+    import json
+
+    model = json.loads(bpe.to_str())["model"]
+    return [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]

@@ -1,0 +1,61 @@
+"""O1-Pruner fine-tuning on transformers `Trainer`.
+
+`O1PrunerConfig` carries the method's hyperparameters next to `TrainingArguments`, and
+`O1PrunerTrainer` overrides only `compute_loss`: the same code runs on one CPU, one GPU or
+many GPUs under `accelerate launch` (DeepSpeed ZeRO included).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import torch
+from transformers import Trainer, TrainingArguments
+
+from .loss import length_harmonizing_loss, sequence_mean_logprobs
+
+
+@dataclass
+class O1PrunerConfig(TrainingArguments):
+    epsilon: float = field(default=0.2, metadata={"help": "PPO clip range epsilon of the ratio r = pi/pi_ref."})
+    cutoff_len: int = field(default=3072, metadata={"help": "Maximum prompt+response tokens per training sequence."})
+    remove_unused_columns: bool = field(default=False, metadata={"help": "Keep advantage and ref_logp columns."})
+
+
+class O1PrunerTrainer(Trainer):
+    """Trains on rows with `input_ids`, `response_mask`, `advantage` and `ref_logp`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The loss is a per-sequence mean: let Trainer divide by the accumulation steps.
+        self.model_accepts_loss_kwargs = False
+        self._metrics: dict[str, list[float]] = defaultdict(list)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        logits = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).logits
+        policy_logp = sequence_mean_logprobs(logits, inputs["input_ids"], inputs["response_mask"])
+        loss, stats = length_harmonizing_loss(policy_logp, inputs["ref_logp"].to(policy_logp.dtype),
+                                              inputs["advantage"].to(policy_logp.dtype), self.args.epsilon)
+        for k, v in stats.items():
+            self._metrics[k].append(v.item())
+        self._metrics["response_length"].append(inputs["response_mask"].sum(-1).float().mean().item())
+        return (loss, logits) if return_outputs else loss
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        for k, v in self._metrics.items():
+            if v:
+                logs[k] = sum(v) / len(v)
+        self._metrics.clear()
+        super().log(logs, start_time)
+
+
+class ListDataset(torch.utils.data.Dataset):
+    def __init__(self, rows: list[dict]):
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> dict:
+        return self.rows[i]

@@ -1,0 +1,44 @@
+import math
+
+import torch
+
+from o1pruner.train.loss import length_harmonizing_loss, sequence_mean_logprobs
+
+
+def test_loss_is_minus_mean_advantage_at_ratio_one():
+    logp = torch.tensor([-1.0, -2.0, -0.5])
+    adv = torch.tensor([1.5, -0.5, 0.2])
+    loss, stats = length_harmonizing_loss(logp.clone().requires_grad_(), logp, adv, 0.2)
+    assert math.isclose(loss.item(), -adv.mean().item(), rel_tol=1e-6)
+    assert stats["clip_ratio"].item() == 0.0
+
+
+def test_loss_clips_like_ppo():
+    eps = 0.2
+    ref = torch.zeros(4)
+    # ratios 1.5, 1.5, 0.5, 0.5 against advantages +1, -1, +1, -1
+    policy = torch.log(torch.tensor([1.5, 1.5, 0.5, 0.5])).requires_grad_()
+    adv = torch.tensor([1.0, -1.0, 1.0, -1.0])
+    loss, stats = length_harmonizing_loss(policy, ref, adv, eps)
+    # A>0, r=1.5: max(-1.5, -1.2) = -1.2 (clipped, no gradient)
+    # A<0, r=1.5: max(1.5, 1.2) = 1.5 (unclipped: pushes r back down)
+    # A>0, r=0.5: max(-0.5, -0.8) = -0.5 (unclipped: pushes r up)
+    # A<0, r=0.5: max(0.5, 0.8) = 0.8 (clipped, no gradient)
+    assert math.isclose(loss.item(), (-1.2 + 1.5 - 0.5 + 0.8) / 4, rel_tol=1e-6)
+    loss.backward()
+    g = policy.grad
+    assert g[0].item() == 0.0 and g[3].item() == 0.0
+    assert g[1].item() > 0 and g[2].item() < 0  # d/dlogp of (r * |A|) and (-r * A)
+    assert math.isclose(stats["clip_ratio"].item(), 0.5)
+
+
+def test_sequence_mean_logprobs_only_counts_response_tokens():
+    vocab = 3
+    # Uniform logits everywhere except the position predicting token 2 at index 2.
+    logits = torch.zeros(1, 4, vocab)
+    logits[0, 1, 2] = math.log(2.0)  # p(token 2) = 2/4 at position 1
+    input_ids = torch.tensor([[0, 1, 2, 0]])
+    response_mask = torch.tensor([[0, 0, 1, 1]])  # tokens at positions 2 and 3 are the response
+    got = sequence_mean_logprobs(logits, input_ids, response_mask)
+    expected = (math.log(0.5) + math.log(1 / 3)) / 2
+    assert math.isclose(got.item(), expected, rel_tol=1e-6)
