@@ -13,6 +13,8 @@ TEST_DATASETS = config["datasets"]["test"]
 THREADS = config.get("resources", {}).get("threads", 2)
 # Evaluation runs that use the unchanged reference model.
 REFERENCE_RUNS = ["baseline"] + config["evaluation"]["controls"]
+if config["evaluation"]["sampled_reference"]:
+    REFERENCE_RUNS.append("baseline_sampled")
 TRAINED_RUNS = [
     f"{method}-seed{seed}"
     for method in config["training"]["methods"]
@@ -73,6 +75,10 @@ def run_settings(wildcards):
     extra = {}
     if wildcards.run == "marker_ban":
         extra["banned_phrases"] = config["evaluation"]["overthinking_markers"]
+    if wildcards.run == "baseline_sampled":
+        extra["do_sample"] = True
+        extra["temperature"] = config["evaluation"]["sampled_temperature"]
+        extra["seed"] = config["sampling"]["seed"]
     return settings("evaluation", **model_settings(), **extra)
 
 
@@ -106,3 +112,27 @@ def eval_files(ext):
         run=REFERENCE_RUNS + TRAINED_RUNS,
         ext=ext,
     )
+
+
+def dataset_source(wildcards):
+    try:
+        return config["datasets"]["sources"][wildcards.dataset][wildcards.split]
+    except KeyError:
+        raise ValueError(
+            f"config key datasets.sources.{wildcards.dataset}.{wildcards.split} is missing: "
+            f"say where the {wildcards.split} split of {wildcards.dataset!r} comes from"
+        ) from None
+
+
+def source_file(wildcards):
+    """A local source file is an input (editing it reruns preparation); a hub id is not."""
+    source = dataset_source(wildcards)["source"]
+    return source if Path(source).exists() else []
+
+
+def prepare_args(wildcards):
+    s = dataset_source(wildcards)
+    args = ["--source", s["source"], "--split", s["split"], "--seed", str(s["seed"])]
+    if s.get("n"):
+        args += ["-n", str(s["n"])]
+    return " ".join(shlex.quote(a) for a in args)

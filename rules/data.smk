@@ -13,6 +13,24 @@ rule toy_data:
         "--train {output.train} --test {output.test} > {log} 2>&1"
 
 
+rule prepare_dataset:
+    input:
+        source_file,
+    output:
+        "results/data/{dataset}/{split}.jsonl",
+    log:
+        "logs/data/{dataset}_{split}.log",
+    params:
+        args=prepare_args,
+    conda:
+        "../envs/o1pruner.yaml"
+    shell:
+        "o1pruner prepare {wildcards.dataset} {params.args} --out {output} > {log} 2>&1"
+
+
+ruleorder: toy_data > prepare_dataset
+
+
 if config["model"]["toy_reference"]:
 
     rule toy_reference:

@@ -37,6 +37,13 @@ def cmd_toy_reference(a) -> None:
     build_reference(a.settings, a.test, a.out, a.threads)
 
 
+def cmd_prepare(a) -> None:
+    from .datasets import prepare
+
+    rows = prepare(a.dataset, a.source, a.split, a.out, a.n, a.seed)
+    print(f"{len(rows)} problems -> {a.out}")
+
+
 def cmd_presample(a) -> None:
     from .stages import presample
 
@@ -76,7 +83,8 @@ def cmd_evaluate(a) -> None:
 def cmd_report(a) -> None:
     from .report.build import build_report
 
-    build_report(a.metrics, a.samples, a.reference_run, a.out_dir, a.figures_dir, a.provenance)
+    build_report(a.metrics, a.samples, a.reference_run, a.out_dir, a.figures_dir, a.provenance, a.stats,
+                 a.markers)
 
 
 def cmd_readme(a) -> None:
@@ -104,6 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--settings", type=_settings, required=True, help="`toy` and `prompt` sections (JSON)")
     p.add_argument("--test", required=True, help="test problems, excluded from its training data")
     p.add_argument("--out", required=True)
+
+    p = add("prepare", cmd_prepare, "normalise a benchmark (local file or hub id) to the workflow's JSONL")
+    p.add_argument("dataset", help="math, math500, gsm8k, gaokao, aime24 or amc23")
+    p.add_argument("--source", required=True, help="local JSONL/JSON/Parquet file or hub id")
+    p.add_argument("--split", default="test")
+    p.add_argument("--out", required=True)
+    p.add_argument("-n", type=int, default=None, help="keep n problems: seeded shuffle, first n")
+    p.add_argument("--seed", type=int, default=0)
 
     p = add("presample", cmd_presample, "K samples per problem from the reference model")
     p.add_argument("--model", required=True)
@@ -152,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out-dir", required=True)
     p.add_argument("--figures-dir", required=True)
     p.add_argument("--provenance", type=_settings, default={})
+    p.add_argument("--stats", default=None, help="pre-sample statistics of the training set (reference profile)")
+    p.add_argument("--markers", nargs="*", default=[], help="overthinking markers counted per run")
 
     p = add("readme", cmd_readme, "splice the generated results summary into README.md")
     p.add_argument("--summary", required=True)

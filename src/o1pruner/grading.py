@@ -1,18 +1,23 @@
 """Final-answer extraction and equivalence checking.
 
 Extraction takes the last `\\boxed{...}` with balanced braces (the released O1-Pruner code took
-the first; `which="first"` reproduces that). Equivalence is math-verify's, with its
-signal-based timeouts disabled: they only work in the main thread, and graders run inside
-worker threads and processes.
+the first; `which="first"` reproduces that). Equivalence is math-verify's: the gold answer is
+wrapped as `$gold$`, the prediction as `\\boxed{pred}`. math-verify's timeouts use SIGALRM,
+which only works in a process's main thread: they are used there (the CLI, and each worker of
+`grade_many`'s process pool) and switched off elsewhere (threads), where they would raise.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
 BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
+CHOICE_RE = re.compile(r"^\(?\s*(?:\\text\{\s*)?\(?([A-E])\)?\s*\}?\)?\s*[.:]?$")
+TIMEOUT_S = 5
 
 
 def extract_boxed(text: str, which: str = "last") -> str | None:
@@ -39,24 +44,42 @@ class Grade:
     unparseable: bool
 
 
+def _timeout() -> int | None:
+    return TIMEOUT_S if threading.current_thread() is threading.main_thread() else None
+
+
 @lru_cache(maxsize=65536)
 def _parse_gold(gold: str):
     from math_verify import parse
 
-    return parse(f"${gold}$", parsing_timeout=None)
+    return parse(f"${gold}$", parsing_timeout=_timeout())
 
 
-def answers_match(gold: str, predicted: str) -> bool:
-    """math-verify equivalence; exact string match short-circuits the symbolic check."""
-    if _normalise(predicted) == _normalise(gold):
-        return True
+def choice_letter(answer: str) -> str | None:
+    """"B", "(B)", "\\text{(B)}" -> "B"; anything else -> None."""
+    m = CHOICE_RE.match(answer.strip())
+    return m.group(1) if m else None
+
+
+def symbolic_match(gold: str, predicted: str) -> bool:
+    """math-verify equivalence of `$gold$` and `\\boxed{predicted}`."""
     from math_verify import parse, verify
 
     gold_parsed = _parse_gold(gold)
-    pred_parsed = parse(f"\\boxed{{{predicted}}}", parsing_timeout=None)
+    pred_parsed = parse(f"\\boxed{{{predicted}}}", parsing_timeout=_timeout())
     if not gold_parsed or not pred_parsed:
         return False
-    return bool(verify(gold_parsed, pred_parsed, timeout_seconds=None))
+    return bool(verify(gold_parsed, pred_parsed, timeout_seconds=_timeout()))
+
+
+def answers_match(gold: str, predicted: str) -> bool:
+    """Multiple-choice letters compare as letters; identical strings match without parsing."""
+    gold_letter = choice_letter(gold)
+    if gold_letter:
+        return choice_letter(predicted) == gold_letter
+    if _normalise(predicted) == _normalise(gold):
+        return True
+    return symbolic_match(gold, predicted)
 
 
 def grade(response: str, gold: str, which: str = "last") -> Grade:
@@ -64,6 +87,19 @@ def grade(response: str, gold: str, which: str = "last") -> Grade:
     if answer is None:
         return Grade(None, False, True)
     return Grade(answer, answers_match(gold, answer), False)
+
+
+def _grade_pair(args: tuple[str, str, str]) -> Grade:
+    return grade(*args)
+
+
+def grade_many(responses: list[str], golds: list[str], which: str = "last", workers: int = 1) -> list[Grade]:
+    """Grade in `workers` processes (each with working timeouts), order preserved."""
+    jobs = [(r, g, which) for r, g in zip(responses, golds)]
+    if workers <= 1 or len(jobs) < 64:
+        return [_grade_pair(j) for j in jobs]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(_grade_pair, jobs, chunksize=max(16, len(jobs) // (8 * workers))))
 
 
 def _normalise(s: str) -> str:

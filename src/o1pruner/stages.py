@@ -132,8 +132,9 @@ def evaluate(model_path: str, problems_path: str, settings: dict, run: str, out:
     problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
     model, tok = _load(model_path, settings, threads)
     df, wall = sample_and_grade(
-        model, tok, problems, num_samples=1, do_sample=False, temperature=1.0, top_p=1.0,
-        max_new_tokens=settings["max_new_tokens"], batch_size=settings["batch_size"], seed=0,
+        model, tok, problems, num_samples=1, do_sample=settings.get("do_sample", False),
+        temperature=settings.get("temperature", 1.0), top_p=1.0, max_new_tokens=settings["max_new_tokens"],
+        batch_size=settings["batch_size"], seed=settings.get("seed", 0),
         system_prompt=settings["system_prompt"], fast_prompt=settings.get("fast_prompt", False),
         banned_phrases=settings.get("banned_phrases", []), answer_box=settings["answer_box"],
     )

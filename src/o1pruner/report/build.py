@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -37,14 +38,19 @@ def load_runs(metric_paths: list[str]) -> pd.DataFrame:
     return out
 
 
+# Runs that describe the reference rather than compete with it: kept out of the main table.
+PROFILE_RUNS = {"baseline_sampled"}
+
+
 def main_table(runs: pd.DataFrame, model: str, reference_method: str = "baseline") -> pd.DataFrame:
     """Mean over seeds per method and dataset, AES against the reference of the same dataset."""
+    runs = runs[~runs["run"].isin(PROFILE_RUNS)]
     g = runs.groupby(["method", "dataset"], sort=False)
     table = g.agg(n_problems=("n_problems", "first"), accuracy=("accuracy", "mean"),
                   mean_tokens=("mean_tokens", "mean"), accuracy_std=("accuracy", "std"),
                   mean_tokens_std=("mean_tokens", "std"), n_seeds=("run", "size"),
                   unparseable_rate=("unparseable_rate", "mean"), truncated_rate=("truncated_rate", "mean"),
-                  wall_time_s=("wall_time_s", "mean")).reset_index()
+                  wall_time_s=("wall_time_s", "mean"), marker_rate=("marker_rate", "mean")).reset_index()
     base = table[table["method"] == reference_method].set_index("dataset")
     table["aes"] = [aes_published(r.accuracy, r.mean_tokens, base.at[r.dataset, "accuracy"],
                                   base.at[r.dataset, "mean_tokens"]) for r in table.itertuples()]
@@ -54,7 +60,7 @@ def main_table(runs: pd.DataFrame, model: str, reference_method: str = "baseline
     table.insert(0, "model", model)
     cols = ["model", "method", "dataset", "n_problems", "accuracy", "mean_tokens", "aes", "aes_formula",
             "token_ratio", "accuracy_std", "mean_tokens_std", "n_seeds", "unparseable_rate", "truncated_rate",
-            "wall_time_s"]
+            "marker_rate", "wall_time_s"]
     return table[cols]
 
 
@@ -90,20 +96,65 @@ def flips_table(samples: pd.DataFrame, reference_run: str = "baseline") -> pd.Da
     return out
 
 
+def marker_rates(samples: pd.DataFrame, markers: list[str]) -> pd.Series:
+    """Percent of responses per run that contain an overthinking marker ("Wait,")."""
+    if not markers:
+        return pd.Series(dtype=float)
+    has = samples["response"].str.contains("|".join(map(re.escape, markers)), regex=True)
+    return 100 * has.groupby(samples["run"]).mean()
+
+
+def reference_profile(runs: pd.DataFrame, stats: pd.DataFrame | None) -> pd.DataFrame:
+    """What the reference model is like: the properties a pruning experiment relies on."""
+    rows = []
+    for dataset, g in runs.groupby("dataset", sort=False):
+        greedy = g[g["run"] == "baseline"]
+        sampled = g[g["run"] == "baseline_sampled"]
+        if greedy.empty:
+            continue
+        greedy = greedy.iloc[0]
+        levels = greedy["by_level"] or {}
+        rows.append({"dataset": dataset, "quantity": "greedy accuracy (%)", "value": f"{greedy['accuracy']:.1f}"})
+        if not sampled.empty:
+            rows.append({"dataset": dataset, "quantity": "sampled accuracy (%)", "value": f"{sampled.iloc[0]['accuracy']:.1f}"})
+        rows.append({"dataset": dataset, "quantity": "greedy responses with an overthinking marker (%)",
+                     "value": f"{greedy['marker_rate']:.1f}"})
+        rows.append({"dataset": dataset, "quantity": "greedy mean tokens", "value": f"{greedy['mean_tokens']:.1f}"})
+        for lv in sorted(levels, key=int):
+            rows.append({"dataset": dataset, "quantity": f"level {lv}: greedy accuracy (%) / mean tokens",
+                         "value": f"{levels[lv]['accuracy']:.1f} / {levels[lv]['mean_tokens']:.1f}"})
+    if stats is not None and len(stats):
+        cv = (stats["std_tokens"] / stats["mean_tokens"]).mean()
+        rows.append({"dataset": "pre-samples", "quantity": "within-problem token std / mean", "value": f"{cv:.3f}"})
+        rows.append({"dataset": "pre-samples", "quantity": "sampled accuracy (%)", "value": f"{100 * stats['accuracy'].mean():.1f}"})
+        if "level" in stats:
+            for lv, s in stats.groupby("level"):
+                rows.append({"dataset": "pre-samples", "quantity": f"level {lv}: accuracy (%) / mean tokens",
+                             "value": f"{100 * s['accuracy'].mean():.1f} / {s['mean_tokens'].mean():.1f}"})
+    return pd.DataFrame(rows, columns=["dataset", "quantity", "value"])
+
+
 def build_report(metric_paths: list[str], sample_paths: list[str], reference_run: str, out_dir: str,
-                 figures_dir: str, provenance: dict) -> None:
+                 figures_dir: str, provenance: dict, stats_path: str | None = None,
+                 markers: list[str] = ()) -> None:
     runs = load_runs(metric_paths)
-    samples = pd.concat([pd.read_parquet(p, columns=["run", "dataset", "problem_id", "level", "n_tokens", "correct"])
+    samples = pd.concat([pd.read_parquet(p, columns=["run", "dataset", "problem_id", "level", "n_tokens", "correct",
+                                                     "response"])
                          for p in sample_paths], ignore_index=True)
+    runs["marker_rate"] = runs["run"].map(marker_rates(samples, list(markers)))
+    stats = pd.read_parquet(stats_path) if stats_path else None
+    profile = reference_profile(runs, stats)
+    samples = samples[~samples["run"].isin(PROFILE_RUNS)].drop(columns=["response"])
     model = provenance.get("model", "model")
     main = main_table(runs, model, reference_run)
     per_run = runs.drop(columns=["by_level"])
-    levels = by_level_table(runs)
+    levels = by_level_table(runs[~runs["run"].isin(PROFILE_RUNS)])
     flips = flips_table(samples, reference_run)
     prov = collect_provenance(provenance)
 
     out = Path(out_dir)
-    for name, df in [("main_results", main), ("per_run", per_run), ("by_level", levels), ("flips", flips)]:
+    for name, df in [("main_results", main), ("per_run", per_run), ("by_level", levels), ("flips", flips),
+                     ("reference_profile", profile)]:
         with atomic_path(out / f"{name}.csv") as tmp:
             df.to_csv(tmp, index=False, float_format="%.4f")
     write_json(prov, out / "provenance.json")
@@ -111,7 +162,7 @@ def build_report(metric_paths: list[str], sample_paths: list[str], reference_run
         tmp.write_text(f"{_provenance_line(prov)}\n\n{to_markdown(main)}\n")
     write_figures(samples, main, levels, reference_run, figures_dir)
     with atomic_path(out / "summary.md") as tmp:
-        tmp.write_text(render_summary(main, per_run, levels, flips, prov, figures_dir))
+        tmp.write_text(render_summary(main, per_run, levels, flips, profile, prov, figures_dir))
     log.info("report written to %s and %s", out_dir, figures_dir)
 
 
@@ -137,7 +188,7 @@ def target_check(main: pd.DataFrame, method: str = "o1_pruner", reference: str =
     return lines
 
 
-def render_summary(main, per_run, levels, flips, prov, figures_dir) -> str:
+def render_summary(main, per_run, levels, flips, profile, prov, figures_dir) -> str:
     show = main[["method", "dataset", "n_problems", "accuracy", "accuracy_std", "mean_tokens", "mean_tokens_std",
                  "token_ratio", "aes", "n_seeds", "wall_time_s"]]
     fig = Path(figures_dir)
@@ -149,12 +200,15 @@ def render_summary(main, per_run, levels, flips, prov, figures_dir) -> str:
         to_markdown(show), "",
         *target_check(main), "",
         "Per run:", "",
-        to_markdown(per_run[["run", "dataset", "accuracy", "mean_tokens", "unparseable_rate", "truncated_rate",
-                             "wall_time_s"]]), "",
+        to_markdown(per_run[["run", "dataset", "accuracy", "mean_tokens", "marker_rate", "unparseable_rate",
+                             "truncated_rate", "wall_time_s"]]), "",
         "Paired flips against the reference (same problems):", "",
         to_markdown(flips), "",
         "By difficulty level (mean over seeds):", "",
         to_markdown(levels), "",
+        "Reference profile (`baseline` greedy, `baseline_sampled` at the evaluation's sampling temperature, "
+        "and the training pre-samples):", "",
+        to_markdown(profile), "",
         f"![Length distribution]({fig / 'length_distribution.png'})",
         f"![Accuracy vs tokens]({fig / 'accuracy_vs_tokens.png'})",
         f"![Tokens by difficulty]({fig / 'tokens_by_difficulty.png'})", "",

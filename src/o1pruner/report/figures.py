@@ -21,18 +21,18 @@ def _save(fig, path: Path) -> None:
 
 
 def length_distribution(samples: pd.DataFrame, path: Path) -> None:
-    """Histogram of greedy response lengths per method (seeds pooled), all test sets."""
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    methods = samples["method"].unique()
-    hi = samples["n_tokens"].quantile(0.995)
-    bins = 40
-    for m in methods:
-        ax.hist(samples.loc[samples["method"] == m, "n_tokens"].clip(upper=hi), bins=bins, alpha=0.5, label=m,
-                density=True)
-    ax.set_xlabel("generated tokens (greedy)")
-    ax.set_ylabel("density")
-    ax.set_title("Response length before and after pruning")
-    ax.legend()
+    """Histogram of greedy response lengths per method (seeds pooled), one panel per test set."""
+    datasets = list(samples["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        d = samples[samples["dataset"] == dataset]
+        hi = d["n_tokens"].quantile(0.995)
+        for m in d["method"].unique():
+            ax.hist(d.loc[d["method"] == m, "n_tokens"].clip(upper=hi), bins=40, alpha=0.5, label=m, density=True)
+        ax.set_xlabel("generated tokens (greedy)")
+        ax.set_ylabel("density")
+        ax.set_title(f"Response length before and after pruning: {dataset}")
+        ax.legend()
     _save(fig, path)
 
 
@@ -52,17 +52,17 @@ def accuracy_vs_tokens(main: pd.DataFrame, path: Path) -> None:
 
 
 def tokens_by_difficulty(levels: pd.DataFrame, path: Path) -> None:
-    """Mean tokens per difficulty level and method (mean over seeds)."""
-    fig, (ax_tok, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    if not levels.empty:
-        tok = levels.pivot_table(index="level", columns="method", values="mean_tokens", sort=False)
-        acc = levels.pivot_table(index="level", columns="method", values="accuracy", sort=False)
-        tok.plot.bar(ax=ax_tok, rot=0)
-        acc.plot.bar(ax=ax_acc, rot=0)
-    ax_tok.set_ylabel("mean generated tokens")
-    ax_acc.set_ylabel("accuracy (%)")
-    ax_tok.set_title("Tokens by difficulty")
-    ax_acc.set_title("Accuracy by difficulty")
+    """Mean tokens and accuracy per difficulty level and method (mean over seeds), per test set."""
+    datasets = list(levels["dataset"].unique()) if not levels.empty else []
+    fig, axes = plt.subplots(max(1, len(datasets)), 2, figsize=(11, 4 * max(1, len(datasets))), squeeze=False)
+    for (ax_tok, ax_acc), dataset in zip(axes, datasets):
+        d = levels[levels["dataset"] == dataset]
+        d.pivot_table(index="level", columns="method", values="mean_tokens", sort=False).plot.bar(ax=ax_tok, rot=0)
+        d.pivot_table(index="level", columns="method", values="accuracy", sort=False).plot.bar(ax=ax_acc, rot=0)
+        ax_tok.set_ylabel("mean generated tokens")
+        ax_acc.set_ylabel("accuracy (%)")
+        ax_tok.set_title(f"Tokens by difficulty: {dataset}")
+        ax_acc.set_title(f"Accuracy by difficulty: {dataset}")
     _save(fig, path)
 
 
