@@ -32,8 +32,10 @@ def main():
         dt = time.perf_counter() - start
         right = sum(g.correct for g in grades[: len(golds)])
         wrong = sum(g.correct for g in grades[len(golds) :])
-        print(f"{workers} worker(s): {len(grades)} samples in {dt:.2f} s = {len(grades) / dt:.0f} samples/s "
-              f"(self-match {right}/{len(golds)}, cross-match {wrong}/{len(golds)}) (goal >= 500/s)")
+        print(
+            f"{workers} worker(s): {len(grades)} samples in {dt:.2f} s = {len(grades) / dt:.0f} samples/s "
+            f"(self-match {right}/{len(golds)}, cross-match {wrong}/{len(golds)}) (goal >= 500/s)"
+        )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,14 @@ def tokens_per_second(model, tok, prompts, batch_size, new_tokens):
     for i in range(0, len(prompts), batch_size):
         enc = tok(prompts[i : i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
         with torch.inference_mode():
-            out = model.generate(**enc, do_sample=True, top_k=0, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
-                                 pad_token_id=tok.pad_token_id)
+            out = model.generate(
+                **enc,
+                do_sample=True,
+                top_k=0,
+                max_new_tokens=new_tokens,
+                min_new_tokens=new_tokens,
+                pad_token_id=tok.pad_token_id,
+            )
         n += (out.shape[1] - enc["input_ids"].shape[1]) * out.shape[0]
     return n / (time.perf_counter() - start)
 

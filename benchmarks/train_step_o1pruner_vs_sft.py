@@ -31,8 +31,10 @@ def main():
     model, tok, _, train = toy_setup(a.model, 8)
     rng = random.Random(0)
     rows = train[: a.batch_size]
-    responses = [tok(write_solution(rng, r["worked"], True, 0.7) + tok.eos_token, add_special_tokens=False).input_ids
-                 for r in rows]
+    responses = [
+        tok(write_solution(rng, r["worked"], True, 0.7) + tok.eos_token, add_special_tokens=False).input_ids
+        for r in rows
+    ]
     examples = encode_examples(tok, [r["problem"] for r in rows], responses, SYSTEM, 512)
     ref = mean_logprobs(model, examples, tok.pad_token_id, a.batch_size)
     for ex, r in zip(examples, ref):

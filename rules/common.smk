@@ -4,7 +4,6 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-
 validate(config, schema="../config/schema.yaml")
 
 MODEL = config["model"]["name"]
@@ -59,6 +58,13 @@ def reference_model():
     return []  # a hub id: `o1pruner` loads (and checks) it when the first rule runs
 
 
+def method_trainset(wildcards):
+    base = f"results/trainset/{wildcards.model}/{TRAIN_DATASET}"
+    if wildcards.method == "o1_pruner":
+        return f"{base}/o1_pruner.ref_logp.parquet"
+    return f"{base}/{wildcards.method}.parquet"
+
+
 def run_model(wildcards):
     if wildcards.run in REFERENCE_RUNS:
         return reference_model()
@@ -75,6 +81,8 @@ def run_settings(wildcards):
     extra = {}
     if wildcards.run == "marker_ban":
         extra["banned_phrases"] = config["evaluation"]["overthinking_markers"]
+    if wildcards.run == "fast_prompt":
+        extra["fast_prompt"] = True
     if wildcards.run == "baseline_sampled":
         extra["do_sample"] = True
         extra["temperature"] = config["evaluation"]["sampled_temperature"]
@@ -92,7 +100,8 @@ def get_final_output():
 
 def provenance():
     """Recorded in every results table. The commit and package versions are read when the
-    report runs; only the config hash is a param (editing the config re-renders the report)."""
+    report runs; only the config hash is a param (editing the config re-renders the report).
+    """
     import hashlib
 
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()

@@ -4,10 +4,10 @@ rule toy_data:
         test="results/data/toy/test.jsonl",
     log:
         "logs/data/toy.log",
-    params:
-        settings=settings("toy"),
     conda:
         "../envs/o1pruner.yaml"
+    params:
+        settings=settings("toy"),
     shell:
         "o1pruner toy-data --settings {params.settings} "
         "--train {output.train} --test {output.test} > {log} 2>&1"
@@ -20,15 +20,14 @@ rule prepare_dataset:
         "results/data/{dataset}/{split}.jsonl",
     log:
         "logs/data/{dataset}_{split}.log",
-    params:
-        args=prepare_args,
+    wildcard_constraints:
+        dataset=r"(?!toy\b)[A-Za-z0-9_]+",
     conda:
         "../envs/o1pruner.yaml"
+    params:
+        args=prepare_args,
     shell:
         "o1pruner prepare {wildcards.dataset} {params.args} --out {output} > {log} 2>&1"
-
-
-ruleorder: toy_data > prepare_dataset
 
 
 if config["model"]["toy_reference"]:
@@ -42,18 +41,18 @@ if config["model"]["toy_reference"]:
             f"logs/models/{MODEL}/toy_reference.log",
         benchmark:
             f"benchmarks/models/{MODEL}/toy_reference.tsv"
+        conda:
+            "../envs/o1pruner.yaml"
+        threads: THREADS
+        resources:
+            mem_mb=4000,
+            runtime=30,
         params:
             settings=lambda wc: shlex.quote(
                 json.dumps(
                     {"toy": config["toy"], "prompt": config["prompt"]}, sort_keys=True
                 )
             ),
-        threads: THREADS
-        resources:
-            mem_mb=4000,
-            runtime=30,
-        conda:
-            "../envs/o1pruner.yaml"
         shell:
             "o1pruner toy-reference --settings {params.settings} --test {input.test} "
             "--out {output} --threads {threads} > {log} 2>&1"

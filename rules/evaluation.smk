@@ -9,15 +9,15 @@ rule evaluate:
         "logs/evaluate/{model}/{dataset}/{run}.log",
     benchmark:
         "benchmarks/evaluate/{model}/{dataset}/{run}.tsv"
-    params:
-        model=run_model_path,
-        settings=run_settings,
+    conda:
+        "../envs/o1pruner.yaml"
     threads: 1
     resources:
         mem_mb=8000,
         runtime=240,
-    conda:
-        "../envs/o1pruner.yaml"
+    params:
+        model=run_model_path,
+        settings=run_settings,
     shell:
         "o1pruner evaluate --model {params.model} --problems {input.problems} "
         "--settings {params.settings} --run {wildcards.run} --out {output.samples} "

@@ -11,16 +11,36 @@ rule report:
         ),
         markdown="results/tables/main_results.md",
         summary="results/tables/summary.md",
-        figures=directory("results/figures"),
+        profile=report(
+            "results/tables/reference_profile.csv",
+            caption="../report/reference_profile.rst",
+            category="Tables",
+        ),
+        flips=report(
+            "results/tables/flips.csv",
+            caption="../report/flips.rst",
+            category="Tables",
+        ),
+        by_level=report(
+            "results/tables/by_level.csv",
+            caption="../report/by_level.rst",
+            category="Tables",
+        ),
+        figures=report(
+            directory("results/figures"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            category="Figures",
+        ),
     log:
         "logs/report/report.log",
+    conda:
+        "../envs/o1pruner.yaml"
     params:
         markers=lambda wc: " ".join(
             shlex.quote(m) for m in config["evaluation"]["overthinking_markers"]
         ),
         provenance=lambda wc: shlex.quote(json.dumps(provenance(), sort_keys=True)),
-    conda:
-        "../envs/o1pruner.yaml"
     shell:
         "o1pruner report --metrics {input.metrics} --samples {input.samples} "
         "--reference-run baseline --out-dir results/tables --figures-dir {output.figures} "

@@ -8,15 +8,15 @@ rule presample:
         "logs/presample/{model}/{dataset}.log",
     benchmark:
         "benchmarks/presample/{model}/{dataset}.tsv"
-    params:
-        model=model_arg,
-        settings=lambda wc: settings("sampling", **model_settings()),
+    conda:
+        "../envs/o1pruner.yaml"
     threads: THREADS
     resources:
         mem_mb=8000,
         runtime=240,
-    conda:
-        "../envs/o1pruner.yaml"
+    params:
+        model=model_arg,
+        settings=lambda wc: settings("sampling", **model_settings()),
     shell:
         "o1pruner presample --model {params.model} --problems {input.problems} "
         "--settings {params.settings} --out {output} --threads {threads} > {log} 2>&1"

@@ -6,13 +6,31 @@ rule trainset:
         "results/trainset/{model}/{dataset}/o1_pruner.parquet",
     log:
         "logs/trainset/{model}/{dataset}.log",
-    params:
-        settings=settings("reward"),
     conda:
         "../envs/o1pruner.yaml"
+    params:
+        settings=settings("reward"),
     shell:
         "o1pruner trainset --samples {input.samples} --stats {input.stats} "
         "--settings {params.settings} --out {output} > {log} 2>&1"
+
+
+rule baseline_trainset:
+    input:
+        "results/samples/{model}/{dataset}/samples.parquet",
+    output:
+        "results/trainset/{model}/{dataset}/{method}.parquet",
+    log:
+        "logs/trainset/{model}/{dataset}/{method}.log",
+    wildcard_constraints:
+        method="sft|dpo",
+    params:
+        m=config["training"]["baseline_samples_per_problem"],
+    conda:
+        "../envs/o1pruner.yaml"
+    shell:
+        "o1pruner select --method {wildcards.method} --samples {input} -m {params.m} "
+        "--out {output} > {log} 2>&1"
 
 
 rule reference_logprobs:
@@ -26,6 +44,12 @@ rule reference_logprobs:
         "logs/reference_logprobs/{model}/{dataset}.log",
     benchmark:
         "benchmarks/reference_logprobs/{model}/{dataset}.tsv"
+    conda:
+        "../envs/o1pruner.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=8000,
+        runtime=120,
     params:
         model=model_arg,
         settings=lambda wc: settings(
@@ -33,12 +57,6 @@ rule reference_logprobs:
             cutoff_len=config["training"]["cutoff_len"],
             logprob_batch_size=config["training"]["logprob_batch_size"],
         ),
-    threads: THREADS
-    resources:
-        mem_mb=8000,
-        runtime=120,
-    conda:
-        "../envs/o1pruner.yaml"
     shell:
         "o1pruner ref-logprobs --model {params.model} --trainset {input.trainset} "
         "--problems {input.problems} --settings {params.settings} --out {output} "
@@ -47,7 +65,7 @@ rule reference_logprobs:
 
 rule finetune:
     input:
-        trainset=f"results/trainset/{{model}}/{TRAIN_DATASET}/{{method}}.ref_logp.parquet",
+        trainset=method_trainset,
         problems=f"results/data/{TRAIN_DATASET}/train.jsonl",
         model=reference_model(),
     output:
@@ -56,15 +74,15 @@ rule finetune:
         "logs/finetune/{model}/{method}/seed{seed}.log",
     benchmark:
         "benchmarks/finetune/{model}/{method}/seed{seed}.tsv"
-    params:
-        model=model_arg,
-        settings=lambda wc: settings("training", **model_settings()),
+    conda:
+        "../envs/o1pruner.yaml"
     threads: 1
     resources:
         mem_mb=8000,
         runtime=600,
-    conda:
-        "../envs/o1pruner.yaml"
+    params:
+        model=model_arg,
+        settings=lambda wc: settings("training", **model_settings()),
     shell:
         "o1pruner train --method {wildcards.method} --model {params.model} "
         "--trainset {input.trainset} --problems {input.problems} --settings {params.settings} "

@@ -10,3 +10,33 @@ def test_aes_forms_agree_when_accuracy_rises_and_differ_when_it_falls():
     # Marco-o1 fast prompt on MATH: 73.8 -> 71.0, 1156 -> 1113: published 0.15, formula -0.15.
     assert aes_published(71.0, 1113, 73.8, 1156) == pytest.approx(0.15, abs=0.01)
     assert aes_formula(71.0, 1113, 73.8, 1156) == pytest.approx(-0.15, abs=0.01)
+
+
+def test_aes_command_reproduces_the_published_table(tmp_path):
+    from importlib import resources
+
+    import pandas as pd
+
+    from o1pruner.cli import main
+
+    table = resources.files("o1pruner.paper_data") / "table2_main_results.csv"
+    published = pd.read_csv(table)
+    given = published.drop(columns=["aes"])
+    given.to_csv(tmp_path / "in.csv", index=False)
+    assert main(["aes", str(tmp_path / "in.csv"), "--out", str(tmp_path / "out.csv")]) == 0
+    scored = pd.read_csv(tmp_path / "out.csv")
+    methods = scored["method"] != "baseline"
+    assert methods.sum() == 24
+    diff = (scored.loc[methods, "aes"] - published.loc[methods, "aes"]).abs()
+    assert diff.max() <= 0.01, scored.loc[methods].assign(published=published["aes"])[diff > 0.01]
+    # Where accuracy fell the paper's own formula gives a different (lower) value.
+    fell = methods & (scored["accuracy"] < scored.groupby(["model", "dataset"])["accuracy"].transform("first"))
+    assert (scored.loc[fell, "aes_formula"] < scored.loc[fell, "aes"]).all()
+
+
+def test_aes_command_names_missing_baseline(tmp_path):
+    from o1pruner.cli import main
+
+    (tmp_path / "in.csv").write_text("model,method,dataset,accuracy,length\nm,sft,MATH,70,900\n")
+    assert main(["aes", str(tmp_path / "in.csv"), "--out", str(tmp_path / "o.csv")]) == 2
+    assert not (tmp_path / "o.csv").exists()

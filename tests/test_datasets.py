@@ -62,8 +62,15 @@ def test_known_formats():
 def test_gsm8k_thousands_separator_and_math_boxed_fallback():
     rows = normalise("gsm8k", [("x, line 1", {"question": "q", "answer": "work\n#### 1,234"})])
     assert rows[0]["answer"] == "1234"
-    rows = normalise("math", [("x, line 1", {"problem": "p", "solution": "so \\boxed{\\frac{1}{2}}.", "level": "Level 4",
-                                              "type": "Algebra"})])
+    rows = normalise(
+        "math",
+        [
+            (
+                "x, line 1",
+                {"problem": "p", "solution": "so \\boxed{\\frac{1}{2}}.", "level": "Level 4", "type": "Algebra"},
+            )
+        ],
+    )
     assert rows[0]["answer"] == "\\frac{1}{2}" and rows[0]["level"] == 4 and rows[0]["subject"] == "Algebra"
 
 
@@ -90,7 +97,8 @@ def test_json_list_and_parquet_sources(tmp_path):
     (tmp_path / "a.json").write_text(json.dumps(rows))
     pd.DataFrame(rows).to_parquet(tmp_path / "a.parquet")
     assert normalise("math500", read_source(str(tmp_path / "a.json"))) == normalise(
-        "math500", read_source(str(tmp_path / "a.parquet")))
+        "math500", read_source(str(tmp_path / "a.parquet"))
+    )
 
 
 def test_subset_is_seeded_and_recorded(tmp_path):
@@ -104,3 +112,11 @@ def test_subset_is_seeded_and_recorded(tmp_path):
     assert selection["ids"] == [r["id"] for r in a] and selection["seed"] == 3
     c = subset(normalise("math500", read_source(str(src))), 10, 4)
     assert [r["id"] for r in c] != [r["id"] for r in a]
+
+
+def test_empty_dataset_file_is_an_error_and_writes_nothing(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    with pytest.raises(InputError, match="empty.jsonl: no rows"):
+        prepare("gsm8k", str(empty), "test", str(tmp_path / "out.jsonl"))
+    assert not (tmp_path / "out.jsonl").exists()

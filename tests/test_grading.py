@@ -10,14 +10,17 @@ def test_extract_last_box_with_nested_braces():
     assert extract_boxed(r"\boxed{unclosed") is None
 
 
-@pytest.mark.parametrize("gold,pred,ok", [
-    ("7", "7", True),
-    ("7", "8", False),
-    (r"\frac{1}{2}", "0.5", True),
-    (r"\frac{1}{2}", "1/2", True),
-    ("2", "2.0", True),
-    ("12", "1 2", True),
-])
+@pytest.mark.parametrize(
+    "gold,pred,ok",
+    [
+        ("7", "7", True),
+        ("7", "8", False),
+        (r"\frac{1}{2}", "0.5", True),
+        (r"\frac{1}{2}", "1/2", True),
+        ("2", "2.0", True),
+        ("12", "1 2", True),
+    ],
+)
 def test_answers_match(gold, pred, ok):
     assert answers_match(gold, pred) is ok
 

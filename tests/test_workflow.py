@@ -60,7 +60,7 @@ def test_chain_produces_every_artifact(smoke):
     assert (ts["ref_logp"] < 0).all()
     main = pd.read_csv(smoke / "results/tables/main_results.csv")
     assert {"model", "method", "dataset", "n_problems", "accuracy", "mean_tokens", "aes"} <= set(main.columns)
-    assert set(main["method"]) == {"baseline", "marker_ban", "o1_pruner"}
+    assert set(main["method"]) == {"baseline", "marker_ban", "fast_prompt", "o1_pruner", "sft", "dpo"}
     assert (main.loc[main["method"] == "baseline", "aes"] == 0).all()
     for fig in ["length_distribution", "accuracy_vs_tokens", "tokens_by_difficulty"]:
         assert (smoke / f"results/figures/{fig}.png").stat().st_size > 1000
@@ -84,7 +84,8 @@ def test_evaluation_setting_reruns_only_evaluation_and_report(smoke):
     changed = smoke / "changed_eval.yaml"
     changed.write_text(yaml.safe_dump(cfg))
     jobs = planned_jobs(snakemake(smoke, "-n", config=changed))
-    runs = 1 + len(cfg["evaluation"]["controls"]) + len(cfg["training"]["seeds"]) * len(cfg["training"]["methods"])
+    runs = 1 + len(cfg["evaluation"]["controls"]) + int(cfg["evaluation"]["sampled_reference"])
+    runs += len(cfg["training"]["seeds"]) * len(cfg["training"]["methods"])
     assert jobs == {"evaluate": runs, "report": 1, "all": 1}
 
 
@@ -97,3 +98,64 @@ def test_reward_setting_keeps_the_samples(smoke):
     assert "presample" not in jobs and "toy_reference" not in jobs and "baseline_stats" not in jobs
     seeds = len(cfg["training"]["seeds"])
     assert jobs["trainset"] == 1 and jobs["finetune"] == seeds and jobs["evaluate"] == seeds
+
+
+def _comparable_metrics(work: Path) -> dict:
+    out = {}
+    for path in sorted((work / "results/eval").rglob("*.json")):
+        m = json.loads(path.read_text())
+        m.pop("wall_time_s")
+        out[str(path.relative_to(work))] = m
+    return out
+
+
+def _assert_same_results(a: Path, b: Path):
+    for rel in [
+        "results/samples/toy-qwen2/toy/samples.parquet",
+        "results/trainset/toy-qwen2/toy/o1_pruner.ref_logp.parquet",
+    ]:
+        pd.testing.assert_frame_equal(pd.read_parquet(a / rel), pd.read_parquet(b / rel))
+    assert _comparable_metrics(a) == _comparable_metrics(b)
+    from o1pruner.io import read_parquet_metadata
+
+    meta = read_parquet_metadata(a / "results/samples/toy-qwen2/toy/samples.parquet")
+    assert meta["settings"]["seed"] == yaml.safe_load((a / "config.yaml").read_text())["sampling"]["seed"]
+
+
+def test_same_config_twice_gives_identical_artifacts(smoke, tmp_path):
+    shutil.copy(smoke / "config.yaml", tmp_path / "config.yaml")
+    run = snakemake(tmp_path, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-3000:]
+    _assert_same_results(smoke, tmp_path)
+
+
+def test_killed_sampling_job_leaves_nothing_and_rerun_matches(smoke, tmp_path):
+    """SIGKILL the whole run (as a node crash would) while pre-sampling runs, then re-run."""
+    import os
+    import signal
+    import time
+
+    shutil.copy(smoke / "config.yaml", tmp_path / "config.yaml")
+    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"), "--cores", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = tmp_path / "logs/presample/toy-qwen2/toy.log"
+    deadline = time.time() + 600
+    while time.time() < deadline and not (log.exists() and "generate" in log.read_text()):
+        time.sleep(0.05)
+    assert log.exists(), "pre-sampling never started"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    samples = tmp_path / "results/samples/toy-qwen2/toy/samples.parquet"
+    assert not samples.exists(), "a killed job left an output that looks complete"
+    assert snakemake(tmp_path, "--unlock").returncode == 0  # a killed Snakemake leaves its lock
+    rerun = snakemake(tmp_path, "--cores", "2")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    _assert_same_results(smoke, tmp_path)
+
+
+def test_html_report(smoke):
+    out = smoke / "results/report.html"
+    run = snakemake(smoke, "--report", str(out))
+    assert run.returncode == 0, run.stderr[-3000:]
+    html = out.read_text(errors="replace")
+    assert "main_results.csv" in html and "length_distribution" in html

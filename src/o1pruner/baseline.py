@@ -13,12 +13,14 @@ def aggregate(samples: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"samples lack column(s) {missing}")
     g = samples.groupby("problem_id", sort=True)
-    out = pd.DataFrame({
-        "mean_tokens": g["n_tokens"].mean(),
-        "std_tokens": g["n_tokens"].std(ddof=0),
-        "accuracy": g["correct"].mean(),
-        "k": g.size(),
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "mean_tokens": g["n_tokens"].mean(),
+            "std_tokens": g["n_tokens"].std(ddof=0),
+            "accuracy": g["correct"].mean(),
+            "k": g.size(),
+        }
+    ).reset_index()
     for col in ("level", "dataset"):
         if col in samples.columns:
             out = out.merge(g[col].first().reset_index(), on="problem_id")

@@ -62,6 +62,12 @@ def cmd_trainset(a) -> None:
     trainset(a.samples, a.stats, a.settings, a.out)
 
 
+def cmd_select(a) -> None:
+    from .stages import select_baseline_data
+
+    select_baseline_data(a.method, a.samples, a.m, a.out)
+
+
 def cmd_ref_logprobs(a) -> None:
     from .stages import reference_logprobs
 
@@ -83,8 +89,22 @@ def cmd_evaluate(a) -> None:
 def cmd_report(a) -> None:
     from .report.build import build_report
 
-    build_report(a.metrics, a.samples, a.reference_run, a.out_dir, a.figures_dir, a.provenance, a.stats,
-                 a.markers)
+    build_report(a.metrics, a.samples, a.reference_run, a.out_dir, a.figures_dir, a.provenance, a.stats, a.markers)
+
+
+def cmd_aes(a) -> None:
+    import pandas as pd
+
+    from .aes import score_table
+    from .io import atomic_path
+
+    try:
+        scored = score_table(pd.read_csv(a.table), a.reference_method)
+    except ValueError as e:
+        raise InputError(f"{a.table}: {e}") from None
+    with atomic_path(a.out) as tmp:
+        scored.to_csv(tmp, index=False)
+    print(scored.to_string(index=False))
 
 
 def cmd_readme(a) -> None:
@@ -137,6 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--settings", type=_settings, required=True, help="the config's `reward` section (JSON)")
     p.add_argument("--out", required=True)
 
+    p = add("select", cmd_select, "SFT / DPO training data from the pre-samples")
+    p.add_argument("--method", required=True, choices=["sft", "dpo"])
+    p.add_argument("--samples", required=True)
+    p.add_argument("-m", type=int, default=2, help="shortest correct samples per problem")
+    p.add_argument("--out", required=True)
+
     p = add("ref-logprobs", cmd_ref_logprobs, "reference mean-token log-probs of the training samples")
     p.add_argument("--model", required=True)
     p.add_argument("--trainset", required=True)
@@ -145,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
 
     p = add("train", cmd_train, "fine-tune the reference model")
-    p.add_argument("--method", required=True, choices=["o1_pruner"])
+    p.add_argument("--method", required=True, choices=["o1_pruner", "sft", "dpo"])
     p.add_argument("--model", required=True)
     p.add_argument("--trainset", required=True)
     p.add_argument("--problems", required=True)
@@ -171,6 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stats", default=None, help="pre-sample statistics of the training set (reference profile)")
     p.add_argument("--markers", nargs="*", default=[], help="overthinking markers counted per run")
 
+    p = add("aes", cmd_aes, "score rows (model, method, dataset, accuracy, length) with AES vs their baseline")
+    p.add_argument("table", help="CSV with columns model, method, dataset, accuracy, length")
+    p.add_argument("--reference-method", default="baseline")
+    p.add_argument("--out", required=True, help="the CSV with `aes` and `aes_formula` added")
+
     p = add("readme", cmd_readme, "splice the generated results summary into README.md")
     p.add_argument("--summary", required=True)
     p.add_argument("--readme", default="README.md")
@@ -180,8 +211,11 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     try:
         args.func(args)
     except (InputError, FileNotFoundError) as e:

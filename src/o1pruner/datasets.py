@@ -86,15 +86,23 @@ class DatasetSpec:
     fix_row: Callable[[dict], dict] | None = None  # repairs known defects of the published file
 
 
-MATH_SUBJECTS = ("algebra", "counting_and_probability", "geometry", "intermediate_algebra", "number_theory",
-                 "prealgebra", "precalculus")
+MATH_SUBJECTS = (
+    "algebra",
+    "counting_and_probability",
+    "geometry",
+    "intermediate_algebra",
+    "number_theory",
+    "prealgebra",
+    "precalculus",
+)
 
 DATASETS: dict[str, DatasetSpec] = {
     "math": DatasetSpec("problem", math_answer, "EleutherAI/hendrycks_math", hub_configs_all=MATH_SUBJECTS),
     "math500": DatasetSpec("problem", math_answer, "HuggingFaceH4/MATH-500"),
     "gsm8k": DatasetSpec("question", gsm8k_answer, "openai/gsm8k", "main"),
-    "gaokao": DatasetSpec("question", gaokao_answer, "MARIO-Math-Reasoning/Gaokao2023-Math-En",
-                          fix_row=gaokao_inline_answer),
+    "gaokao": DatasetSpec(
+        "question", gaokao_answer, "MARIO-Math-Reasoning/Gaokao2023-Math-En", fix_row=gaokao_inline_answer
+    ),
     "aime24": DatasetSpec("problem", number_answer, "math-ai/aime24"),
     "amc23": DatasetSpec("problem", number_answer, "math-ai/amc23"),
 }
@@ -136,8 +144,11 @@ def _read_file(path: Path) -> list[tuple[str, dict]]:
 def _read_hub(hub_id: str, split: str, spec: DatasetSpec | None) -> list[tuple[str, dict]]:
     from datasets import load_dataset
 
-    configs = list(spec.hub_configs_all) if spec and spec.hub_configs_all and hub_id == spec.hub_id else [
-        spec.hub_config if spec and hub_id == spec.hub_id else None]
+    configs = (
+        list(spec.hub_configs_all)
+        if spec and spec.hub_configs_all and hub_id == spec.hub_id
+        else [spec.hub_config if spec and hub_id == spec.hub_id else None]
+    )
     out = []
     for config in configs:
         ds = load_dataset(hub_id, config, split=split)
@@ -160,10 +171,16 @@ def normalise(name: str, located_rows: list[tuple[str, dict]]) -> list[dict]:
             raise InputError(f"{where}: missing field {spec.problem_field!r} (the problem text)")
         answer = spec.answer(row)
         if answer in (None, ""):
-            raise InputError(f"{where}: no gold answer (field 'answer'"
-                             f"{' or a boxed answer in solution' if spec.answer is math_answer else ''})")
-        item = {"id": str(row.get("unique_id") or row.get("id") or f"{name}-{i:05d}"), "problem": problem,
-                "answer": answer, "dataset": name}
+            raise InputError(
+                f"{where}: no gold answer (field 'answer'"
+                f"{' or a boxed answer in solution' if spec.answer is math_answer else ''})"
+            )
+        item = {
+            "id": str(row.get("unique_id") or row.get("id") or f"{name}-{i:05d}"),
+            "problem": problem,
+            "answer": answer,
+            "dataset": name,
+        }
         if row.get("level") is not None:
             item["level"] = _level(row["level"])
         if row.get("subject") or row.get("type"):
@@ -195,6 +212,8 @@ def prepare(name: str, source: str, split: str, out: str, n: int | None = None, 
     if not rows:
         raise InputError(f"{source}: no rows")
     write_jsonl(rows, out)
-    write_json({"dataset": name, "source": source, "split": split, "n": n, "seed": seed,
-                "ids": [r["id"] for r in rows]}, f"{out}.selection.json")
+    write_json(
+        {"dataset": name, "source": source, "split": split, "n": n, "seed": seed, "ids": [r["id"] for r in rows]},
+        f"{out}.selection.json",
+    )
     return rows

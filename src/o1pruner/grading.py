@@ -56,7 +56,7 @@ def _parse_gold(gold: str):
 
 
 def choice_letter(answer: str) -> str | None:
-    """"B", "(B)", "\\text{(B)}" -> "B"; anything else -> None."""
+    """ "B", "(B)", "\\text{(B)}" -> "B"; anything else -> None."""
     m = CHOICE_RE.match(answer.strip())
     return m.group(1) if m else None
 

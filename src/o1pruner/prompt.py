@@ -10,9 +10,7 @@ from __future__ import annotations
 DEFAULT_SYSTEM_PROMPT = "Please reason step by step, and put your final answer within \\boxed{}."
 
 # The paper's "fast-solving prompt" baseline: the same prompt plus this instruction.
-FAST_SOLVING_INSTRUCTION = (
-    "Solve the problem as quickly as possible, without pauses, checks or reflection."
-)
+FAST_SOLVING_INSTRUCTION = "Solve the problem as quickly as possible, without pauses, checks or reflection."
 
 
 def build_messages(problem: str, system_prompt: str | None = DEFAULT_SYSTEM_PROMPT, fast: bool = False) -> list[dict]:
@@ -22,7 +20,9 @@ def build_messages(problem: str, system_prompt: str | None = DEFAULT_SYSTEM_PROM
     return messages
 
 
-def render_prompt(tokenizer, problem: str, system_prompt: str | None = DEFAULT_SYSTEM_PROMPT, fast: bool = False) -> str:
+def render_prompt(
+    tokenizer, problem: str, system_prompt: str | None = DEFAULT_SYSTEM_PROMPT, fast: bool = False
+) -> str:
     """The model-ready prompt text (chat template with the assistant turn opened)."""
     return tokenizer.apply_chat_template(
         build_messages(problem, system_prompt, fast), tokenize=False, add_generation_prompt=True

@@ -35,14 +35,22 @@ def advantages(raw: np.ndarray, clip: tuple[float, float] | None, normalize: str
     return a
 
 
-def build_training_set(samples: pd.DataFrame, stats: pd.DataFrame, lam: float, samples_per_problem: int,
-                       clip: tuple[float, float] | None, normalize: str, seed: int) -> pd.DataFrame:
+def build_training_set(
+    samples: pd.DataFrame,
+    stats: pd.DataFrame,
+    lam: float,
+    samples_per_problem: int,
+    clip: tuple[float, float] | None,
+    normalize: str,
+    seed: int,
+) -> pd.DataFrame:
     """m samples per problem (seeded draw, without replacement) with reward and advantage.
 
     The means use all K samples (`stats`); only the drawn samples enter training.
     """
-    merged = samples.merge(stats[["problem_id", "mean_tokens", "accuracy"]], on="problem_id", how="left",
-                           validate="many_to_one")
+    merged = samples.merge(
+        stats[["problem_id", "mean_tokens", "accuracy"]], on="problem_id", how="left", validate="many_to_one"
+    )
     if merged["mean_tokens"].isna().any():
         missing = merged.loc[merged["mean_tokens"].isna(), "problem_id"].unique()[:5]
         raise ValueError(f"samples without baseline statistics, e.g. problem_id {list(missing)}")
@@ -52,7 +60,8 @@ def build_training_set(samples: pd.DataFrame, stats: pd.DataFrame, lam: float, s
         take = min(samples_per_problem, len(group))
         picked.append(group.iloc[np.sort(rng.choice(len(group), size=take, replace=False))])
     out = pd.concat(picked, ignore_index=True)
-    out["reward_raw"] = length_harmonizing_reward(out["n_tokens"], out["correct"], out["mean_tokens"],
-                                                  out["accuracy"], lam)
+    out["reward_raw"] = length_harmonizing_reward(
+        out["n_tokens"], out["correct"], out["mean_tokens"], out["accuracy"], lam
+    )
     out["advantage"] = advantages(out["reward_raw"].to_numpy(), clip, normalize)
     return out

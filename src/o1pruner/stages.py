@@ -33,9 +33,18 @@ def presample(model_path: str, problems_path: str, settings: dict, out: str, thr
     problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
     model, tok = _load(model_path, settings, threads)
     df, wall = sample_and_grade(
-        model, tok, problems, num_samples=settings["k"], do_sample=True, temperature=settings["temperature"],
-        top_p=settings["top_p"], max_new_tokens=settings["max_new_tokens"], batch_size=settings["batch_size"],
-        seed=settings["seed"], system_prompt=settings["system_prompt"], answer_box=settings["answer_box"],
+        model,
+        tok,
+        problems,
+        num_samples=settings["k"],
+        do_sample=True,
+        temperature=settings["temperature"],
+        top_p=settings["top_p"],
+        max_new_tokens=settings["max_new_tokens"],
+        batch_size=settings["batch_size"],
+        seed=settings["seed"],
+        system_prompt=settings["system_prompt"],
+        answer_box=settings["answer_box"],
     )
     log.info("pre-sampling: accuracy %.3f, mean tokens %.1f, %.1f s", df["correct"].mean(), df["n_tokens"].mean(), wall)
     write_parquet(df, out, {"stage": "presample", "model": model_path, "settings": settings, "wall_time_s": wall})
@@ -45,8 +54,12 @@ def baseline_stats(samples_path: str, out: str) -> None:
     from .baseline import aggregate
 
     stats = aggregate(pd.read_parquet(samples_path))
-    log.info("%d problems: mean accuracy %.3f, mean tokens %.1f", len(stats), stats["accuracy"].mean(),
-             stats["mean_tokens"].mean())
+    log.info(
+        "%d problems: mean accuracy %.3f, mean tokens %.1f",
+        len(stats),
+        stats["accuracy"].mean(),
+        stats["mean_tokens"].mean(),
+    )
     write_parquet(stats, out, {"stage": "baseline", "samples": samples_path})
 
 
@@ -56,10 +69,22 @@ def trainset(samples_path: str, stats_path: str, settings: dict, out: str) -> No
     samples = pd.read_parquet(samples_path)
     stats = pd.read_parquet(stats_path)
     clip = tuple(settings["reward_clip"]) if settings.get("reward_clip") else None
-    df = build_training_set(samples, stats, settings["lambda"], settings["samples_per_problem"], clip,
-                            settings["normalize"], settings["seed"])
-    log.info("training set: %d samples of %d problems; reward mean %.3f, advantage std %.3f", len(df),
-             df["problem_id"].nunique(), df["reward_raw"].mean(), df["advantage"].std(ddof=0))
+    df = build_training_set(
+        samples,
+        stats,
+        settings["lambda"],
+        settings["samples_per_problem"],
+        clip,
+        settings["normalize"],
+        settings["seed"],
+    )
+    log.info(
+        "training set: %d samples of %d problems; reward mean %.3f, advantage std %.3f",
+        len(df),
+        df["problem_id"].nunique(),
+        df["reward_raw"].mean(),
+        df["advantage"].std(ddof=0),
+    )
     write_parquet(df, out, {"stage": "trainset", "settings": settings})
 
 
@@ -70,13 +95,18 @@ def _examples(tok, trainset_df: pd.DataFrame, problems_path: str, settings: dict
     missing = sorted(set(trainset_df["problem_id"]) - set(problems))
     if missing:
         raise InputError(f"{problems_path}: no problem with id {missing[0]!r} (and {len(missing) - 1} more)")
-    return encode_examples(tok, [problems[i] for i in trainset_df["problem_id"]],
-                           [list(r) for r in trainset_df["response_ids"]], settings["system_prompt"],
-                           settings["cutoff_len"])
+    return encode_examples(
+        tok,
+        [problems[i] for i in trainset_df["problem_id"]],
+        [list(r) for r in trainset_df["response_ids"]],
+        settings["system_prompt"],
+        settings["cutoff_len"],
+    )
 
 
-def reference_logprobs(model_path: str, trainset_path: str, problems_path: str, settings: dict, out: str,
-                       threads: int | None) -> None:
+def reference_logprobs(
+    model_path: str, trainset_path: str, problems_path: str, settings: dict, out: str, threads: int | None
+) -> None:
     from .train.logprobs import mean_logprobs
 
     df = pd.read_parquet(trainset_path)
@@ -88,60 +118,138 @@ def reference_logprobs(model_path: str, trainset_path: str, problems_path: str, 
     write_parquet(df, out, {"stage": "ref_logprobs", "model": model_path, "settings": settings})
 
 
-def finetune(method: str, model_path: str, trainset_path: str, problems_path: str, settings: dict, seed: int,
-             out: str, threads: int | None) -> None:
-    from .io import atomic_path
-    from .train.o1_pruner import ListDataset, O1PrunerConfig, O1PrunerTrainer
-    from .train.data import PaddingCollator
+def select_baseline_data(method: str, samples_path: str, m: int, out: str) -> None:
+    from .baselines import select_dpo_pairs, select_sft
 
-    if method != "o1_pruner":
-        raise InputError(f"unknown training method {method!r}")
+    samples = pd.read_parquet(samples_path)
+    df = select_sft(samples, m) if method == "sft" else select_dpo_pairs(samples, m)
+    if df.empty:
+        raise InputError(f"{samples_path}: no correct sample in any problem, so no {method} training data")
+    log.info("%s: %d rows from %d problems", method, len(df), df["problem_id"].nunique())
+    write_parquet(df, out, {"stage": f"select_{method}", "m": m})
+
+
+def finetune(
+    method: str,
+    model_path: str,
+    trainset_path: str,
+    problems_path: str,
+    settings: dict,
+    seed: int,
+    out: str,
+    threads: int | None,
+) -> None:
+    from .io import atomic_path
+
+    settings = {**settings, **settings.get("method_overrides", {}).get(method, {})}
     df = pd.read_parquet(trainset_path)
-    if "ref_logp" not in df.columns:
-        raise InputError(f"{trainset_path}: no ref_logp column; run `o1pruner ref-logprobs` first")
     model, tok = _load(model_path, settings, threads)
-    examples = _examples(tok, df, problems_path, settings)
-    for ex, adv, ref in zip(examples, df["advantage"], df["ref_logp"]):
-        ex["advantage"], ex["ref_logp"] = float(adv), float(ref)
+    model.train()
     with atomic_path(out, is_dir=True) as tmp:
-        args = O1PrunerConfig(
-            output_dir=str(tmp), seed=seed, data_seed=seed, learning_rate=settings["learning_rate"],
-            num_train_epochs=settings["epochs"], per_device_train_batch_size=settings["per_device_batch_size"],
-            gradient_accumulation_steps=settings["gradient_accumulation_steps"],
-            lr_scheduler_type=settings["lr_scheduler"], warmup_steps=settings["warmup_ratio"],
-            weight_decay=settings["weight_decay"], epsilon=settings["epsilon"], cutoff_len=settings["cutoff_len"],
-            bf16=settings["bf16"], logging_steps=5, save_strategy="no", report_to="none",
-            use_cpu=not __import__("torch").cuda.is_available(), dataloader_num_workers=0,
-            disable_tqdm=False,
-        )
-        model.train()
-        trainer = O1PrunerTrainer(model=model, args=args, train_dataset=ListDataset(examples),
-                                  data_collator=PaddingCollator(tok.pad_token_id))
-        result = trainer.train()
+        if method == "o1_pruner":
+            trainer, result = _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, seed, str(tmp))
+        elif method == "sft":
+            from .train.trl_baselines import train_sft
+
+            trainer, result = train_sft(
+                model, tok, _examples(tok, df, problems_path, settings), settings, seed, str(tmp)
+            )
+        elif method == "dpo":
+            from .prompt import render_prompt
+            from .train.trl_baselines import train_dpo
+
+            problems = {p["id"]: p["problem"] for p in read_jsonl(problems_path, required=PROBLEM_REQUIRED)}
+            pairs = [
+                {
+                    "prompt": render_prompt(tok, problems[r.problem_id], settings["system_prompt"]),
+                    "chosen": r.chosen,
+                    "rejected": r.rejected,
+                }
+                for r in df.itertuples()
+            ]
+            trainer, result = train_dpo(model, tok, pairs, settings, seed, str(tmp))
+        else:
+            raise InputError(f"unknown training method {method!r}")
         log.info("trained %s seed %d: %s", method, seed, result.metrics)
         trainer.save_model(str(tmp))
         tok.save_pretrained(str(tmp))
-        write_json({"method": method, "seed": seed, "settings": settings, "metrics": result.metrics,
-                    "log_history": trainer.state.log_history}, tmp / "o1pruner_training.json")
+        write_json(
+            {
+                "method": method,
+                "seed": seed,
+                "settings": settings,
+                "metrics": result.metrics,
+                "log_history": trainer.state.log_history,
+            },
+            tmp / "o1pruner_training.json",
+        )
 
 
-def evaluate(model_path: str, problems_path: str, settings: dict, run: str, out: str, metrics_out: str,
-             threads: int | None) -> None:
+def _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, seed, out_dir):
+    import torch
+
+    from .train.data import PaddingCollator
+    from .train.o1_pruner import ListDataset, O1PrunerConfig, O1PrunerTrainer
+
+    if "ref_logp" not in df.columns:
+        raise InputError(f"{trainset_path}: no ref_logp column; run `o1pruner ref-logprobs` first")
+    examples = _examples(tok, df, problems_path, settings)
+    for ex, adv, ref in zip(examples, df["advantage"], df["ref_logp"]):
+        ex["advantage"], ex["ref_logp"] = float(adv), float(ref)
+    args = O1PrunerConfig(
+        output_dir=out_dir,
+        seed=seed,
+        data_seed=seed,
+        learning_rate=settings["learning_rate"],
+        num_train_epochs=settings["epochs"],
+        per_device_train_batch_size=settings["per_device_batch_size"],
+        gradient_accumulation_steps=settings["gradient_accumulation_steps"],
+        lr_scheduler_type=settings["lr_scheduler"],
+        warmup_steps=settings["warmup_ratio"],
+        weight_decay=settings["weight_decay"],
+        epsilon=settings["epsilon"],
+        cutoff_len=settings["cutoff_len"],
+        bf16=settings["bf16"],
+        logging_steps=5,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=not torch.cuda.is_available(),
+        dataloader_num_workers=0,
+    )
+    trainer = O1PrunerTrainer(
+        model=model, args=args, train_dataset=ListDataset(examples), data_collator=PaddingCollator(tok.pad_token_id)
+    )
+    return trainer, trainer.train()
+
+
+def evaluate(
+    model_path: str, problems_path: str, settings: dict, run: str, out: str, metrics_out: str, threads: int | None
+) -> None:
     from .sampling.run import sample_and_grade
 
     problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
     model, tok = _load(model_path, settings, threads)
     df, wall = sample_and_grade(
-        model, tok, problems, num_samples=1, do_sample=settings.get("do_sample", False),
-        temperature=settings.get("temperature", 1.0), top_p=1.0, max_new_tokens=settings["max_new_tokens"],
-        batch_size=settings["batch_size"], seed=settings.get("seed", 0),
-        system_prompt=settings["system_prompt"], fast_prompt=settings.get("fast_prompt", False),
-        banned_phrases=settings.get("banned_phrases", []), answer_box=settings["answer_box"],
+        model,
+        tok,
+        problems,
+        num_samples=1,
+        do_sample=settings.get("do_sample", False),
+        temperature=settings.get("temperature", 1.0),
+        top_p=1.0,
+        max_new_tokens=settings["max_new_tokens"],
+        batch_size=settings["batch_size"],
+        seed=settings.get("seed", 0),
+        system_prompt=settings["system_prompt"],
+        fast_prompt=settings.get("fast_prompt", False),
+        banned_phrases=settings.get("banned_phrases", []),
+        answer_box=settings["answer_box"],
     )
     df["run"] = run
     metrics = summarize(df)
-    metrics.update({"run": run, "model_path": model_path, "problems": problems_path, "wall_time_s": wall,
-                    "settings": settings})
+    metrics.update(
+        {"run": run, "model_path": model_path, "problems": problems_path, "wall_time_s": wall, "settings": settings}
+    )
     log.info("%s: accuracy %.2f%%, mean tokens %.1f, %.1f s", run, metrics["accuracy"], metrics["mean_tokens"], wall)
     write_parquet(df.drop(columns=["response_ids"]), out, {"stage": "evaluate", "run": run, "settings": settings})
     write_json(metrics, metrics_out)
@@ -159,8 +267,11 @@ def summarize(df: pd.DataFrame) -> dict:
     }
     if "level" in df and df["level"].notna().all():
         out["by_level"] = {
-            str(int(lv)): {"n": int(len(g)), "accuracy": float(100 * g["correct"].mean()),
-                           "mean_tokens": float(g["n_tokens"].mean())}
+            str(int(lv)): {
+                "n": int(len(g)),
+                "accuracy": float(100 * g["correct"].mean()),
+                "mean_tokens": float(g["n_tokens"].mean()),
+            }
             for lv, g in df.groupby("level")
         }
     return out

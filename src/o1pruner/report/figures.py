@@ -41,10 +41,21 @@ def accuracy_vs_tokens(main: pd.DataFrame, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for dataset, g in main.groupby("dataset", sort=False):
         for r in g.itertuples():
-            ax.errorbar(r.mean_tokens, r.accuracy, xerr=r.mean_tokens_std if r.n_seeds > 1 else None,
-                        yerr=r.accuracy_std if r.n_seeds > 1 else None, fmt="o", capsize=3)
-            ax.annotate(f"{r.method} ({dataset})", (r.mean_tokens, r.accuracy), textcoords="offset points",
-                        xytext=(5, 5), fontsize=8)
+            ax.errorbar(
+                r.mean_tokens,
+                r.accuracy,
+                xerr=r.mean_tokens_std if r.n_seeds > 1 else None,
+                yerr=r.accuracy_std if r.n_seeds > 1 else None,
+                fmt="o",
+                capsize=3,
+            )
+            ax.annotate(
+                f"{r.method} ({dataset})",
+                (r.mean_tokens, r.accuracy),
+                textcoords="offset points",
+                xytext=(5, 5),
+                fontsize=8,
+            )
     ax.set_xlabel("mean generated tokens")
     ax.set_ylabel("accuracy (%)")
     ax.set_title("Accuracy vs length per method")
@@ -66,8 +77,9 @@ def tokens_by_difficulty(levels: pd.DataFrame, path: Path) -> None:
     _save(fig, path)
 
 
-def write_figures(samples: pd.DataFrame, main: pd.DataFrame, levels: pd.DataFrame, reference_run: str,
-                  figures_dir: str) -> None:
+def write_figures(
+    samples: pd.DataFrame, main: pd.DataFrame, levels: pd.DataFrame, reference_run: str, figures_dir: str
+) -> None:
     out = Path(figures_dir)
     out.mkdir(parents=True, exist_ok=True)
     samples = samples.assign(method=samples["run"].map(run_method))

@@ -64,21 +64,50 @@ def generate(
     bar = tqdm(total=len(prompts), desc="generate", disable=not progress, mininterval=5)
     for b, batch in enumerate(batches):
         results.extend(
-            _generate_batch(model, tokenizer, batch, device, seed + b, stop_ids, num_samples, do_sample,
-                            temperature, top_p, max_new_tokens, bad_words_ids)
+            _generate_batch(
+                model,
+                tokenizer,
+                batch,
+                device,
+                seed + b,
+                stop_ids,
+                num_samples,
+                do_sample,
+                temperature,
+                top_p,
+                max_new_tokens,
+                bad_words_ids,
+            )
         )
         bar.update(len(batch))
     bar.close()
     return results
 
 
-def _generate_batch(model, tokenizer, batch, device, seed, stop_ids, num_samples, do_sample, temperature,
-                    top_p, max_new_tokens, bad_words_ids) -> list[list[Generation]]:
+def _generate_batch(
+    model,
+    tokenizer,
+    batch,
+    device,
+    seed,
+    stop_ids,
+    num_samples,
+    do_sample,
+    temperature,
+    top_p,
+    max_new_tokens,
+    bad_words_ids,
+) -> list[list[Generation]]:
     try:
         enc = tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
         torch.manual_seed(seed)
-        kwargs = dict(do_sample=do_sample, max_new_tokens=max_new_tokens, num_return_sequences=num_samples,
-                      pad_token_id=tokenizer.pad_token_id, bad_words_ids=bad_words_ids)
+        kwargs = dict(
+            do_sample=do_sample,
+            max_new_tokens=max_new_tokens,
+            num_return_sequences=num_samples,
+            pad_token_id=tokenizer.pad_token_id,
+            bad_words_ids=bad_words_ids,
+        )
         if do_sample:
             kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
         else:
@@ -92,10 +121,33 @@ def _generate_batch(model, tokenizer, batch, device, seed, stop_ids, num_samples
         log.warning("out of memory with %d prompts per batch; halving to %d", len(batch), half)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-        return _generate_batch(model, tokenizer, batch[:half], device, seed, stop_ids, num_samples, do_sample,
-                               temperature, top_p, max_new_tokens, bad_words_ids) + _generate_batch(
-            model, tokenizer, batch[half:], device, seed + 7919, stop_ids, num_samples, do_sample,
-            temperature, top_p, max_new_tokens, bad_words_ids)
+        return _generate_batch(
+            model,
+            tokenizer,
+            batch[:half],
+            device,
+            seed,
+            stop_ids,
+            num_samples,
+            do_sample,
+            temperature,
+            top_p,
+            max_new_tokens,
+            bad_words_ids,
+        ) + _generate_batch(
+            model,
+            tokenizer,
+            batch[half:],
+            device,
+            seed + 7919,
+            stop_ids,
+            num_samples,
+            do_sample,
+            temperature,
+            top_p,
+            max_new_tokens,
+            bad_words_ids,
+        )
     new = out[:, enc["input_ids"].shape[1] :].tolist()
     grouped = []
     for i in range(len(batch)):

@@ -25,16 +25,37 @@ def banned_token_sequences(tokenizer, phrases: list[str]) -> list[list[int]] | N
     return seqs or None
 
 
-def sample_and_grade(model, tokenizer, problems: list[dict], *, num_samples: int, do_sample: bool,
-                     temperature: float, top_p: float, max_new_tokens: int, batch_size: int, seed: int,
-                     system_prompt: str | None, fast_prompt: bool = False, banned_phrases: list[str] = (),
-                     answer_box: str = "last") -> tuple[pd.DataFrame, float]:
+def sample_and_grade(
+    model,
+    tokenizer,
+    problems: list[dict],
+    *,
+    num_samples: int,
+    do_sample: bool,
+    temperature: float,
+    top_p: float,
+    max_new_tokens: int,
+    batch_size: int,
+    seed: int,
+    system_prompt: str | None,
+    fast_prompt: bool = False,
+    banned_phrases: list[str] = (),
+    answer_box: str = "last",
+) -> tuple[pd.DataFrame, float]:
     """One row per (problem, sample) with the documented sample columns; also the wall time."""
     prompts = [render_prompt(tokenizer, p["problem"], system_prompt, fast=fast_prompt) for p in problems]
     start = time.perf_counter()
     generations = generate(
-        model, tokenizer, prompts, num_samples=num_samples, do_sample=do_sample, temperature=temperature,
-        top_p=top_p, max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed,
+        model,
+        tokenizer,
+        prompts,
+        num_samples=num_samples,
+        do_sample=do_sample,
+        temperature=temperature,
+        top_p=top_p,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        seed=seed,
         bad_words_ids=banned_token_sequences(tokenizer, list(banned_phrases)),
     )
     wall = time.perf_counter() - start
@@ -42,12 +63,22 @@ def sample_and_grade(model, tokenizer, problems: list[dict], *, num_samples: int
     for p, gens in zip(problems, generations):
         for j, g in enumerate(gens):
             gr = grade(g.text, str(p["answer"]), which=answer_box)
-            rows.append({
-                "problem_id": p["id"], "sample_idx": j, "dataset": p.get("dataset"), "level": p.get("level"),
-                "response": g.text, "response_ids": g.token_ids, "n_tokens": len(g.token_ids),
-                "extracted_answer": gr.extracted_answer, "gold": str(p["answer"]), "correct": gr.correct,
-                "unparseable": gr.unparseable, "truncated": g.truncated,
-            })
+            rows.append(
+                {
+                    "problem_id": p["id"],
+                    "sample_idx": j,
+                    "dataset": p.get("dataset"),
+                    "level": p.get("level"),
+                    "response": g.text,
+                    "response_ids": g.token_ids,
+                    "n_tokens": len(g.token_ids),
+                    "extracted_answer": gr.extracted_answer,
+                    "gold": str(p["answer"]),
+                    "correct": gr.correct,
+                    "unparseable": gr.unparseable,
+                    "truncated": g.truncated,
+                }
+            )
     n_tokens = sum(r["n_tokens"] for r in rows)
     log.info("%d responses, %d tokens in %.1f s (%.0f tokens/s)", len(rows), n_tokens, wall, n_tokens / max(wall, 1e-9))
     return pd.DataFrame(rows), wall

@@ -22,10 +22,19 @@ def write_toy_splits(toy: dict, train_path: str, test_path: str) -> None:
 def build_reference(settings: dict, test_path: str, out_dir: str, threads: int | None) -> None:
     toy, ref = settings["toy"], settings["toy"]["reference"]
     s = PretrainSettings(
-        seed=toy["seed"], long_thought_fraction=toy["long_thought_fraction"], check_prob=toy["check_prob"],
-        vocab_size=ref["vocab_size"], hidden_size=ref["hidden_size"], num_layers=ref["num_layers"],
-        num_heads=ref["num_heads"], num_kv_heads=ref["num_kv_heads"], intermediate_size=ref["intermediate_size"],
-        steps=ref["steps"], batch_size=ref["batch_size"], lr=ref["learning_rate"], warmup_steps=ref["warmup_steps"],
+        seed=toy["seed"],
+        long_thought_fraction=toy["long_thought_fraction"],
+        check_prob=toy["check_prob"],
+        vocab_size=ref["vocab_size"],
+        hidden_size=ref["hidden_size"],
+        num_layers=ref["num_layers"],
+        num_heads=ref["num_heads"],
+        num_kv_heads=ref["num_kv_heads"],
+        intermediate_size=ref["intermediate_size"],
+        steps=ref["steps"],
+        batch_size=ref["batch_size"],
+        lr=ref["learning_rate"],
+        warmup_steps=ref["warmup_steps"],
     )
     exclude = {r["problem"] for r in read_jsonl(test_path, required=("problem",))}
     with atomic_path(out_dir, is_dir=True) as tmp:

@@ -5,8 +5,16 @@ from __future__ import annotations
 from transformers import Qwen2Config, Qwen2ForCausalLM
 
 
-def make_toy_model(tokenizer, hidden_size: int, num_layers: int, num_heads: int, num_kv_heads: int,
-                   intermediate_size: int, max_positions: int, seed: int) -> Qwen2ForCausalLM:
+def make_toy_model(
+    tokenizer,
+    hidden_size: int,
+    num_layers: int,
+    num_heads: int,
+    num_kv_heads: int,
+    intermediate_size: int,
+    max_positions: int,
+    seed: int,
+) -> Qwen2ForCausalLM:
     import torch
 
     torch.manual_seed(seed)

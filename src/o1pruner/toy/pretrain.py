@@ -55,8 +55,14 @@ def _examples(rng: random.Random, levels: list[Level], n: int, exclude: set[str]
     return out
 
 
-def pretrain_reference(out_dir: str, levels: list[Level], exclude_problems: set[str], system_prompt: str | None,
-                       s: PretrainSettings, threads: int | None = None):
+def pretrain_reference(
+    out_dir: str,
+    levels: list[Level],
+    exclude_problems: set[str],
+    system_prompt: str | None,
+    s: PretrainSettings,
+    threads: int | None = None,
+):
     """Train tokenizer and model on fresh problems (never the excluded test problems); save both."""
     if threads:
         torch.set_num_threads(threads)
@@ -69,14 +75,25 @@ def pretrain_reference(out_dir: str, levels: list[Level], exclude_problems: set[
     prompts = [render_prompt(tokenizer, q, system_prompt) for q, _ in examples]
     prompt_ids = tokenizer(prompts, add_special_tokens=False).input_ids
     answer_ids = tokenizer([a + eos for _, a in examples], add_special_tokens=False).input_ids
-    model = make_toy_model(tokenizer, s.hidden_size, s.num_layers, s.num_heads, s.num_kv_heads,
-                           s.intermediate_size, s.max_positions, s.seed)
+    model = make_toy_model(
+        tokenizer,
+        s.hidden_size,
+        s.num_layers,
+        s.num_heads,
+        s.num_kv_heads,
+        s.intermediate_size,
+        s.max_positions,
+        s.seed,
+    )
     n_params = sum(p.numel() for p in model.parameters())
     log.info("toy reference: %d parameters, vocabulary %d, %d training examples", n_params, len(tokenizer), n_examples)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": s.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=s.lr, betas=(0.9, 0.95))
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": s.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=s.lr,
+        betas=(0.9, 0.95),
+    )
 
     def lr_at(step: int) -> float:
         if step < s.warmup_steps:
@@ -90,12 +107,14 @@ def pretrain_reference(out_dir: str, levels: list[Level], exclude_problems: set[
     bar = tqdm(range(s.steps), desc="pretrain toy reference", mininterval=10)
     for step in bar:
         batch = range(step * s.batch_size, (step + 1) * s.batch_size)
-        input_ids, labels = _collate([prompt_ids[i] for i in batch], [answer_ids[i] for i in batch],
-                                     tokenizer.pad_token_id)
+        input_ids, labels = _collate(
+            [prompt_ids[i] for i in batch], [answer_ids[i] for i in batch], tokenizer.pad_token_id
+        )
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
-        loss = model(input_ids=input_ids, attention_mask=(labels != -100) | (input_ids != tokenizer.pad_token_id),
-                     labels=labels).loss
+        loss = model(
+            input_ids=input_ids, attention_mask=(labels != -100) | (input_ids != tokenizer.pad_token_id), labels=labels
+        ).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -103,8 +122,13 @@ def pretrain_reference(out_dir: str, levels: list[Level], exclude_problems: set[
         n_tokens += int(input_ids.numel())
         if step % 50 == 0:
             bar.set_postfix(loss=f"{loss.item():.4f}", tok_s=f"{n_tokens / (time.time() - start):.0f}")
-            log.info("step %d loss %.4f lr %.2e %.0f tokens/s", step, loss.item(), lr_at(step),
-                     n_tokens / (time.time() - start))
+            log.info(
+                "step %d loss %.4f lr %.2e %.0f tokens/s",
+                step,
+                loss.item(),
+                lr_at(step),
+                n_tokens / (time.time() - start),
+            )
         if s.time_limit_s and time.time() - start > s.time_limit_s:
             log.info("time limit reached at step %d", step)
             break

@@ -62,8 +62,14 @@ def make_problem(rng: random.Random, level: int, spec: Level) -> dict:
     sentences = [f"{name} has {start} {obj}."]
     sentences += [f"{name} {e['verb']} {e['amount']}{' more' if e['gain'] else ''}." for e in events]
     sentences.append(f"How many {obj} now?")
-    return {"problem": " ".join(sentences), "answer": str(value), "level": level, "obj": obj, "start": start,
-            "events": events}
+    return {
+        "problem": " ".join(sentences),
+        "answer": str(value),
+        "level": level,
+        "obj": obj,
+        "start": start,
+        "events": events,
+    }
 
 
 def write_solution(rng: random.Random, problem: dict, long_thought: bool, check_prob: float) -> str:
@@ -103,8 +109,16 @@ def generate_toy_splits(seed: int, n_train: int, n_test: int, levels: list[Level
                     break
             if split == "test":
                 exclude.add(p["problem"])
-            rows.append({"id": f"toy-{split}-{i:06d}", "problem": p["problem"], "answer": p["answer"],
-                         "level": level, "dataset": "toy", "worked": p})
+            rows.append(
+                {
+                    "id": f"toy-{split}-{i:06d}",
+                    "problem": p["problem"],
+                    "answer": p["answer"],
+                    "level": level,
+                    "dataset": "toy",
+                    "worked": p,
+                }
+            )
         return rows
 
     train = draw(n_train, "train", set())

@@ -9,11 +9,9 @@ wrapped in `Qwen2Tokenizer` before saving: what is saved is what reloading build
 
 from __future__ import annotations
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import Qwen2Tokenizer
-
 from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
-from tokenizers import Regex
 
 IM_START, IM_END, PAD = "<|im_start|>", "<|im_end|>", "<|endoftext|>"
 

@@ -7,8 +7,9 @@ import torch
 from ..prompt import render_prompt
 
 
-def encode_examples(tokenizer, problems: list[str], response_ids: list[list[int]], system_prompt: str | None,
-                    cutoff_len: int) -> list[dict]:
+def encode_examples(
+    tokenizer, problems: list[str], response_ids: list[list[int]], system_prompt: str | None, cutoff_len: int
+) -> list[dict]:
     """Prompt ids + response ids (the sampled ids themselves, never re-tokenised text).
 
     Sequences longer than `cutoff_len` are cut from the right, as the released code's

@@ -17,8 +17,9 @@ def sequence_mean_logprobs(logits: torch.Tensor, input_ids: torch.Tensor, respon
     return (token_logp * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)
 
 
-def length_harmonizing_loss(policy_mean_logp: torch.Tensor, ref_mean_logp: torch.Tensor, advantages: torch.Tensor,
-                            epsilon: float = 0.2) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def length_harmonizing_loss(
+    policy_mean_logp: torch.Tensor, ref_mean_logp: torch.Tensor, advantages: torch.Tensor, epsilon: float = 0.2
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Off-policy PPO-clip surrogate of O1-Pruner (Eq. 5 of the paper, as released).
 
         r(y) = exp(mean_t log pi(y_t) - mean_t log pi_ref(y_t))

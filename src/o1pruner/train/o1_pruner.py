@@ -35,8 +35,12 @@ class O1PrunerTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         logits = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).logits
         policy_logp = sequence_mean_logprobs(logits, inputs["input_ids"], inputs["response_mask"])
-        loss, stats = length_harmonizing_loss(policy_logp, inputs["ref_logp"].to(policy_logp.dtype),
-                                              inputs["advantage"].to(policy_logp.dtype), self.args.epsilon)
+        loss, stats = length_harmonizing_loss(
+            policy_logp,
+            inputs["ref_logp"].to(policy_logp.dtype),
+            inputs["advantage"].to(policy_logp.dtype),
+            self.args.epsilon,
+        )
         for k, v in stats.items():
             self._metrics[k].append(v.item())
         self._metrics["response_length"].append(inputs["response_mask"].sum(-1).float().mean().item())
