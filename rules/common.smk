@@ -19,6 +19,20 @@ TRAINED_RUNS = [
     for method in config["training"]["methods"]
     for seed in config["training"]["seeds"]
 ]
+# Ablations: O1-Pruner variants (another lambda, a difficulty band of the training problems),
+# trained once with the first seed from the same pre-samples.
+ABLATIONS = config.get("ablations", {})
+DIFFICULTY_BANDS = {"hard": [0.0, 0.4], "mid": [0.3, 0.7], "easy": [0.6, 1.0]}
+
+
+def lambda_tag(value):
+    return format(float(value), "g").replace(".", "p")
+
+
+ABLATION_METHODS = [f"o1_pruner_lambda{lambda_tag(v)}" for v in ABLATIONS.get("lambdas", [])]
+if ABLATIONS.get("difficulty"):
+    ABLATION_METHODS += [f"o1_pruner_{band}" for band in DIFFICULTY_BANDS]
+TRAINED_RUNS += [f"{m}-seed{config['training']['seeds'][0]}" for m in ABLATION_METHODS]
 
 
 wildcard_constraints:
@@ -58,10 +72,25 @@ def reference_model():
     return []  # a hub id: `o1pruner` loads (and checks) it when the first rule runs
 
 
+def variant_reward_settings(wildcards):
+    """The reward settings of an O1-Pruner variant: another lambda or a difficulty band."""
+    extra = {}
+    suffix = wildcards.variant[len("o1_pruner") :]
+    if suffix.startswith("_lambda"):
+        extra["lambda"] = float(suffix[len("_lambda") :].replace("p", "."))
+    elif suffix:
+        extra["difficulty_band"] = DIFFICULTY_BANDS[suffix[1:]]
+    return settings("reward", **extra)
+
+
+def base_method(wildcards):
+    return "o1_pruner" if wildcards.method.startswith("o1_pruner") else wildcards.method
+
+
 def method_trainset(wildcards):
     base = f"results/trainset/{wildcards.model}/{TRAIN_DATASET}"
-    if wildcards.method == "o1_pruner":
-        return f"{base}/o1_pruner.ref_logp.parquet"
+    if wildcards.method.startswith("o1_pruner"):
+        return f"{base}/{wildcards.method}.ref_logp.parquet"
     return f"{base}/{wildcards.method}.parquet"
 
 
@@ -105,7 +134,13 @@ def provenance():
     import hashlib
 
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
-    return {"config_sha256": digest, "model": MODEL, "workflow_dir": workflow.basedir}
+    return {
+        "config_sha256": digest,
+        "model": MODEL,
+        "paper_name": config["model"].get("paper_name"),
+        "reward_lambda": config["reward"]["lambda"],
+        "workflow_dir": workflow.basedir,
+    }
 
 
 def model_arg(wildcards, input):

@@ -2,7 +2,7 @@ rule report:
     input:
         metrics=eval_files("json"),
         samples=eval_files("parquet"),
-        stats=f"results/baseline/{MODEL}/{TRAIN_DATASET}/stats.parquet",
+        presamples=f"results/samples/{MODEL}/{TRAIN_DATASET}/samples.parquet",
     output:
         main=report(
             "results/tables/main_results.csv",
@@ -44,5 +44,5 @@ rule report:
     shell:
         "o1pruner report --metrics {input.metrics} --samples {input.samples} "
         "--reference-run baseline --out-dir results/tables --figures-dir {output.figures} "
-        "--provenance {params.provenance} --stats {input.stats} --markers {params.markers} "
+        "--provenance {params.provenance} --presamples {input.presamples} --markers {params.markers} "
         "> {log} 2>&1"

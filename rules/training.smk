@@ -3,13 +3,15 @@ rule trainset:
         samples="results/samples/{model}/{dataset}/samples.parquet",
         stats="results/baseline/{model}/{dataset}/stats.parquet",
     output:
-        "results/trainset/{model}/{dataset}/o1_pruner.parquet",
+        "results/trainset/{model}/{dataset}/{variant}.parquet",
     log:
-        "logs/trainset/{model}/{dataset}.log",
+        "logs/trainset/{model}/{dataset}/{variant}.log",
+    wildcard_constraints:
+        variant=r"o1_pruner(_lambda[0-9p]+|_hard|_mid|_easy)?",
+    params:
+        settings=variant_reward_settings,
     conda:
         "../envs/o1pruner.yaml"
-    params:
-        settings=settings("reward"),
     shell:
         "o1pruner trainset --samples {input.samples} --stats {input.stats} "
         "--settings {params.settings} --out {output} > {log} 2>&1"
@@ -35,15 +37,17 @@ rule baseline_trainset:
 
 rule reference_logprobs:
     input:
-        trainset="results/trainset/{model}/{dataset}/o1_pruner.parquet",
+        trainset="results/trainset/{model}/{dataset}/{variant}.parquet",
         problems="results/data/{dataset}/train.jsonl",
         model=reference_model(),
     output:
-        "results/trainset/{model}/{dataset}/o1_pruner.ref_logp.parquet",
+        "results/trainset/{model}/{dataset}/{variant}.ref_logp.parquet",
     log:
-        "logs/reference_logprobs/{model}/{dataset}.log",
+        "logs/reference_logprobs/{model}/{dataset}/{variant}.log",
     benchmark:
-        "benchmarks/reference_logprobs/{model}/{dataset}.tsv"
+        "benchmarks/reference_logprobs/{model}/{dataset}/{variant}.tsv"
+    wildcard_constraints:
+        variant=r"o1_pruner(_lambda[0-9p]+|_hard|_mid|_easy)?",
     conda:
         "../envs/o1pruner.yaml"
     threads: THREADS
@@ -82,8 +86,9 @@ rule finetune:
         runtime=600,
     params:
         model=model_arg,
+        method=base_method,
         settings=lambda wc: settings("training", **model_settings()),
     shell:
-        "o1pruner train --method {wildcards.method} --model {params.model} "
+        "o1pruner train --method {params.method} --model {params.model} "
         "--trainset {input.trainset} --problems {input.problems} --settings {params.settings} "
         "--seed {wildcards.seed} --out {output} --threads {threads} > {log} 2>&1"

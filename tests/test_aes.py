@@ -40,3 +40,22 @@ def test_aes_command_names_missing_baseline(tmp_path):
     (tmp_path / "in.csv").write_text("model,method,dataset,accuracy,length\nm,sft,MATH,70,900\n")
     assert main(["aes", str(tmp_path / "in.csv"), "--out", str(tmp_path / "o.csv")]) == 2
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_published_numbers_are_attached_for_a_paper_model():
+    import pandas as pd
+
+    from o1pruner.report.build import attach_published
+
+    main = pd.DataFrame(
+        {
+            "model": ["m", "m"],
+            "method": ["baseline", "o1_pruner"],
+            "dataset": ["math500", "gsm8k"],
+            "accuracy": [70.0, 90.0],
+            "mean_tokens": [1000.0, 400.0],
+        }
+    )
+    out = attach_published(main, "Marco-o1-7B")
+    assert out["paper_accuracy"].tolist() == [73.8, 91.4] and out["paper_mean_tokens"].tolist() == [1156, 343]
+    assert "paper_accuracy" not in attach_published(main, None)

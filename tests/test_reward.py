@@ -65,3 +65,19 @@ def test_training_set_requires_statistics_for_every_problem():
     stats = aggregate(samples[samples["problem_id"] == "a"])
     with pytest.raises(ValueError, match="problem_id"):
         build_training_set(samples, stats, 2.0, 2, None, "none", 0)
+
+
+def test_difficulty_bands_rank_by_accuracy_then_length():
+    from o1pruner.reward import difficulty_band
+
+    stats = pd.DataFrame(
+        {
+            "problem_id": list("abcdefghij"),
+            "accuracy": [0.1, 0.9, 0.5, 1.0, 0.0, 0.5, 1, 1, 1, 1],
+            "mean_tokens": [10, 10, 30, 10, 10, 20, 50, 40, 30, 20],
+        }
+    )
+    # hardest first: e(0.0) a(0.1) c(0.5, 30) f(0.5, 20) b(0.9) g h i j d (1.0 by length)
+    assert difficulty_band(stats, 0.0, 0.4) == {"e", "a", "c", "f"}
+    assert difficulty_band(stats, 0.3, 0.7) == {"f", "b", "g", "h"}
+    assert difficulty_band(stats, 0.6, 1.0) == {"h", "i", "j", "d"}

@@ -89,7 +89,7 @@ def cmd_evaluate(a) -> None:
 def cmd_report(a) -> None:
     from .report.build import build_report
 
-    build_report(a.metrics, a.samples, a.reference_run, a.out_dir, a.figures_dir, a.provenance, a.stats, a.markers)
+    build_report(a.metrics, a.samples, a.reference_run, a.out_dir, a.figures_dir, a.provenance, a.presamples, a.markers)
 
 
 def cmd_aes(a) -> None:
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out-dir", required=True)
     p.add_argument("--figures-dir", required=True)
     p.add_argument("--provenance", type=_settings, default={})
-    p.add_argument("--stats", default=None, help="pre-sample statistics of the training set (reference profile)")
+    p.add_argument("--presamples", default=None, help="pre-samples of the training set (profile, length intervals)")
     p.add_argument("--markers", nargs="*", default=[], help="overthinking markers counted per run")
 
     p = add("aes", cmd_aes, "score rows (model, method, dataset, accuracy, length) with AES vs their baseline")

@@ -65,3 +65,14 @@ def build_training_set(
     )
     out["advantage"] = advantages(out["reward_raw"].to_numpy(), clip, normalize)
     return out
+
+
+def difficulty_band(stats: pd.DataFrame, lo: float, hi: float) -> set:
+    """Problems whose difficulty rank lies in [lo, hi) of the set, hardest first.
+
+    Rank: pre-sampled accuracy ascending, ties broken by longer mean length (harder), then id.
+    The paper's Figure 4 trains on the hardest 0-40%, 30-70% and easiest 60-100%.
+    """
+    ranked = stats.sort_values(["accuracy", "mean_tokens", "problem_id"], ascending=[True, False, True])
+    n = len(ranked)
+    return set(ranked["problem_id"].iloc[int(round(lo * n)) : int(round(hi * n))])

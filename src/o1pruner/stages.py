@@ -69,6 +69,13 @@ def trainset(samples_path: str, stats_path: str, settings: dict, out: str) -> No
     samples = pd.read_parquet(samples_path)
     stats = pd.read_parquet(stats_path)
     clip = tuple(settings["reward_clip"]) if settings.get("reward_clip") else None
+    if settings.get("difficulty_band"):
+        from .reward import difficulty_band
+
+        lo, hi = settings["difficulty_band"]
+        keep = difficulty_band(stats, lo, hi)
+        samples, stats = samples[samples["problem_id"].isin(keep)], stats[stats["problem_id"].isin(keep)]
+        log.info("difficulty band [%.2f, %.2f): %d problems", lo, hi, len(keep))
     df = build_training_set(
         samples,
         stats,
@@ -145,6 +152,10 @@ def finetune(
     df = pd.read_parquet(trainset_path)
     model, tok = _load(model_path, settings, threads)
     model.train()
+    if settings.get("trainable_last_layers"):
+        from .train.freeze import train_only_last_layers
+
+        train_only_last_layers(model, settings["trainable_last_layers"])
     with atomic_path(out, is_dir=True) as tmp:
         if method == "o1_pruner":
             trainer, result = _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, seed, str(tmp))

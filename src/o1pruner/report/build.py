@@ -101,6 +101,55 @@ def main_table(runs: pd.DataFrame, model: str, reference_method: str = "baseline
     return table[cols]
 
 
+# Our dataset names -> the column labels of the paper's Table 2.
+PAPER_DATASETS = {"math": "MATH", "math500": "MATH", "gsm8k": "GSM8K", "gaokao": "GaoKao"}
+
+
+def attach_published(main: pd.DataFrame, paper_name: str | None) -> pd.DataFrame:
+    """Add the paper's Table 2 accuracy, length and AES for the same model, method and dataset."""
+    if not paper_name:
+        return main
+    from importlib import resources
+
+    table = pd.read_csv(resources.files("o1pruner.paper_data") / "table2_main_results.csv")
+    table = table[table["model"] == paper_name].rename(
+        columns={"accuracy": "paper_accuracy", "length": "paper_mean_tokens", "aes": "paper_aes"}
+    )
+    keyed = main.assign(_paper_dataset=main["dataset"].map(PAPER_DATASETS))
+    merged = keyed.merge(
+        table[["method", "dataset", "paper_accuracy", "paper_mean_tokens", "paper_aes"]].rename(
+            columns={"dataset": "_paper_dataset"}
+        ),
+        on=["method", "_paper_dataset"],
+        how="left",
+    )
+    return merged.drop(columns=["_paper_dataset"])
+
+
+def length_interval_table(presamples: pd.DataFrame, n_intervals: int = 4) -> pd.DataFrame:
+    """The paper's Table 1 analysis on the pre-samples: within each problem, samples are ranked
+    by length and cut into `n_intervals` equal groups (1 = shortest); accuracy per group is
+    averaged over problems. Problems with fewer samples than groups are skipped."""
+    rows = []
+    for _, g in presamples.groupby("problem_id", sort=False):
+        if len(g) < n_intervals:
+            continue
+        ranked = g.sort_values(["n_tokens", "sample_idx"], kind="stable").reset_index(drop=True)
+        interval = (ranked.index * n_intervals // len(ranked)) + 1
+        for i, part in ranked.groupby(interval):
+            rows.append(
+                {"interval": int(i), "accuracy": 100 * part["correct"].mean(), "mean_tokens": part["n_tokens"].mean()}
+            )
+    if not rows:
+        return pd.DataFrame(columns=["interval", "accuracy", "mean_tokens", "n_problems"])
+    df = pd.DataFrame(rows)
+    return (
+        df.groupby("interval")
+        .agg(accuracy=("accuracy", "mean"), mean_tokens=("mean_tokens", "mean"), n_problems=("accuracy", "size"))
+        .reset_index()
+    )
+
+
 def by_level_table(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in runs.itertuples():
@@ -219,6 +268,67 @@ def reference_profile(runs: pd.DataFrame, stats: pd.DataFrame | None) -> pd.Data
     return pd.DataFrame(rows, columns=["dataset", "quantity", "value"])
 
 
+ABLATION_RE = re.compile(r"^o1_pruner_(lambda(?P<lam>[0-9p]+)|(?P<band>hard|mid|easy))$")
+
+
+def is_ablation(method: str) -> bool:
+    return bool(ABLATION_RE.match(method))
+
+
+def lambda_table(scored: pd.DataFrame, main_lambda: float | None) -> pd.DataFrame:
+    """Table 3: O1-Pruner per lambda, accuracy / tokens / AES averaged over the test sets."""
+    rows = []
+    for method, g in scored.groupby("method", sort=False):
+        m = ABLATION_RE.match(method)
+        if m and m.group("lam"):
+            lam = float(m.group("lam").replace("p", "."))
+        elif method == "o1_pruner" and main_lambda is not None:
+            lam = float(main_lambda)
+        else:
+            continue
+        rows.append(
+            {
+                "lambda": lam,
+                "method": method,
+                "n_datasets": len(g),
+                "avg_accuracy": g["accuracy"].mean(),
+                "avg_mean_tokens": g["mean_tokens"].mean(),
+                "avg_aes": g["aes"].mean(),
+            }
+        )
+    cols = ["lambda", "method", "n_datasets", "avg_accuracy", "avg_mean_tokens", "avg_aes"]
+    return pd.DataFrame(rows, columns=cols).sort_values("lambda").reset_index(drop=True)
+
+
+def difficulty_table(scored: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
+    """Figure 4: O1-Pruner trained on the hardest / middle / easiest problems (by pre-sampled
+    accuracy) against training on all of them; accuracy and tokens overall and on the hardest level."""
+    order = {"o1_pruner_hard": 0, "o1_pruner_mid": 1, "o1_pruner_easy": 2, "o1_pruner": 3, "baseline": 4}
+    keep = scored[scored["method"].isin(order)].copy()
+    if not any(keep["method"].str.match(r"o1_pruner_(hard|mid|easy)")):
+        return pd.DataFrame(columns=["method", "dataset", "accuracy", "mean_tokens"])
+    hardest = levels.sort_values("level").groupby(["method", "dataset"]).tail(1)
+    keep = keep.merge(
+        hardest[["method", "dataset", "level", "accuracy", "mean_tokens"]].rename(
+            columns={"level": "hardest_level", "accuracy": "hardest_accuracy", "mean_tokens": "hardest_mean_tokens"}
+        ),
+        on=["method", "dataset"],
+        how="left",
+    )
+    keep["_order"] = keep["method"].map(order)
+    cols = [
+        "method",
+        "dataset",
+        "accuracy",
+        "mean_tokens",
+        "aes",
+        "hardest_level",
+        "hardest_accuracy",
+        "hardest_mean_tokens",
+    ]
+    return keep.sort_values(["dataset", "_order"])[cols].reset_index(drop=True)
+
+
 def build_report(
     metric_paths: list[str],
     sample_paths: list[str],
@@ -226,9 +336,11 @@ def build_report(
     out_dir: str,
     figures_dir: str,
     provenance: dict,
-    stats_path: str | None = None,
+    presamples_path: str | None = None,
     markers: list[str] = (),
 ) -> None:
+    from ..baseline import aggregate
+
     runs = load_runs(metric_paths)
     samples = pd.concat(
         [
@@ -238,33 +350,60 @@ def build_report(
         ignore_index=True,
     )
     runs["marker_rate"] = runs["run"].map(marker_rates(samples, list(markers)))
-    stats = pd.read_parquet(stats_path) if stats_path else None
+    presamples = pd.read_parquet(presamples_path) if presamples_path else None
+    stats = aggregate(presamples) if presamples is not None else None
+    intervals = length_interval_table(presamples) if presamples is not None else None
     profile = reference_profile(runs, stats)
     samples = samples[~samples["run"].isin(PROFILE_RUNS)].drop(columns=["response"])
     model = provenance.get("model", "model")
-    main = main_table(runs, model, reference_run)
+    scored = main_table(runs, model, reference_run)  # every method, ablations included
+    paper_methods = ~scored["method"].map(is_ablation)
+    main = attach_published(scored[paper_methods].reset_index(drop=True), provenance.get("paper_name"))
     per_run = runs.drop(columns=["by_level"])
-    levels = by_level_table(runs[~runs["run"].isin(PROFILE_RUNS)])
-    flips = flips_table(samples, reference_run)
+    all_levels = by_level_table(runs[~runs["run"].isin(PROFILE_RUNS)])
+    levels = all_levels[~all_levels["method"].map(is_ablation)]
+    lambdas = lambda_table(scored, provenance.get("reward_lambda"))
+    difficulty = difficulty_table(scored, all_levels)
+    flips = flips_table(samples[~samples["run"].map(lambda r: is_ablation(split_run(r)[0]))], reference_run)
     prov = collect_provenance(provenance)
 
     out = Path(out_dir)
-    for name, df in [
+    tables = [
         ("main_results", main),
         ("per_run", per_run),
         ("by_level", levels),
         ("flips", flips),
         ("reference_profile", profile),
-    ]:
+        ("lambda_ablation", lambdas),
+        ("difficulty_ablation", difficulty),
+    ]
+    if intervals is not None:
+        tables.append(("length_intervals", intervals))
+    for name, df in tables:
         with atomic_path(out / f"{name}.csv") as tmp:
             df.to_csv(tmp, index=False, float_format="%.4f")
     write_json(prov, out / "provenance.json")
     with atomic_path(out / "main_results.md") as tmp:
         tmp.write_text(f"{_provenance_line(prov)}\n\n{to_markdown(main)}\n")
-    write_figures(samples, main, levels, reference_run, figures_dir)
+    with atomic_path(out / "main_results.tex") as tmp:
+        tmp.write_text(to_latex(main))
+    main_samples = samples[~samples["run"].map(lambda r: is_ablation(split_run(r)[0]))]
+    write_figures(main_samples, main, levels, intervals, reference_run, figures_dir)
     with atomic_path(out / "summary.md") as tmp:
-        tmp.write_text(render_summary(main, per_run, levels, flips, profile, prov, figures_dir))
+        tmp.write_text(
+            render_summary(main, per_run, levels, flips, profile, lambdas, difficulty, intervals, prov, figures_dir)
+        )
     log.info("report written to %s and %s", out_dir, figures_dir)
+
+
+def to_latex(main: pd.DataFrame) -> str:
+    cols = ["method", "dataset", "accuracy", "mean_tokens", "aes"]
+    return main[cols].to_latex(
+        index=False,
+        float_format="%.2f",
+        caption="Greedy accuracy (\\%), mean generated tokens and AES per method and test set.",
+        label="tab:main_results",
+    )
 
 
 def _provenance_line(prov: dict) -> str:
@@ -291,7 +430,7 @@ def target_check(main: pd.DataFrame, method: str = "o1_pruner", reference: str =
     return lines
 
 
-def render_summary(main, per_run, levels, flips, profile, prov, figures_dir) -> str:
+def render_summary(main, per_run, levels, flips, profile, lambdas, difficulty, intervals, prov, figures_dir) -> str:
     show = main[
         [
             "method",
@@ -349,9 +488,38 @@ def render_summary(main, per_run, levels, flips, profile, prov, figures_dir) -> 
         "",
         to_markdown(profile),
         "",
+        *(
+            ["Lambda ablation (Table 3 of the paper; means over the test sets):", "", to_markdown(lambdas), ""]
+            if len(lambdas) > 1
+            else []
+        ),
+        *(
+            [
+                "Difficulty ablation (Figure 4 of the paper): O1-Pruner trained on the hardest 0-40%, middle 30-70% or "
+                "easiest 60-100% of the training problems by pre-sampled accuracy:",
+                "",
+                to_markdown(difficulty),
+                "",
+            ]
+            if len(difficulty)
+            else []
+        ),
+        *(
+            [
+                "Accuracy within length intervals of the pre-samples (Table 1 of the paper; 1 = shortest quarter of "
+                "each problem's samples):",
+                "",
+                to_markdown(intervals),
+                "",
+            ]
+            if intervals is not None
+            else []
+        ),
         f"![Length distribution]({fig / 'length_distribution.png'})",
         f"![Accuracy vs tokens]({fig / 'accuracy_vs_tokens.png'})",
         f"![Tokens by difficulty]({fig / 'tokens_by_difficulty.png'})",
+        f"![Inference time]({fig / 'inference_time.png'})",
+        *([f"![Length intervals]({fig / 'length_intervals.png'})"] if intervals is not None else []),
         "",
     ]
     return "\n".join(parts)

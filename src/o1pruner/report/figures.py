@@ -77,8 +77,32 @@ def tokens_by_difficulty(levels: pd.DataFrame, path: Path) -> None:
     _save(fig, path)
 
 
+def inference_time(main: pd.DataFrame, path: Path) -> None:
+    """Wall time of greedy evaluation per method and test set (the paper's Figure 3)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    main.pivot_table(index="method", columns="dataset", values="wall_time_s", sort=False).plot.bar(ax=ax, rot=30)
+    ax.set_ylabel("evaluation wall time (s)")
+    ax.set_title("Inference time per method")
+    _save(fig, path)
+
+
+def length_intervals(intervals: pd.DataFrame, path: Path) -> None:
+    """Accuracy of the pre-samples within each problem's length quarters (the paper's Table 1)."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.bar(intervals["interval"].astype(str), intervals["accuracy"])
+    ax.set_xlabel("length interval within a problem (1 = shortest)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title("Accuracy by length interval (pre-samples)")
+    _save(fig, path)
+
+
 def write_figures(
-    samples: pd.DataFrame, main: pd.DataFrame, levels: pd.DataFrame, reference_run: str, figures_dir: str
+    samples: pd.DataFrame,
+    main: pd.DataFrame,
+    levels: pd.DataFrame,
+    intervals: pd.DataFrame | None,
+    reference_run: str,
+    figures_dir: str,
 ) -> None:
     out = Path(figures_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -86,3 +110,6 @@ def write_figures(
     length_distribution(samples, out / "length_distribution.png")
     accuracy_vs_tokens(main, out / "accuracy_vs_tokens.png")
     tokens_by_difficulty(levels, out / "tokens_by_difficulty.png")
+    inference_time(main, out / "inference_time.png")
+    if intervals is not None and len(intervals):
+        length_intervals(intervals, out / "length_intervals.png")
