@@ -10,6 +10,10 @@ MODEL = config["model"]["name"]
 TRAIN_DATASET = config["datasets"]["train"]
 TEST_DATASETS = config["datasets"]["test"]
 THREADS = config.get("resources", {}).get("threads", 2)
+SHARDS = config["sampling"]["shards"]
+# Generating rules use the vLLM environment when that backend is chosen.
+SAMPLING_ENV = f"../envs/{'vllm' if config['sampling']['backend'] == 'vllm' else 'o1pruner'}.yaml"
+EVAL_ENV = f"../envs/{'vllm' if config['evaluation']['backend'] == 'vllm' else 'o1pruner'}.yaml"
 # Evaluation runs that use the unchanged reference model.
 REFERENCE_RUNS = ["baseline"] + config["evaluation"]["controls"]
 if config["evaluation"]["sampled_reference"]:
@@ -35,6 +39,18 @@ if ABLATIONS.get("difficulty"):
 TRAINED_RUNS += [f"{m}-seed{config['training']['seeds'][0]}" for m in ABLATION_METHODS]
 
 
+# Cheap bookkeeping steps run on the submitting machine, never as cluster jobs.
+localrules:
+    all,
+    toy_data,
+    prepare_dataset,
+    presample,
+    baseline_stats,
+    trainset,
+    baseline_trainset,
+    report,
+
+
 wildcard_constraints:
     model=r"[A-Za-z0-9._-]+",
     dataset=r"[A-Za-z0-9_]+",
@@ -44,14 +60,36 @@ wildcard_constraints:
     run=r"[a-z0-9_]+(-seed\d+)?",
 
 
+# Config keys that choose *which* jobs exist, not what a job computes: they stay out of the
+# job settings, so adding a method, seed or control adds jobs without rerunning the others.
+NOT_JOB_SETTINGS = {
+    "training": {"methods", "seeds", "method_overrides", "gpus", "distributed", "baseline_samples_per_problem",
+                 "dpo_beta"},
+    "evaluation": {"controls", "sampled_reference", "sampled_temperature", "overthinking_markers"},
+    "sampling": {"shards", "gpus_per_shard"},
+    "toy": {"reference", "long_thought_fraction", "check_prob"},
+}
+
+
 def settings(*sections, **extra):
     """Shell-quoted JSON of config sections: a rule's params, so that editing one of those
     sections (and nothing else) reruns that rule and what depends on it."""
     merged = {}
     for section in sections:
-        merged.update(config.get(section, {}))
+        skip = NOT_JOB_SETTINGS.get(section, set())
+        merged.update({k: v for k, v in config.get(section, {}).items() if k not in skip})
     merged.update(extra)
     return shlex.quote(json.dumps(merged, sort_keys=True))
+
+
+def training_settings(wildcards):
+    """Shared training settings, plus what only this method uses or overrides."""
+    method = base_method(wildcards)
+    extra = dict(model_settings())
+    if method == "dpo":
+        extra["dpo_beta"] = config["training"]["dpo_beta"]
+    extra.update(config["training"]["method_overrides"].get(method, {}))
+    return settings("training", **extra)
 
 
 def model_settings():
@@ -62,6 +100,14 @@ def model_settings():
         "system_prompt": p["system"],
         "answer_box": p["answer_box"],
     }
+
+
+def generation_settings(section, **extra):
+    """Settings of a generating rule; the vLLM engine settings only matter with that backend."""
+    if config[section].get("backend") == "vllm":
+        extra["vllm"] = config.get("vllm", {})
+    return settings(section, **model_settings(), **extra)
+
 
 
 def reference_model():
@@ -116,7 +162,7 @@ def run_settings(wildcards):
         extra["do_sample"] = True
         extra["temperature"] = config["evaluation"]["sampled_temperature"]
         extra["seed"] = config["sampling"]["seed"]
-    return settings("evaluation", **model_settings(), **extra)
+    return generation_settings("evaluation", **extra)
 
 
 def get_final_output():
@@ -180,3 +226,12 @@ def prepare_args(wildcards):
     if s.get("n"):
         args += ["-n", str(s["n"])]
     return " ".join(shlex.quote(a) for a in args)
+
+
+def train_launcher(wildcards, resources):
+    """`o1pruner` on one device; `accelerate launch` over the job's GPUs otherwise."""
+    gpus = int(resources.get("gpu", 0) or 0)
+    if gpus <= 1:
+        return "o1pruner"
+    accel = Path(workflow.basedir) / "config" / "accelerate" / f"{config['training']['distributed']}.yaml"
+    return f"accelerate launch --config_file {accel} --num_processes {gpus} -m o1pruner.cli"

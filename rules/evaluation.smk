@@ -10,7 +10,7 @@ rule evaluate:
     benchmark:
         "benchmarks/evaluate/{model}/{dataset}/{run}.tsv"
     conda:
-        "../envs/o1pruner.yaml"
+        EVAL_ENV
     threads: 1
     resources:
         mem_mb=8000,

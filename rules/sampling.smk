@@ -1,25 +1,47 @@
-rule presample:
+rule presample_shard:
     input:
         problems="results/data/{dataset}/train.jsonl",
         model=reference_model(),
     output:
-        "results/samples/{model}/{dataset}/samples.parquet",
+        f"results/samples/{{model}}/{{dataset}}/shards/{{shard}}-of-{SHARDS}.parquet",
     log:
-        "logs/presample/{model}/{dataset}.log",
+        f"logs/presample/{{model}}/{{dataset}}/{{shard}}-of-{SHARDS}.log",
     benchmark:
-        "benchmarks/presample/{model}/{dataset}.tsv"
-    conda:
-        "../envs/o1pruner.yaml"
+        f"benchmarks/presample/{{model}}/{{dataset}}/{{shard}}-of-{SHARDS}.tsv"
+    wildcard_constraints:
+        shard=r"\d+",
+    params:
+        model=model_arg,
+        settings=lambda wc: generation_settings("sampling"),
+        num_shards=SHARDS,
     threads: THREADS
     resources:
         mem_mb=8000,
         runtime=240,
-    params:
-        model=model_arg,
-        settings=lambda wc: settings("sampling", **model_settings()),
+        gpu=config["sampling"]["gpus_per_shard"],
+    conda:
+        SAMPLING_ENV
     shell:
         "o1pruner presample --model {params.model} --problems {input.problems} "
-        "--settings {params.settings} --out {output} --threads {threads} > {log} 2>&1"
+        "--settings {params.settings} --shard {wildcards.shard} --num-shards {params.num_shards} "
+        "--out {output} --threads {threads} > {log} 2>&1"
+
+
+rule presample:
+    input:
+        expand(
+            "results/samples/{{model}}/{{dataset}}/shards/{shard}-of-{n}.parquet",
+            shard=range(SHARDS),
+            n=SHARDS,
+        ),
+    output:
+        "results/samples/{model}/{dataset}/samples.parquet",
+    log:
+        "logs/presample/{model}/{dataset}/merge.log",
+    conda:
+        "../envs/o1pruner.yaml"
+    shell:
+        "o1pruner merge-samples --shards {input} --out {output} > {log} 2>&1"
 
 
 rule baseline_stats:

@@ -84,11 +84,13 @@ rule finetune:
     resources:
         mem_mb=8000,
         runtime=600,
+        gpu=config["training"]["gpus"],
     params:
         model=model_arg,
         method=base_method,
-        settings=lambda wc: settings("training", **model_settings()),
+        launcher=train_launcher,
+        settings=training_settings,
     shell:
-        "o1pruner train --method {params.method} --model {params.model} "
+        "{params.launcher} train --method {params.method} --model {params.model} "
         "--trainset {input.trainset} --problems {input.problems} --settings {params.settings} "
         "--seed {wildcards.seed} --out {output} --threads {threads} > {log} 2>&1"

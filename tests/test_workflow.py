@@ -159,3 +159,15 @@ def test_html_report(smoke):
     assert run.returncode == 0, run.stderr[-3000:]
     html = out.read_text(errors="replace")
     assert "main_results.csv" in html and "length_distribution" in html
+
+
+def test_adding_a_seed_or_removing_a_method_plans_only_those_jobs(smoke):
+    cfg = yaml.safe_load((smoke / "config.yaml").read_text())
+    methods = cfg["training"]["methods"]
+    more = dict(cfg, training=dict(cfg["training"], seeds=cfg["training"]["seeds"] + [7]))
+    (smoke / "more_seeds.yaml").write_text(yaml.safe_dump(more))
+    jobs = planned_jobs(snakemake(smoke, "-n", config=smoke / "more_seeds.yaml"))
+    assert jobs == {"finetune": len(methods), "evaluate": len(methods), "report": 1, "all": 1}
+    fewer = dict(cfg, training=dict(cfg["training"], methods=[m for m in methods if m != "dpo"]))
+    (smoke / "fewer_methods.yaml").write_text(yaml.safe_dump(fewer))
+    assert planned_jobs(snakemake(smoke, "-n", config=smoke / "fewer_methods.yaml")) == {"report": 1, "all": 1}

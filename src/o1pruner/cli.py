@@ -47,7 +47,13 @@ def cmd_prepare(a) -> None:
 def cmd_presample(a) -> None:
     from .stages import presample
 
-    presample(a.model, a.problems, a.settings, a.out, a.threads)
+    presample(a.model, a.problems, a.settings, a.out, a.threads, a.shard, a.num_shards)
+
+
+def cmd_merge_samples(a) -> None:
+    from .stages import merge_samples
+
+    merge_samples(a.shards, a.out)
 
 
 def cmd_baseline(a) -> None:
@@ -145,6 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", required=True)
     p.add_argument("--problems", required=True)
     p.add_argument("--settings", type=_settings, required=True)
+    p.add_argument("--out", required=True)
+
+    p.add_argument("--shard", type=int, default=0, help="this job's shard (0-based)")
+    p.add_argument("--num-shards", type=int, default=1)
+
+    p = add("merge-samples", cmd_merge_samples, "concatenate pre-sampling shards")
+    p.add_argument("--shards", nargs="+", required=True)
     p.add_argument("--out", required=True)
 
     p = add("baseline", cmd_baseline, "per-problem mean tokens and accuracy over the K samples")

@@ -27,13 +27,39 @@ def _load(model_path: str, settings: dict, threads: int | None):
     return model, tok
 
 
-def presample(model_path: str, problems_path: str, settings: dict, out: str, threads: int | None) -> None:
+def shard_range(n_problems: int, prompts_per_batch: int, shard: int, num_shards: int) -> tuple[int, int, int]:
+    """Problems [start, end) of a shard and the index of its first generation batch.
+
+    Shards are contiguous runs of whole batches of the unsharded run, and each batch is seeded
+    by its global index, so the merged shards equal the unsharded samples exactly.
+    """
+    if not 0 <= shard < num_shards:
+        raise InputError(f"shard {shard} is outside 0..{num_shards - 1}")
+    n_batches = -(-n_problems // prompts_per_batch)
+    first, last = shard * n_batches // num_shards, (shard + 1) * n_batches // num_shards
+    return first * prompts_per_batch, min(n_problems, last * prompts_per_batch), first
+
+
+def presample(
+    model_path: str,
+    problems_path: str,
+    settings: dict,
+    out: str,
+    threads: int | None,
+    shard: int = 0,
+    num_shards: int = 1,
+) -> None:
+    from .sampling.backends import load_generator
     from .sampling.run import sample_and_grade
 
     problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
-    model, tok = _load(model_path, settings, threads)
+    prompts_per_batch = max(1, settings["batch_size"] // settings["k"])
+    start, end, first_batch = shard_range(len(problems), prompts_per_batch, shard, num_shards)
+    problems = problems[start:end]
+    log.info("shard %d of %d: problems %d..%d", shard, num_shards, start, end - 1)
+    generator, tok = load_generator(model_path, settings, threads)
     df, wall = sample_and_grade(
-        model,
+        generator,
         tok,
         problems,
         num_samples=settings["k"],
@@ -43,11 +69,37 @@ def presample(model_path: str, problems_path: str, settings: dict, out: str, thr
         max_new_tokens=settings["max_new_tokens"],
         batch_size=settings["batch_size"],
         seed=settings["seed"],
+        first_batch=first_batch,
+        first_index=start,
         system_prompt=settings["system_prompt"],
         answer_box=settings["answer_box"],
     )
     log.info("pre-sampling: accuracy %.3f, mean tokens %.1f, %.1f s", df["correct"].mean(), df["n_tokens"].mean(), wall)
-    write_parquet(df, out, {"stage": "presample", "model": model_path, "settings": settings, "wall_time_s": wall})
+    write_parquet(
+        df,
+        out,
+        {
+            "stage": "presample",
+            "model": model_path,
+            "settings": settings,
+            "shard": shard,
+            "num_shards": num_shards,
+            "wall_time_s": wall,
+        },
+    )
+
+
+def merge_samples(shard_paths: list[str], out: str) -> None:
+    """Concatenate shard files in shard order; the metadata keeps the shared settings only."""
+    from .io import read_parquet_metadata
+
+    frames = [pd.read_parquet(p) for p in shard_paths]
+    meta = read_parquet_metadata(shard_paths[0])
+    df = pd.concat(frames, ignore_index=True)
+    if df.duplicated(["problem_id", "sample_idx"]).any():
+        raise InputError(f"shards {shard_paths} overlap: a problem appears in more than one")
+    write_parquet(df, out, {"stage": "presample", "model": meta.get("model"), "settings": meta.get("settings")})
+    log.info("merged %d shards: %d samples of %d problems", len(shard_paths), len(df), df["problem_id"].nunique())
 
 
 def baseline_stats(samples_path: str, out: str) -> None:
@@ -236,12 +288,13 @@ def _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, see
 def evaluate(
     model_path: str, problems_path: str, settings: dict, run: str, out: str, metrics_out: str, threads: int | None
 ) -> None:
+    from .sampling.backends import load_generator
     from .sampling.run import sample_and_grade
 
     problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
-    model, tok = _load(model_path, settings, threads)
+    generator, tok = load_generator(model_path, settings, threads)
     df, wall = sample_and_grade(
-        model,
+        generator,
         tok,
         problems,
         num_samples=1,

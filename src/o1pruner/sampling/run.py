@@ -9,24 +9,12 @@ import pandas as pd
 
 from ..grading import grade
 from ..prompt import render_prompt
-from .hf_backend import generate
 
 log = logging.getLogger(__name__)
 
 
-def banned_token_sequences(tokenizer, phrases: list[str]) -> list[list[int]] | None:
-    """Token sequences of each phrase, with and without a leading space (mid- and line-start)."""
-    seqs = []
-    for phrase in phrases:
-        for variant in (phrase, " " + phrase):
-            ids = tokenizer(variant, add_special_tokens=False).input_ids
-            if ids and ids not in seqs:
-                seqs.append(ids)
-    return seqs or None
-
-
 def sample_and_grade(
-    model,
+    generator,
     tokenizer,
     problems: list[dict],
     *,
@@ -41,13 +29,13 @@ def sample_and_grade(
     fast_prompt: bool = False,
     banned_phrases: list[str] = (),
     answer_box: str = "last",
+    first_batch: int = 0,
+    first_index: int = 0,
 ) -> tuple[pd.DataFrame, float]:
     """One row per (problem, sample) with the documented sample columns; also the wall time."""
     prompts = [render_prompt(tokenizer, p["problem"], system_prompt, fast=fast_prompt) for p in problems]
     start = time.perf_counter()
-    generations = generate(
-        model,
-        tokenizer,
+    generations = generator(
         prompts,
         num_samples=num_samples,
         do_sample=do_sample,
@@ -56,7 +44,9 @@ def sample_and_grade(
         max_new_tokens=max_new_tokens,
         batch_size=batch_size,
         seed=seed,
-        bad_words_ids=banned_token_sequences(tokenizer, list(banned_phrases)),
+        first_batch=first_batch,
+        first_index=first_index,
+        banned_phrases=list(banned_phrases),
     )
     wall = time.perf_counter() - start
     rows = []

@@ -1,0 +1,135 @@
+"""Sharded pre-sampling: the merged samples do not depend on the number of shards, and a
+re-run after a crash recomputes only the shards that did not finish."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from o1pruner.cli import main
+from o1pruner.stages import shard_range
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("n_problems,per_batch,shards", [(10, 3, 4), (7, 2, 3), (5, 8, 2), (12, 4, 1)])
+def test_shards_cover_every_problem_once_in_whole_batches(n_problems, per_batch, shards):
+    covered = []
+    for s in range(shards):
+        start, end, first_batch = shard_range(n_problems, per_batch, s, shards)
+        assert start == first_batch * per_batch
+        covered += list(range(start, end))
+    assert covered == list(range(n_problems))
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    import random
+
+    from o1pruner.toy.model import make_toy_model
+    from o1pruner.toy.tasks import Level, generate_toy_splits, write_solution
+    from o1pruner.toy.tokenizer import train_tokenizer
+
+    out = tmp_path_factory.mktemp("model")
+    train, test = generate_toy_splits(0, 100, 20, [Level(2, 9)])
+    rng = random.Random(0)
+    texts = [r["problem"] for r in train] + [write_solution(rng, r["worked"], True, 0.7) for r in train]
+    tok = train_tokenizer(texts + ["system\nAnswer in \\boxed{}.\nuser\nassistant\n"], 600)
+    make_toy_model(tok, 32, 1, 2, 1, 64, 256, seed=0).save_pretrained(out)
+    tok.save_pretrained(out)
+    problems = out / "problems.jsonl"
+    problems.write_text("".join(json.dumps({k: r[k] for k in ("id", "problem", "answer")}) + "\n" for r in test))
+    return out, problems
+
+
+def test_one_and_four_shards_give_byte_identical_samples(tiny_model, tmp_path):
+    model, problems = tiny_model
+    settings = json.dumps(
+        {
+            "k": 3,
+            "temperature": 1.0,
+            "top_p": 1.0,
+            "max_new_tokens": 24,
+            "batch_size": 6,
+            "seed": 5,
+            "system_prompt": "Answer in \\boxed{}.",
+            "answer_box": "last",
+            "dtype": "float32",
+        }
+    )
+
+    def run(n: int) -> bytes:
+        parts = []
+        for s in range(n):
+            part = tmp_path / f"{n}-{s}.parquet"
+            args = [
+                "presample",
+                "--model",
+                str(model),
+                "--problems",
+                str(problems),
+                "--settings",
+                settings,
+                "--out",
+                str(part),
+                "--shard",
+                str(s),
+                "--num-shards",
+                str(n),
+                "--threads",
+                "1",
+            ]
+            assert main(args) == 0
+            parts.append(str(part))
+        merged = tmp_path / f"merged-{n}.parquet"
+        assert main(["merge-samples", "--shards", *parts, "--out", str(merged)]) == 0
+        return merged.read_bytes()
+
+    assert run(1) == run(4)
+
+
+@pytest.mark.slow
+def test_killed_sampling_reruns_only_unfinished_shards(tmp_path):
+    cfg = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
+    cfg["sampling"].update(shards=4)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    base = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(tmp_path / "config.yaml"),
+        "--cores",
+        "1",
+    ]
+    target = "results/samples/toy-qwen2/toy/samples.parquet"
+    shards = tmp_path / "results/samples/toy-qwen2/toy/shards"
+    proc = subprocess.Popen(
+        [*base, target], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.time() + 600
+    while time.time() < deadline and len(list(shards.glob("*.parquet")) if shards.exists() else []) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = sorted(p.name for p in shards.glob("*.parquet"))
+    assert 2 <= len(done) < 4, done
+    assert not (tmp_path / target).exists()
+    assert subprocess.run([*base, "--unlock"], capture_output=True).returncode == 0
+    rerun = subprocess.run([*base, target], capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    log = rerun.stdout + rerun.stderr
+    assert log.count("rule presample_shard:") == 4 - len(done)
+    assert (tmp_path / target).exists()
+    shutil.rmtree(tmp_path / "results", ignore_errors=True)
