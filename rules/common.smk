@@ -12,7 +12,9 @@ TEST_DATASETS = config["datasets"]["test"]
 THREADS = config.get("resources", {}).get("threads", 2)
 SHARDS = config["sampling"]["shards"]
 # Generating rules use the vLLM environment when that backend is chosen.
-SAMPLING_ENV = f"../envs/{'vllm' if config['sampling']['backend'] == 'vllm' else 'o1pruner'}.yaml"
+SAMPLING_ENV = (
+    f"../envs/{'vllm' if config['sampling']['backend'] == 'vllm' else 'o1pruner'}.yaml"
+)
 EVAL_ENV = f"../envs/{'vllm' if config['evaluation']['backend'] == 'vllm' else 'o1pruner'}.yaml"
 # Evaluation runs that use the unchanged reference model.
 REFERENCE_RUNS = ["baseline"] + config["evaluation"]["controls"]
@@ -33,7 +35,9 @@ def lambda_tag(value):
     return format(float(value), "g").replace(".", "p")
 
 
-ABLATION_METHODS = [f"o1_pruner_lambda{lambda_tag(v)}" for v in ABLATIONS.get("lambdas", [])]
+ABLATION_METHODS = [
+    f"o1_pruner_lambda{lambda_tag(v)}" for v in ABLATIONS.get("lambdas", [])
+]
 if ABLATIONS.get("difficulty"):
     ABLATION_METHODS += [f"o1_pruner_{band}" for band in DIFFICULTY_BANDS]
 TRAINED_RUNS += [f"{m}-seed{config['training']['seeds'][0]}" for m in ABLATION_METHODS]
@@ -63,9 +67,21 @@ wildcard_constraints:
 # Config keys that choose *which* jobs exist, not what a job computes: they stay out of the
 # job settings, so adding a method, seed or control adds jobs without rerunning the others.
 NOT_JOB_SETTINGS = {
-    "training": {"methods", "seeds", "method_overrides", "gpus", "distributed", "baseline_samples_per_problem",
-                 "dpo_beta"},
-    "evaluation": {"controls", "sampled_reference", "sampled_temperature", "overthinking_markers"},
+    "training": {
+        "methods",
+        "seeds",
+        "method_overrides",
+        "gpus",
+        "distributed",
+        "baseline_samples_per_problem",
+        "dpo_beta",
+    },
+    "evaluation": {
+        "controls",
+        "sampled_reference",
+        "sampled_temperature",
+        "overthinking_markers",
+    },
     "sampling": {"shards", "gpus_per_shard"},
     "toy": {"reference", "long_thought_fraction", "check_prob"},
 }
@@ -77,7 +93,9 @@ def settings(*sections, **extra):
     merged = {}
     for section in sections:
         skip = NOT_JOB_SETTINGS.get(section, set())
-        merged.update({k: v for k, v in config.get(section, {}).items() if k not in skip})
+        merged.update(
+            {k: v for k, v in config.get(section, {}).items() if k not in skip}
+        )
     merged.update(extra)
     return shlex.quote(json.dumps(merged, sort_keys=True))
 
@@ -107,7 +125,6 @@ def generation_settings(section, **extra):
     if config[section].get("backend") == "vllm":
         extra["vllm"] = config.get("vllm", {})
     return settings(section, **model_settings(), **extra)
-
 
 
 def reference_model():
@@ -233,5 +250,10 @@ def train_launcher(wildcards, resources):
     gpus = int(resources.get("gpu", 0) or 0)
     if gpus <= 1:
         return "o1pruner"
-    accel = Path(workflow.basedir) / "config" / "accelerate" / f"{config['training']['distributed']}.yaml"
+    accel = (
+        Path(workflow.basedir)
+        / "config"
+        / "accelerate"
+        / f"{config['training']['distributed']}.yaml"
+    )
     return f"accelerate launch --config_file {accel} --num_processes {gpus} -m o1pruner.cli"

@@ -10,17 +10,17 @@ rule presample_shard:
         f"benchmarks/presample/{{model}}/{{dataset}}/{{shard}}-of-{SHARDS}.tsv"
     wildcard_constraints:
         shard=r"\d+",
-    params:
-        model=model_arg,
-        settings=lambda wc: generation_settings("sampling"),
-        num_shards=SHARDS,
+    conda:
+        SAMPLING_ENV
     threads: THREADS
     resources:
         mem_mb=8000,
         runtime=240,
         gpu=config["sampling"]["gpus_per_shard"],
-    conda:
-        SAMPLING_ENV
+    params:
+        model=model_arg,
+        settings=lambda wc: generation_settings("sampling"),
+        num_shards=SHARDS,
     shell:
         "o1pruner presample --model {params.model} --problems {input.problems} "
         "--settings {params.settings} --shard {wildcards.shard} --num-shards {params.num_shards} "

@@ -8,10 +8,10 @@ rule trainset:
         "logs/trainset/{model}/{dataset}/{variant}.log",
     wildcard_constraints:
         variant=r"o1_pruner(_lambda[0-9p]+|_hard|_mid|_easy)?",
-    params:
-        settings=variant_reward_settings,
     conda:
         "../envs/o1pruner.yaml"
+    params:
+        settings=variant_reward_settings,
     shell:
         "o1pruner trainset --samples {input.samples} --stats {input.stats} "
         "--settings {params.settings} --out {output} > {log} 2>&1"
@@ -26,10 +26,10 @@ rule baseline_trainset:
         "logs/trainset/{model}/{dataset}/{method}.log",
     wildcard_constraints:
         method="sft|dpo",
-    params:
-        m=config["training"]["baseline_samples_per_problem"],
     conda:
         "../envs/o1pruner.yaml"
+    params:
+        m=config["training"]["baseline_samples_per_problem"],
     shell:
         "o1pruner select --method {wildcards.method} --samples {input} -m {params.m} "
         "--out {output} > {log} 2>&1"

@@ -123,7 +123,7 @@ def test_missing_model_path_through_the_workflow(tmp_path):
     ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert result.returncode != 0
-    log = (tmp_path / "logs/presample/toy-qwen2/toy.log").read_text()
+    log = (tmp_path / "logs/presample/toy-qwen2/toy/0-of-1.log").read_text()
     assert f"model path '{tmp_path / 'no-such-model'}' does not exist" in log
     assert not (tmp_path / "results/samples").exists() or not any((tmp_path / "results/samples").rglob("*.parquet"))
 

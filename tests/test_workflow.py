@@ -84,7 +84,7 @@ def test_evaluation_setting_reruns_only_evaluation_and_report(smoke):
     changed = smoke / "changed_eval.yaml"
     changed.write_text(yaml.safe_dump(cfg))
     jobs = planned_jobs(snakemake(smoke, "-n", config=changed))
-    runs = 1 + len(cfg["evaluation"]["controls"]) + int(cfg["evaluation"]["sampled_reference"])
+    runs = 1 + len(cfg["evaluation"]["controls"]) + int(cfg["evaluation"].get("sampled_reference", True))
     runs += len(cfg["training"]["seeds"]) * len(cfg["training"]["methods"])
     assert jobs == {"evaluate": runs, "report": 1, "all": 1}
 
@@ -138,9 +138,9 @@ def test_killed_sampling_job_leaves_nothing_and_rerun_matches(smoke, tmp_path):
     shutil.copy(smoke / "config.yaml", tmp_path / "config.yaml")
     cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"), "--cores", "2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    log = tmp_path / "logs/presample/toy-qwen2/toy.log"
+    log = tmp_path / "logs/presample/toy-qwen2/toy/0-of-1.log"
     deadline = time.time() + 600
-    while time.time() < deadline and not (log.exists() and "generate" in log.read_text()):
+    while time.time() < deadline and proc.poll() is None and not (log.exists() and "generate" in log.read_text()):
         time.sleep(0.05)
     assert log.exists(), "pre-sampling never started"
     os.killpg(proc.pid, signal.SIGKILL)
