@@ -59,3 +59,25 @@ def test_published_numbers_are_attached_for_a_paper_model():
     out = attach_published(main, "Marco-o1-7B")
     assert out["paper_accuracy"].tolist() == [73.8, 91.4] and out["paper_mean_tokens"].tolist() == [1156, 343]
     assert "paper_accuracy" not in attach_published(main, None)
+
+
+def test_average_row_is_the_mean_of_per_dataset_values():
+    import pandas as pd
+
+    from o1pruner.report.build import with_average
+
+    main = pd.DataFrame(
+        {
+            "model": "m",
+            "method": ["baseline", "baseline", "x", "x"],
+            "dataset": ["a", "b", "a", "b"],
+            "n_problems": [10, 20, 10, 20],
+            "accuracy": [80.0, 60.0, 90.0, 50.0],
+            "mean_tokens": [100.0, 200.0, 50.0, 100.0],
+            "aes": [0.0, 0.0, 0.875, 0.0],
+            "aes_formula": [0.0, 0.0, 0.875, -0.0833],
+            "token_ratio": [1.0, 1.0, 0.5, 0.5],
+        }
+    )
+    avg = with_average(main).query("dataset == 'average'").set_index("method")
+    assert avg.loc["x", "accuracy"] == 70.0 and avg.loc["x", "aes"] == 0.4375 and avg.loc["x", "n_problems"] == 30

@@ -171,3 +171,19 @@ def test_adding_a_seed_or_removing_a_method_plans_only_those_jobs(smoke):
     fewer = dict(cfg, training=dict(cfg["training"], methods=[m for m in methods if m != "dpo"]))
     (smoke / "fewer_methods.yaml").write_text(yaml.safe_dump(fewer))
     assert planned_jobs(snakemake(smoke, "-n", config=smoke / "fewer_methods.yaml")) == {"report": 1, "all": 1}
+
+
+def test_adding_a_method_plans_exactly_its_jobs(smoke, tmp_path):
+    """Remove every trace of DPO from a finished run (as if it had never been configured):
+    asking for it again plans its data selection, its fine-tuning per seed, its evaluations and
+    the report, nothing else."""
+    work = tmp_path / "run"
+    shutil.copytree(smoke, work, symlinks=True, ignore=shutil.ignore_patterns(".snakemake"))
+    shutil.rmtree(work / "results/checkpoints/toy-qwen2/dpo")
+    (work / "results/trainset/toy-qwen2/toy/dpo.parquet").unlink()
+    for f in (work / "results/eval/toy-qwen2/toy").glob("dpo-seed*"):
+        f.unlink()
+    cfg = yaml.safe_load((work / "config.yaml").read_text())
+    seeds = len(cfg["training"]["seeds"])
+    jobs = planned_jobs(snakemake(work, "-n"))
+    assert jobs == {"baseline_trainset": 1, "finetune": seeds, "evaluate": seeds, "report": 1, "all": 1}

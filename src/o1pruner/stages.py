@@ -204,10 +204,19 @@ def finetune(
     df = pd.read_parquet(trainset_path)
     model, tok = _load(model_path, settings, threads)
     model.train()
-    if settings.get("trainable_last_layers"):
+    finetuning = settings.get("finetuning", "full")
+    if finetuning == "freeze" or (finetuning == "full" and settings.get("trainable_last_layers")):
         from .train.freeze import train_only_last_layers
 
+        if not settings.get("trainable_last_layers"):
+            raise InputError("training.finetuning is freeze but training.trainable_last_layers is not set")
         train_only_last_layers(model, settings["trainable_last_layers"])
+    elif finetuning == "lora":
+        from .train.lora import add_lora
+
+        model = add_lora(
+            model, settings.get("lora_r", 16), settings.get("lora_alpha", 32), settings.get("lora_dropout", 0.05)
+        )
     with atomic_path(out, is_dir=True) as tmp:
         if method == "o1_pruner":
             trainer, result = _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, seed, str(tmp))
@@ -234,7 +243,12 @@ def finetune(
         else:
             raise InputError(f"unknown training method {method!r}")
         log.info("trained %s seed %d: %s", method, seed, result.metrics)
-        trainer.save_model(str(tmp))
+        if finetuning == "lora":
+            from .train.lora import merged
+
+            merged(trainer.model).save_pretrained(str(tmp), safe_serialization=True)
+        else:
+            trainer.save_model(str(tmp))
         tok.save_pretrained(str(tmp))
         write_json(
             {
