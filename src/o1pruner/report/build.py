@@ -455,6 +455,7 @@ def render_summary(main, per_run, levels, flips, profile, lambdas, difficulty, i
             "mean_tokens_std",
             "token_ratio",
             "aes",
+            "aes_formula",
             "n_seeds",
             "wall_time_s",
         ]
