@@ -263,10 +263,10 @@ def finetune(
 
 
 def _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, seed, out_dir):
-    import torch
 
     from .train.data import PaddingCollator
     from .train.o1_pruner import ListDataset, O1PrunerConfig, O1PrunerTrainer
+    from .train.trl_baselines import training_arguments
 
     if "ref_logp" not in df.columns:
         raise InputError(f"{trainset_path}: no ref_logp column; run `o1pruner ref-logprobs` first")
@@ -274,24 +274,7 @@ def _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, see
     for ex, adv, ref in zip(examples, df["advantage"], df["ref_logp"]):
         ex["advantage"], ex["ref_logp"] = float(adv), float(ref)
     args = O1PrunerConfig(
-        output_dir=out_dir,
-        seed=seed,
-        data_seed=seed,
-        learning_rate=settings["learning_rate"],
-        num_train_epochs=settings["epochs"],
-        per_device_train_batch_size=settings["per_device_batch_size"],
-        gradient_accumulation_steps=settings["gradient_accumulation_steps"],
-        lr_scheduler_type=settings["lr_scheduler"],
-        warmup_steps=settings["warmup_ratio"],
-        weight_decay=settings["weight_decay"],
-        epsilon=settings["epsilon"],
-        cutoff_len=settings["cutoff_len"],
-        bf16=settings["bf16"],
-        logging_steps=5,
-        save_strategy="no",
-        report_to="none",
-        use_cpu=not torch.cuda.is_available(),
-        dataloader_num_workers=0,
+        **training_arguments(settings, seed, out_dir), epsilon=settings["epsilon"], cutoff_len=settings["cutoff_len"]
     )
     trainer = O1PrunerTrainer(
         model=model, args=args, train_dataset=ListDataset(examples), data_collator=PaddingCollator(tok.pad_token_id)

@@ -61,59 +61,31 @@ def generate(
     results: list[list[Generation]] = []
     batches = [prompts[i : i + prompts_per_batch] for i in range(0, len(prompts), prompts_per_batch)]
     device = next(model.parameters()).device
+    gen_kwargs = dict(
+        do_sample=do_sample,
+        max_new_tokens=max_new_tokens,
+        num_return_sequences=num_samples,
+        pad_token_id=tokenizer.pad_token_id,
+        bad_words_ids=bad_words_ids,
+    )
+    if do_sample:
+        gen_kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
+    else:
+        gen_kwargs.update(temperature=None, top_p=None, top_k=None)
     bar = tqdm(total=len(prompts), desc="generate", disable=not progress, mininterval=5)
     for b, batch in enumerate(batches):
-        results.extend(
-            _generate_batch(
-                model,
-                tokenizer,
-                batch,
-                device,
-                seed + b,
-                stop_ids,
-                num_samples,
-                do_sample,
-                temperature,
-                top_p,
-                max_new_tokens,
-                bad_words_ids,
-            )
-        )
+        results.extend(_generate_batch(model, tokenizer, batch, device, seed + b, stop_ids, gen_kwargs))
         bar.update(len(batch))
     bar.close()
     return results
 
 
-def _generate_batch(
-    model,
-    tokenizer,
-    batch,
-    device,
-    seed,
-    stop_ids,
-    num_samples,
-    do_sample,
-    temperature,
-    top_p,
-    max_new_tokens,
-    bad_words_ids,
-) -> list[list[Generation]]:
+def _generate_batch(model, tokenizer, batch, device, seed, stop_ids, gen_kwargs) -> list[list[Generation]]:
     try:
         enc = tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
         torch.manual_seed(seed)
-        kwargs = dict(
-            do_sample=do_sample,
-            max_new_tokens=max_new_tokens,
-            num_return_sequences=num_samples,
-            pad_token_id=tokenizer.pad_token_id,
-            bad_words_ids=bad_words_ids,
-        )
-        if do_sample:
-            kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
-        else:
-            kwargs.update(temperature=None, top_p=None, top_k=None)
         with torch.inference_mode():
-            out = model.generate(**enc, **kwargs)
+            out = model.generate(**enc, **gen_kwargs)
     except torch.OutOfMemoryError:
         if len(batch) == 1:
             raise
@@ -121,33 +93,9 @@ def _generate_batch(
         log.warning("out of memory with %d prompts per batch; halving to %d", len(batch), half)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-        return _generate_batch(
-            model,
-            tokenizer,
-            batch[:half],
-            device,
-            seed,
-            stop_ids,
-            num_samples,
-            do_sample,
-            temperature,
-            top_p,
-            max_new_tokens,
-            bad_words_ids,
-        ) + _generate_batch(
-            model,
-            tokenizer,
-            batch[half:],
-            device,
-            seed + 7919,
-            stop_ids,
-            num_samples,
-            do_sample,
-            temperature,
-            top_p,
-            max_new_tokens,
-            bad_words_ids,
-        )
+        first = _generate_batch(model, tokenizer, batch[:half], device, seed, stop_ids, gen_kwargs)
+        return first + _generate_batch(model, tokenizer, batch[half:], device, seed + 7919, stop_ids, gen_kwargs)
+    num_samples = gen_kwargs["num_return_sequences"]
     new = out[:, enc["input_ids"].shape[1] :].tolist()
     grouped = []
     for i in range(len(batch)):

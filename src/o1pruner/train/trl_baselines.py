@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 
-def _common_args(settings: dict, seed: int, out_dir: str) -> dict:
+def training_arguments(settings: dict, seed: int, out_dir: str) -> dict:
+    """`TrainingArguments` fields shared by every method, from the workflow's training settings."""
     return dict(
         output_dir=out_dir,
         seed=seed,
@@ -22,7 +23,7 @@ def _common_args(settings: dict, seed: int, out_dir: str) -> dict:
         save_strategy="no",
         report_to="none",
         use_cpu=not torch.cuda.is_available(),
-        max_length=settings["cutoff_len"],
+        dataloader_num_workers=0,
     )
 
 
@@ -32,7 +33,9 @@ def train_sft(model, tokenizer, examples: list[dict], settings: dict, seed: int,
     from trl import SFTConfig, SFTTrainer
 
     data = Dataset.from_list([{"input_ids": e["input_ids"], "completion_mask": e["response_mask"]} for e in examples])
-    args = SFTConfig(**_common_args(settings, seed, out_dir), completion_only_loss=True)
+    args = SFTConfig(
+        **training_arguments(settings, seed, out_dir), max_length=settings["cutoff_len"], completion_only_loss=True
+    )
     trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
     return trainer, trainer.train()
 
@@ -47,7 +50,8 @@ def train_dpo(model, tokenizer, pairs: list[dict], settings: dict, seed: int, ou
     from trl import DPOConfig, DPOTrainer
 
     args = DPOConfig(
-        **_common_args(settings, seed, out_dir),
+        **training_arguments(settings, seed, out_dir),
+        max_length=settings["cutoff_len"],
         beta=settings.get("dpo_beta", 0.1),
         precompute_ref_log_probs=True,
     )
