@@ -174,16 +174,19 @@ def test_adding_a_seed_or_removing_a_method_plans_only_those_jobs(smoke):
 
 
 def test_adding_a_method_plans_exactly_its_jobs(smoke, tmp_path):
-    """Remove every trace of DPO from a finished run (as if it had never been configured):
-    asking for it again plans its data selection, its fine-tuning per seed, its evaluations and
-    the report, nothing else."""
+    """A finished run without DPO (its outputs removed, the report rebuilt without it), then DPO
+    added to the config: exactly its data selection, one fine-tuning and one evaluation per seed,
+    and the report are planned."""
     work = tmp_path / "run"
-    shutil.copytree(smoke, work, symlinks=True, ignore=shutil.ignore_patterns(".snakemake"))
+    shutil.copytree(smoke, work, symlinks=True, ignore=shutil.ignore_patterns("locks"))
     shutil.rmtree(work / "results/checkpoints/toy-qwen2/dpo")
     (work / "results/trainset/toy-qwen2/toy/dpo.parquet").unlink()
     for f in (work / "results/eval/toy-qwen2/toy").glob("dpo-seed*"):
         f.unlink()
     cfg = yaml.safe_load((work / "config.yaml").read_text())
+    without = dict(cfg, training=dict(cfg["training"], methods=[m for m in cfg["training"]["methods"] if m != "dpo"]))
+    (work / "without_dpo.yaml").write_text(yaml.safe_dump(without))
+    assert snakemake(work, "--cores", "2", config=work / "without_dpo.yaml").returncode == 0
     seeds = len(cfg["training"]["seeds"])
     jobs = planned_jobs(snakemake(work, "-n"))
     assert jobs == {"baseline_trainset": 1, "finetune": seeds, "evaluate": seeds, "report": 1, "all": 1}
