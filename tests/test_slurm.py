@@ -30,7 +30,10 @@ def cluster():
         import snakemake_executor_plugin_slurm  # noqa: F401
     except ImportError:
         pytest.skip("snakemake-executor-plugin-slurm is not installed")
-    start = subprocess.run(["bash", str(LOCAL_SLURM), "start"], capture_output=True, text=True, timeout=600)
+    # nproc honours OMP_NUM_THREADS: size the node from the machine, not from this process's env.
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["LOCAL_SLURM_CPUS"] = str(os.cpu_count())
+    start = subprocess.run(["bash", str(LOCAL_SLURM), "start"], capture_output=True, text=True, timeout=600, env=env)
     if start.returncode != 0:
         pytest.skip(f"local SLURM cluster did not start: {(start.stdout + start.stderr)[-800:]}")
     yield

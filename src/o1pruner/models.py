@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import torch
@@ -63,4 +62,3 @@ def load_model(path: str, dtype: str = "float32", trust_remote_code: bool = Fals
 def set_threads(threads: int | None) -> None:
     if threads:
         torch.set_num_threads(threads)
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
