@@ -79,22 +79,10 @@ def test_two_process_training_step(tmp_path):
 
 
 def _tiny(tmp_path):
-    import random
+    from toy_helpers import tiny_toy_model
 
-    from o1pruner.toy.model import make_toy_model
-    from o1pruner.toy.tasks import Level, generate_toy_splits, write_solution
-    from o1pruner.toy.tokenizer import train_tokenizer
-
-    train, test = generate_toy_splits(0, 100, 16, [Level(2, 9)])
-    rng = random.Random(0)
-    texts = [r["problem"] for r in train] + [write_solution(rng, r["worked"], True, 0.7) for r in train]
-    tok = train_tokenizer(texts + ["system\nAnswer in \\boxed{}.\nuser\nassistant\n"], 600)
-    out = tmp_path / "model"
-    make_toy_model(tok, 64, 2, 2, 1, 128, 256, seed=0).save_pretrained(out)
-    tok.save_pretrained(out)
-    problems = tmp_path / "problems.jsonl"
-    problems.write_text("".join(json.dumps({k: r[k] for k in ("id", "problem", "answer")}) + "\n" for r in test))
-    return out, problems
+    model, problems, _ = tiny_toy_model(tmp_path, 16, hidden=64, layers=2)
+    return model, problems
 
 
 if __name__ == "__main__":

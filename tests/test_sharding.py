@@ -31,22 +31,10 @@ def test_shards_cover_every_problem_once_in_whole_batches(n_problems, per_batch,
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    import random
+    from toy_helpers import tiny_toy_model
 
-    from o1pruner.toy.model import make_toy_model
-    from o1pruner.toy.tasks import Level, generate_toy_splits, write_solution
-    from o1pruner.toy.tokenizer import train_tokenizer
-
-    out = tmp_path_factory.mktemp("model")
-    train, test = generate_toy_splits(0, 100, 20, [Level(2, 9)])
-    rng = random.Random(0)
-    texts = [r["problem"] for r in train] + [write_solution(rng, r["worked"], True, 0.7) for r in train]
-    tok = train_tokenizer(texts + ["system\nAnswer in \\boxed{}.\nuser\nassistant\n"], 600)
-    make_toy_model(tok, 32, 1, 2, 1, 64, 256, seed=0).save_pretrained(out)
-    tok.save_pretrained(out)
-    problems = out / "problems.jsonl"
-    problems.write_text("".join(json.dumps({k: r[k] for k in ("id", "problem", "answer")}) + "\n" for r in test))
-    return out, problems
+    model, problems, _ = tiny_toy_model(tmp_path_factory.mktemp("model"), 20)
+    return model, problems
 
 
 def test_one_and_four_shards_give_byte_identical_samples(tiny_model, tmp_path):
