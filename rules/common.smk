@@ -83,7 +83,14 @@ NOT_JOB_SETTINGS = {
         "overthinking_markers",
     },
     "sampling": {"shards", "gpus_per_shard"},
-    "toy": {"reference", "long_thought_fraction", "check_prob"},
+    "toy": {
+        "reference",
+        "long_thought_fraction",
+        "check_prob",
+        "solution_style",
+        "estimate_error",
+        "fast_prompt_fraction",
+    },
 }
 
 
@@ -202,6 +209,8 @@ def provenance():
         "model": MODEL,
         "paper_name": config["model"].get("paper_name"),
         "reward_lambda": config["reward"]["lambda"],
+        "reward_clip": config["reward"]["reward_clip"],
+        "toy_solution_style": config.get("toy", {}).get("solution_style"),
         "workflow_dir": workflow.basedir,
     }
 

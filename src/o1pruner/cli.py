@@ -116,7 +116,7 @@ def cmd_aes(a) -> None:
 def cmd_readme(a) -> None:
     from .report.readme import splice_results
 
-    splice_results(a.summary, a.readme)
+    splice_results(a.summary, a.readme, a.block)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     p = add("readme", cmd_readme, "splice the generated results summary into README.md")
     p.add_argument("--summary", required=True)
     p.add_argument("--readme", default="README.md")
+    p.add_argument("--block", default=None, help="results block <!-- results:BLOCK:begin -->; default: the main one")
 
     for p in sub.choices.values():
         if any(a.dest == "model" for a in p._actions) or p.prog.endswith("toy-reference"):

@@ -19,7 +19,7 @@ from ..io import atomic_path, write_json
 from .figures import write_figures
 from .markdown import to_markdown
 from .provenance import collect_provenance
-from .runs import split_run
+from .runs import run_method, split_run
 
 log = logging.getLogger(__name__)
 
@@ -366,6 +366,14 @@ def build_report(
     stats = aggregate(presamples) if presamples is not None else None
     intervals = length_interval_table(presamples) if presamples is not None else None
     profile = reference_profile(runs, stats)
+    styles = style_rewards = None
+    if provenance.get("toy_solution_style") == "estimate_check":
+        from ..toy.styles import reward_by_style, solution_styles
+
+        styles = solution_styles(samples.assign(method=samples["run"].map(run_method)))
+        if presamples is not None:
+            lambdas = sorted({0.0, 2.0, 5.0, 10.0, float(provenance.get("reward_lambda", 2.0))})
+            style_rewards = reward_by_style(presamples, stats, lambdas, provenance.get("reward_clip"))
     samples = samples[~samples["run"].isin(PROFILE_RUNS)].drop(columns=["response"])
     model = provenance.get("model", "model")
     scored = main_table(runs, model, reference_run)  # every method, ablations included
@@ -391,6 +399,10 @@ def build_report(
     ]
     if intervals is not None:
         tables.append(("length_intervals", intervals))
+    if styles is not None:
+        tables.append(("toy_solution_styles", styles))
+    if style_rewards is not None:
+        tables.append(("toy_reward_by_style", style_rewards))
     for name, df in tables:
         with atomic_path(out / f"{name}.csv") as tmp:
             df.to_csv(tmp, index=False, float_format="%.4f")
@@ -404,7 +416,20 @@ def build_report(
     write_figures(main_samples, per_dataset, levels, intervals, reference_run, figures_dir)
     with atomic_path(out / "summary.md") as tmp:
         tmp.write_text(
-            render_summary(main, per_run, levels, flips, profile, lambdas, difficulty, intervals, prov, figures_dir)
+            render_summary(
+                main,
+                per_run,
+                levels,
+                flips,
+                profile,
+                lambdas,
+                difficulty,
+                intervals,
+                prov,
+                figures_dir,
+                styles,
+                style_rewards,
+            )
         )
     log.info("report written to %s and %s", out_dir, figures_dir)
 
@@ -443,7 +468,20 @@ def target_check(main: pd.DataFrame, method: str = "o1_pruner", reference: str =
     return lines
 
 
-def render_summary(main, per_run, levels, flips, profile, lambdas, difficulty, intervals, prov, figures_dir) -> str:
+def render_summary(
+    main,
+    per_run,
+    levels,
+    flips,
+    profile,
+    lambdas,
+    difficulty,
+    intervals,
+    prov,
+    figures_dir,
+    styles=None,
+    style_rewards=None,
+) -> str:
     show = main[
         [
             "method",
@@ -527,6 +565,30 @@ def render_summary(main, per_run, levels, flips, profile, lambdas, difficulty, i
                 "",
             ]
             if intervals is not None
+            else []
+        ),
+        *(
+            [
+                'Which "Wait," each method keeps (estimate-check toy; seeds pooled): `check_kept` = % of '
+                'responses that still check the estimate step by step, `restatements` = redundant "Wait," '
+                "segments per response:",
+                "",
+                to_markdown(styles),
+                "",
+            ]
+            if styles is not None
+            else []
+        ),
+        *(
+            [
+                "What the reward asks for (estimate-check toy): over all pre-samples, the share, accuracy and "
+                "length of each style per level and its mean clipped O1-Pruner reward at several lambdas; the "
+                "policy gradient moves towards the style with the higher reward:",
+                "",
+                to_markdown(style_rewards),
+                "",
+            ]
+            if style_rewards is not None
             else []
         ),
         f"![Length distribution]({fig / 'length_distribution.png'})",

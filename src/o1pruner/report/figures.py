@@ -37,25 +37,27 @@ def length_distribution(samples: pd.DataFrame, path: Path) -> None:
 
 
 def accuracy_vs_tokens(main: pd.DataFrame, path: Path) -> None:
-    """Mean accuracy vs mean tokens per method and dataset; bars show the spread over seeds."""
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for dataset, g in main.groupby("dataset", sort=False):
-        for r in g.itertuples():
-            ax.errorbar(
-                r.mean_tokens,
-                r.accuracy,
-                xerr=r.mean_tokens_std if r.n_seeds > 1 else None,
-                yerr=r.accuracy_std if r.n_seeds > 1 else None,
-                fmt="o",
-                capsize=3,
-            )
-            ax.annotate(
-                f"{r.method} ({dataset})",
-                (r.mean_tokens, r.accuracy),
-                textcoords="offset points",
-                xytext=(5, 5),
-                fontsize=8,
-            )
+    """Mean accuracy vs mean tokens per method and dataset; bars show the spread over seeds.
+
+    Methods are told apart by colour and test sets by marker in a legend, not by text labels,
+    which overlap when two methods land on the same point (e.g. a control and a pruned model).
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    colours = {m: f"C{i % 10}" for i, m in enumerate(main["method"].unique())}
+    shapes = dict(zip(main["dataset"].unique(), "osD^vP*X"))
+    for r in main.itertuples():
+        ax.errorbar(
+            r.mean_tokens,
+            r.accuracy,
+            xerr=r.mean_tokens_std if r.n_seeds > 1 else None,
+            yerr=r.accuracy_std if r.n_seeds > 1 else None,
+            fmt=shapes.get(r.dataset, "o"),
+            color=colours[r.method],
+            alpha=0.8,
+            capsize=3,
+            label=f"{r.method} ({r.dataset})",
+        )
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     ax.set_xlabel("mean generated tokens")
     ax.set_ylabel("accuracy (%)")
     ax.set_title("Accuracy vs length per method")

@@ -21,10 +21,17 @@ def write_toy_splits(toy: dict, train_path: str, test_path: str) -> None:
 
 def build_reference(settings: dict, test_path: str, out_dir: str, threads: int | None) -> None:
     toy, ref = settings["toy"], settings["toy"]["reference"]
+    if toy.get("solution_style") == "estimate_check" and len(toy.get("estimate_error", ())) != len(toy["levels"]):
+        raise ValueError(
+            f"toy.estimate_error needs one value per level ({len(toy['levels'])}), got {toy.get('estimate_error')!r}"
+        )
     s = PretrainSettings(
         seed=toy["seed"],
         long_thought_fraction=toy["long_thought_fraction"],
         check_prob=toy["check_prob"],
+        solution_style=toy.get("solution_style", "restate"),
+        estimate_error=tuple(toy.get("estimate_error", ())),
+        fast_prompt_fraction=toy.get("fast_prompt_fraction", 0.0),
         vocab_size=ref["vocab_size"],
         hidden_size=ref["hidden_size"],
         num_layers=ref["num_layers"],

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
-from ..prompt import render_prompt
+from ..prompt import FAST_SOLVING_INSTRUCTION, render_prompt
 from .model import make_toy_model
-from .tasks import Level, make_problem, write_solution
+from .tasks import Level, make_problem, write_estimate_check_solution, write_solution
 from .tokenizer import train_tokenizer
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,9 @@ class PretrainSettings:
     seed: int = 0
     long_thought_fraction: float = 0.7
     check_prob: float = 0.7
+    solution_style: str = "restate"
+    estimate_error: tuple[float, ...] = ()  # per level; `estimate_check` style only
+    fast_prompt_fraction: float = 0.0
     vocab_size: int = 1024
     hidden_size: int = 256
     num_layers: int = 4
@@ -44,14 +47,22 @@ class PretrainSettings:
 
 
 def _examples(rng: random.Random, levels: list[Level], n: int, exclude: set[str], s: PretrainSettings):
+    """(problem, solution, fast) triples. With `fast_prompt_fraction` > 0 that share of the
+    examples carries the fast-solving instruction and a concise solution, so the fast-prompt
+    control has a behaviour to follow; the default stream of random draws is unchanged."""
     out = []
     while len(out) < n:
         level = rng.randint(1, len(levels))
         p = make_problem(rng, level, levels[level - 1])
         if p["problem"] in exclude:
             continue
-        long_thought = rng.random() < s.long_thought_fraction
-        out.append((p["problem"], write_solution(rng, p, long_thought, s.check_prob)))
+        fast = s.fast_prompt_fraction > 0 and rng.random() < s.fast_prompt_fraction
+        long_thought = not fast and rng.random() < s.long_thought_fraction
+        if s.solution_style == "estimate_check":
+            solution = write_estimate_check_solution(rng, p, long_thought, s.check_prob, s.estimate_error[level - 1])
+        else:
+            solution = write_solution(rng, p, long_thought, s.check_prob)
+        out.append((p["problem"], solution, fast))
     return out
 
 
@@ -69,12 +80,14 @@ def pretrain_reference(
     rng = random.Random(s.seed)
     n_examples = s.steps * s.batch_size
     examples = _examples(rng, levels, n_examples, exclude_problems, s)
-    corpus = [q for q, _ in examples[:3000]] + [a for _, a in examples[:3000]]
-    tokenizer = train_tokenizer(corpus + [render_prompt_text(system_prompt, examples[0][0])], s.vocab_size)
+    corpus = [q for q, _, _ in examples[:3000]] + [a for _, a, _ in examples[:3000]]
+    with_fast = (False, True) if s.fast_prompt_fraction > 0 else (False,)
+    chat_words = [render_prompt_text(system_prompt, examples[0][0], fast) for fast in with_fast]
+    tokenizer = train_tokenizer(corpus + chat_words, s.vocab_size)
     eos = tokenizer.eos_token
-    prompts = [render_prompt(tokenizer, q, system_prompt) for q, _ in examples]
+    prompts = [render_prompt(tokenizer, q, system_prompt, fast=fast) for q, _, fast in examples]
     prompt_ids = tokenizer(prompts, add_special_tokens=False).input_ids
-    answer_ids = tokenizer([a + eos for _, a in examples], add_special_tokens=False).input_ids
+    answer_ids = tokenizer([a + eos for _, a, _ in examples], add_special_tokens=False).input_ids
     model = make_toy_model(
         tokenizer,
         s.hidden_size,
@@ -138,9 +151,11 @@ def pretrain_reference(
     return model, tokenizer
 
 
-def render_prompt_text(system_prompt: str | None, problem: str) -> str:
-    # The chat template's own words (roles, markers) must be in the tokenizer's training text.
-    return f"system\n{system_prompt or ''}\nuser\n{problem}\nassistant\n"
+def render_prompt_text(system_prompt: str | None, problem: str, fast: bool = False) -> str:
+    # The chat template's own words (roles, markers, the fast-solving instruction) must be in
+    # the tokenizer's training text.
+    user = f"{problem}\n{FAST_SOLVING_INSTRUCTION}" if fast else problem
+    return f"system\n{system_prompt or ''}\nuser\n{user}\nassistant\n"
 
 
 def _collate(prompts: list[list[int]], answers: list[list[int]], pad_id: int):

@@ -9,6 +9,14 @@ Long-thought solutions insert overthinking segments that all begin with the same
 spread over many openings would lose to the one concise continuation); the segments restate
 values already present in the context instead of redoing arithmetic, since pushing down
 re-computed result tokens during pruning damages the arithmetic itself.
+
+Two solution styles exist. In `restate` (the default toy) the concise solution already works
+step by step and overthinking only restates known values, so thinking never helps. In
+`estimate_check` every solution opens with a one-shot estimate of the whole sum; the concise
+solution answers with it, the long-thought one goes on with "Wait, let me check step by step"
+and answers with the checked result. A one-shot sum of five terms is beyond a tiny model, so
+there the check is what makes hard problems right, while the restatements around it are still
+pure overhead: a method has to learn which "Wait," to keep.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ import random
 from dataclasses import dataclass
 
 OVERTHINKING_MARKER = "Wait,"
+SOLUTION_STYLES = ("restate", "estimate_check")
+CHECK_OPENING = "Wait, let me check."
 
 NAMES = ["Ann", "Ben", "Cara", "Dan", "Eve", "Finn", "Gus", "Hana", "Ivy", "Jon"]
 OBJECTS = ["apples", "pens", "books", "coins", "cards", "shells", "stamps", "marbles"]
@@ -89,6 +99,48 @@ def write_solution(rng: random.Random, problem: dict, long_thought: bool, check_
         maybe_check(STEP_CHECKS, e["after"])
     maybe_check(FINAL_CHECKS, problem["answer"])
     parts.append(f"The answer is \\boxed{{{problem['answer']}}}.")
+    return " ".join(parts)
+
+
+def _near_miss(rng: random.Random, value: int) -> int:
+    """A wrong estimate close to `value` (never negative)."""
+    candidates = [v for v in range(value - 3, value + 4) if v >= 0 and v != value]
+    return rng.choice(candidates)
+
+
+def write_estimate_check_solution(
+    rng: random.Random, problem: dict, long_thought: bool, check_prob: float, estimate_error: float
+) -> str:
+    """Estimate the whole sum at once; long-thought solutions then work it out step by step.
+
+    With probability `estimate_error` the written estimate is a near miss. The check computes
+    from the problem's own numbers and the answer is its result, so a model cannot learn to
+    copy the estimate into the answer; the concise solution answers with the estimate as it is.
+    """
+    obj, gold = problem["obj"], int(problem["answer"])
+    # Compact arithmetic (no spaces, which Qwen2's pre-tokenizer makes tokens of their own): the
+    # check's price in tokens is then close to the estimate's own.
+    terms = [str(problem["start"])] + [f"{'+' if e['gain'] else '-'}{e['amount']}" for e in problem["events"]]
+    estimate = _near_miss(rng, gold) if rng.random() < estimate_error else gold
+    parts = [f"Estimate: {''.join(terms)}={estimate}."]
+    if not long_thought:
+        parts.append(f"The answer is \\boxed{{{estimate}}}.")
+        return " ".join(parts)
+
+    def maybe_check(templates: list[str], value) -> None:
+        if rng.random() < check_prob:
+            parts.append(rng.choice(templates).format(obj=obj, value=value))
+
+    parts.append(CHECK_OPENING)
+    maybe_check(START_CHECKS, problem["start"])
+    # Each step restates the value it starts from ("4+8=12. 12+1=13."): carrying the previous
+    # result on implicitly ("+1=13.") made the tiny model's checks markedly less reliable.
+    for e in problem["events"]:
+        sign = "+" if e["gain"] else "-"
+        parts.append(f"{e['before']}{sign}{e['amount']}={e['after']}.")
+        maybe_check(STEP_CHECKS, e["after"])
+    maybe_check(FINAL_CHECKS, gold)
+    parts.append(f"The answer is \\boxed{{{gold}}}.")
     return " ".join(parts)
 
 

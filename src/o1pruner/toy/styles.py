@@ -1,0 +1,64 @@
+"""Which "Wait," segments a model keeps on the estimate-check toy: the useful check or the
+redundant restatements. Reads the evaluation's response files; one row per method and level."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .tasks import CHECK_OPENING, OVERTHINKING_MARKER
+
+
+def solution_styles(responses: pd.DataFrame) -> pd.DataFrame:
+    """Share of responses that keep the step-by-step check, redundant restatements per response,
+    accuracy (%) and mean tokens, per `method` and `level` (seeds pooled)."""
+    d = responses.assign(
+        check_kept=responses["response"].str.contains(CHECK_OPENING, regex=False),
+        restatements=responses["response"].str.count(re.escape(OVERTHINKING_MARKER)),
+    )
+    d["restatements"] -= d["check_kept"].astype(int)
+    out = d.groupby(["method", "level"], sort=False).agg(
+        n=("correct", "size"),
+        check_kept=("check_kept", "mean"),
+        restatements=("restatements", "mean"),
+        accuracy=("correct", "mean"),
+        mean_tokens=("n_tokens", "mean"),
+    )
+    out[["check_kept", "accuracy"]] *= 100
+    return out.reset_index()
+
+
+def read_eval_dir(eval_dir: str) -> pd.DataFrame:
+    """Every `<run>.parquet` of one model and test set, with `method` = the run without its seed."""
+    frames = []
+    for path in sorted(Path(eval_dir).glob("*.parquet")):
+        run = path.stem
+        frames.append(pd.read_parquet(path).assign(method=re.sub(r"-seed\d+$", "", run)))
+    if not frames:
+        raise FileNotFoundError(f"no evaluation files (*.parquet) in {eval_dir}")
+    return pd.concat(frames, ignore_index=True)
+
+
+def reward_by_style(
+    presamples: pd.DataFrame, stats: pd.DataFrame, lambdas: list[float], clip: tuple[float, float] | None
+) -> pd.DataFrame:
+    """Mean (clipped) O1-Pruner reward of the pre-samples that check vs those that answer with
+    the estimate, per level and lambda: which style the reward pushes the policy towards."""
+    from ..reward import length_harmonizing_reward
+
+    d = presamples.merge(stats[["problem_id", "mean_tokens", "accuracy"]], on="problem_id", suffixes=("", "_ref"))
+    d["style"] = d["response"].str.contains(CHECK_OPENING, regex=False).map({True: "check", False: "estimate only"})
+    reward_cols = {}
+    for lam in lambdas:
+        raw = length_harmonizing_reward(d["n_tokens"], d["correct"], d["mean_tokens"], d["accuracy"], lam)
+        col = f"reward_lambda{lam:g}"
+        d[col] = raw.clip(*clip) if clip else raw
+        reward_cols[col] = (col, "mean")
+    out = d.groupby(["level", "style"]).agg(
+        share=("correct", "size"), accuracy=("correct", "mean"), mean_tokens=("n_tokens", "mean"), **reward_cols
+    )
+    out["share"] = 100 * out["share"] / out.groupby(level="level")["share"].transform("sum")
+    out["accuracy"] *= 100
+    return out.reset_index()

@@ -1,0 +1,154 @@
+"""The vLLM backend's side of the contract, on CPU, against a stand-in `vllm` module.
+
+vLLM itself needs a GPU (tests/test_gpu.py runs it where one exists). This pins down what our
+code asks of it and how it reads the answers: one SamplingParams per prompt seeded by the
+prompt's global index (so shards cannot change samples), greedy as temperature 0, banned phrases
+as `bad_words`, the end-of-turn token as the stop token, token counts from `token_ids`.
+"""
+
+import json
+import sys
+import types
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pytest
+
+from o1pruner.cli import main
+
+
+@dataclass
+class FakeSamplingParams:
+    n: int = 1
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_tokens: int = 16
+    seed: int | None = None
+    stop_token_ids: list = field(default_factory=list)
+    bad_words: list | None = None
+    skip_special_tokens: bool = True
+
+
+class FakeLLM:
+    """Answers each prompt with `\\boxed{seed % 10}` plus sample index: deterministic in the seed."""
+
+    instances: list = []
+
+    def __init__(self, model, **engine_args):
+        from transformers import AutoTokenizer
+
+        self.engine_args = engine_args
+        self.tokenizer = AutoTokenizer.from_pretrained(model)
+        self.calls = []
+        FakeLLM.instances.append(self)
+
+    def generate(self, prompts, params, use_tqdm=True):
+        assert isinstance(params, list) and len(params) == len(prompts)
+        self.calls.append((list(prompts), list(params)))
+        requests = []
+        for p in params:
+            outputs = []
+            for j in range(p.n):
+                text = f"The answer is \\boxed{{{(p.seed + j) % 10}}}."
+                ids = self.tokenizer(text, add_special_tokens=False).input_ids
+                truncated = len(ids) >= p.max_tokens
+                ids = ids[: p.max_tokens] if truncated else ids + p.stop_token_ids[:1]
+                outputs.append(
+                    types.SimpleNamespace(token_ids=ids, text=text, finish_reason="length" if truncated else "stop")
+                )
+            requests.append(types.SimpleNamespace(outputs=outputs))
+        return requests
+
+
+@pytest.fixture
+def fake_vllm(monkeypatch):
+    module = types.ModuleType("vllm")
+    module.LLM, module.SamplingParams = FakeLLM, FakeSamplingParams
+    monkeypatch.setitem(sys.modules, "vllm", module)
+    FakeLLM.instances = []
+    return FakeLLM
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    from toy_helpers import tiny_toy_model
+
+    model, problems, _ = tiny_toy_model(tmp_path_factory.mktemp("model"), 10)
+    return model, problems
+
+
+SETTINGS = {
+    "backend": "vllm",
+    "vllm": {"tensor_parallel_size": 2, "max_model_len": 512, "gpu_memory_utilization": 0.5},
+    "k": 3,
+    "temperature": 0.7,
+    "top_p": 0.9,
+    "max_new_tokens": 32,
+    "batch_size": 6,
+    "seed": 11,
+    "system_prompt": "Answer in \\boxed{}.",
+    "answer_box": "last",
+    "dtype": "bfloat16",
+}
+
+
+def presample(model, problems, out, shard=0, shards=1):
+    args = ["presample", "--model", str(model), "--problems", str(problems), "--settings", json.dumps(SETTINGS)]
+    assert main([*args, "--out", str(out), "--shard", str(shard), "--num-shards", str(shards)]) == 0
+    return pd.read_parquet(out)
+
+
+def test_presampling_through_vllm_passes_engine_and_sampling_settings(fake_vllm, tiny_model, tmp_path):
+    model, problems = tiny_model
+    df = presample(model, problems, tmp_path / "samples.parquet")
+    (llm,) = fake_vllm.instances
+    assert llm.engine_args == {
+        "dtype": "bfloat16",
+        "tensor_parallel_size": 2,
+        "max_model_len": 512,
+        "seed": 11,
+        "gpu_memory_utilization": 0.5,
+        "trust_remote_code": False,
+    }
+    prompts, params = llm.calls[0]
+    assert len(prompts) == 10 and all(p.endswith("assistant\n") for p in prompts)
+    assert [p.seed for p in params] == [11 + i for i in range(10)]
+    assert {(p.n, p.temperature, p.top_p, p.max_tokens, p.bad_words) for p in params} == {(3, 0.7, 0.9, 32, None)}
+    assert params[0].stop_token_ids == [llm.tokenizer.eos_token_id]
+    # Rows as the transformers backend writes them; token counts include the end-of-turn token.
+    assert len(df) == 30 and list(df["sample_idx"][:3]) == [0, 1, 2]
+    assert (df["n_tokens"] == df["response_ids"].map(len)).all()
+    assert all(ids[-1] == llm.tokenizer.eos_token_id for ids in df["response_ids"])
+    assert df["extracted_answer"].iloc[0] == str(11 % 10)
+
+
+def test_vllm_samples_do_not_depend_on_sharding(fake_vllm, tiny_model, tmp_path):
+    model, problems = tiny_model
+    whole = presample(model, problems, tmp_path / "whole.parquet")
+    parts = [presample(model, problems, tmp_path / f"part{s}.parquet", s, 3) for s in range(3)]
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole)
+
+
+def test_greedy_evaluation_with_banned_markers_through_vllm(fake_vllm, tiny_model):
+    from o1pruner.sampling.backends import load_generator
+
+    model, _ = tiny_model
+    generator, _ = load_generator(str(model), {"backend": "vllm", "dtype": "float32"}, threads=1)
+    out = generator(
+        ["a", "b"],
+        num_samples=1,
+        do_sample=False,
+        temperature=1.0,
+        top_p=0.9,
+        max_new_tokens=3,
+        seed=0,
+        first_index=4,
+        banned_phrases=["Wait"],
+        batch_size=64,
+    )
+    _, params = fake_vllm.instances[0].calls[0]
+    assert [(p.temperature, p.top_p, p.seed, p.bad_words) for p in params] == [
+        (0.0, 1.0, 4, ["Wait"]),
+        (0.0, 1.0, 5, ["Wait"]),
+    ]
+    assert all(g.truncated and len(g.token_ids) == 3 for gens in out for g in gens)
