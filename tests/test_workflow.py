@@ -190,3 +190,23 @@ def test_adding_a_method_plans_exactly_its_jobs(smoke, tmp_path):
     seeds = len(cfg["training"]["seeds"])
     jobs = planned_jobs(snakemake(work, "-n"))
     assert jobs == {"baseline_trainset": 1, "finetune": seeds, "evaluate": seeds, "report": 1, "all": 1}
+
+
+def test_estimate_check_variant_reports_which_wait_is_kept(tmp_path):
+    """The thinking-helps toy variant at smoke size: its reference trains with the fast-solving
+    instruction, and the report adds the check/restatement and reward-by-style tables."""
+    cfg = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
+    cfg["toy"].update(solution_style="estimate_check", estimate_error=[0.3, 0.5], fast_prompt_fraction=0.1)
+    cfg["training"]["methods"] = ["o1_pruner"]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    run = snakemake(tmp_path, "--cores", "2")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    styles = pd.read_csv(tmp_path / "results/tables/toy_solution_styles.csv")
+    assert {"method", "level", "check_kept", "restatements", "accuracy", "mean_tokens"} <= set(styles.columns)
+    assert {"baseline", "marker_ban", "fast_prompt", "o1_pruner"} <= set(styles["method"])
+    # Banning the marker bans the check too.
+    assert (styles.loc[styles["method"] == "marker_ban", "check_kept"] == 0).all()
+    rewards = pd.read_csv(tmp_path / "results/tables/toy_reward_by_style.csv")
+    assert "reward_lambda2" in rewards.columns and set(rewards["level"]) <= {1, 2}
+    summary = (tmp_path / "results/tables/summary.md").read_text()
+    assert "What the reward asks for" in summary and "check_kept" in summary

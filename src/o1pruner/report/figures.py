@@ -76,6 +76,12 @@ def tokens_by_difficulty(levels: pd.DataFrame, path: Path) -> None:
         ax_acc.set_ylabel("accuracy (%)")
         ax_tok.set_title(f"Tokens by difficulty: {dataset}")
         ax_acc.set_title(f"Accuracy by difficulty: {dataset}")
+        # One legend to the right of the row: inside either panel it covers bars.
+        handles, labels = ax_tok.get_legend_handles_labels()
+        for ax in (ax_tok, ax_acc):
+            if ax.get_legend():
+                ax.get_legend().remove()
+        ax_acc.legend(handles, labels, title="method", fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     _save(fig, path)
 
 
