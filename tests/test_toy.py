@@ -158,10 +158,14 @@ def test_reward_by_style_follows_the_o1_pruner_reward():
             "correct": [True, False],
         }
     )
-    out = reward_by_style(samples, aggregate(samples), [0.0, 2.0], clip=(-2.0, 4.0)).set_index("style")
+    out = reward_by_style(samples, aggregate(samples), [0.0, 2.0], clip=(-2.0, 4.0), split_lambda=2.0)
+    out = out.set_index("style")
     # L_ref = 25, A_ref = 0.5: check 25/40 - 1 + lam/2; estimate 25/10 - 1 - lam/2.
     assert out.loc["check", "reward_lambda0"] == pytest.approx(-0.375)
     assert out.loc["check", "reward_lambda2"] == pytest.approx(0.625)
     assert out.loc["estimate only", "reward_lambda0"] == pytest.approx(1.5)
     assert out.loc["estimate only", "reward_lambda2"] == pytest.approx(0.5)
     assert out.loc["check", "share"] == 50 and out.loc["estimate only", "accuracy"] == 0
+    assert out.loc["check", "reward_if_right"] == pytest.approx(0.625)
+    assert out.loc["estimate only", "reward_if_wrong"] == pytest.approx(0.5)
+    assert pd.isna(out.loc["check", "reward_if_wrong"])

@@ -372,8 +372,9 @@ def build_report(
 
         styles = solution_styles(samples.assign(method=samples["run"].map(run_method)))
         if presamples is not None:
-            lambdas = sorted({0.0, 2.0, 5.0, 10.0, float(provenance.get("reward_lambda", 2.0))})
-            style_rewards = reward_by_style(presamples, stats, lambdas, provenance.get("reward_clip"))
+            run_lambda = float(provenance.get("reward_lambda", 2.0))
+            lambdas = sorted({0.0, 2.0, 5.0, 10.0, run_lambda})
+            style_rewards = reward_by_style(presamples, stats, lambdas, provenance.get("reward_clip"), run_lambda)
     samples = samples[~samples["run"].isin(PROFILE_RUNS)].drop(columns=["response"])
     model = provenance.get("model", "model")
     scored = main_table(runs, model, reference_run)  # every method, ablations included
@@ -582,8 +583,9 @@ def render_summary(
         *(
             [
                 "What the reward asks for (estimate-check toy): over all pre-samples, the share, accuracy and "
-                "length of each style per level and its mean clipped O1-Pruner reward at several lambdas; the "
-                "policy gradient moves towards the style with the higher reward:",
+                "length of each style per level and its mean clipped O1-Pruner reward at several lambdas (at "
+                "the run's lambda also over right and wrong samples apart); the policy gradient moves "
+                "towards the style with the higher reward:",
                 "",
                 to_markdown(style_rewards),
                 "",

@@ -42,10 +42,15 @@ def read_eval_dir(eval_dir: str) -> pd.DataFrame:
 
 
 def reward_by_style(
-    presamples: pd.DataFrame, stats: pd.DataFrame, lambdas: list[float], clip: tuple[float, float] | None
+    presamples: pd.DataFrame,
+    stats: pd.DataFrame,
+    lambdas: list[float],
+    clip: tuple[float, float] | None,
+    split_lambda: float | None = None,
 ) -> pd.DataFrame:
     """Mean (clipped) O1-Pruner reward of the pre-samples that check vs those that answer with
-    the estimate, per level and lambda: which style the reward pushes the policy towards."""
+    the estimate, per level and lambda: which style the reward pushes the policy towards. At
+    `split_lambda` (the run's own) also the mean over right and over wrong samples apart."""
     from ..reward import length_harmonizing_reward
 
     d = presamples.merge(stats[["problem_id", "mean_tokens", "accuracy"]], on="problem_id", suffixes=("", "_ref"))
@@ -56,6 +61,11 @@ def reward_by_style(
         col = f"reward_lambda{lam:g}"
         d[col] = raw.clip(*clip) if clip else raw
         reward_cols[col] = (col, "mean")
+    if split_lambda is not None:
+        col = f"reward_lambda{split_lambda:g}"
+        d["reward_if_right"] = d[col].where(d["correct"])
+        d["reward_if_wrong"] = d[col].where(~d["correct"].astype(bool))
+        reward_cols.update(reward_if_right=("reward_if_right", "mean"), reward_if_wrong=("reward_if_wrong", "mean"))
     out = d.groupby(["level", "style"]).agg(
         share=("correct", "size"), accuracy=("correct", "mean"), mean_tokens=("n_tokens", "mean"), **reward_cols
     )
