@@ -341,6 +341,17 @@ def difficulty_table(scored: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame
     return keep.sort_values(["dataset", "_order"])[cols].reset_index(drop=True)
 
 
+STYLES_CAPTION = (
+    'Which "Wait," each method keeps (estimate-check toy; seeds pooled): `check_kept` = % of responses that '
+    'still check the estimate step by step, `restatements` = redundant "Wait," segments per response:'
+)
+STYLE_REWARDS_CAPTION = (
+    "What the reward asks for (estimate-check toy): over all pre-samples, the share, accuracy and length of "
+    "each style per level and its mean clipped O1-Pruner reward at several lambdas (at the run's lambda also "
+    "over right and wrong samples apart); the policy gradient moves towards the style with the higher reward:"
+)
+
+
 def build_report(
     metric_paths: list[str],
     sample_paths: list[str],
@@ -400,10 +411,13 @@ def build_report(
     ]
     if intervals is not None:
         tables.append(("length_intervals", intervals))
+    extra = []  # (caption, table) sections of the summary that only some runs have
     if styles is not None:
         tables.append(("toy_solution_styles", styles))
+        extra.append((STYLES_CAPTION, styles))
     if style_rewards is not None:
         tables.append(("toy_reward_by_style", style_rewards))
+        extra.append((STYLE_REWARDS_CAPTION, style_rewards))
     for name, df in tables:
         with atomic_path(out / f"{name}.csv") as tmp:
             df.to_csv(tmp, index=False, float_format="%.4f")
@@ -418,18 +432,7 @@ def build_report(
     with atomic_path(out / "summary.md") as tmp:
         tmp.write_text(
             render_summary(
-                main,
-                per_run,
-                levels,
-                flips,
-                profile,
-                lambdas,
-                difficulty,
-                intervals,
-                prov,
-                figures_dir,
-                styles,
-                style_rewards,
+                main, per_run, levels, flips, profile, lambdas, difficulty, intervals, prov, figures_dir, extra
             )
         )
     log.info("report written to %s and %s", out_dir, figures_dir)
@@ -470,18 +473,7 @@ def target_check(main: pd.DataFrame, method: str = "o1_pruner", reference: str =
 
 
 def render_summary(
-    main,
-    per_run,
-    levels,
-    flips,
-    profile,
-    lambdas,
-    difficulty,
-    intervals,
-    prov,
-    figures_dir,
-    styles=None,
-    style_rewards=None,
+    main, per_run, levels, flips, profile, lambdas, difficulty, intervals, prov, figures_dir, extra_sections=()
 ) -> str:
     show = main[
         [
@@ -568,31 +560,7 @@ def render_summary(
             if intervals is not None
             else []
         ),
-        *(
-            [
-                'Which "Wait," each method keeps (estimate-check toy; seeds pooled): `check_kept` = % of '
-                'responses that still check the estimate step by step, `restatements` = redundant "Wait," '
-                "segments per response:",
-                "",
-                to_markdown(styles),
-                "",
-            ]
-            if styles is not None
-            else []
-        ),
-        *(
-            [
-                "What the reward asks for (estimate-check toy): over all pre-samples, the share, accuracy and "
-                "length of each style per level and its mean clipped O1-Pruner reward at several lambdas (at "
-                "the run's lambda also over right and wrong samples apart); the policy gradient moves "
-                "towards the style with the higher reward:",
-                "",
-                to_markdown(style_rewards),
-                "",
-            ]
-            if style_rewards is not None
-            else []
-        ),
+        *(line for caption, table in extra_sections for line in (caption, "", to_markdown(table), "")),
         f"![Length distribution]({fig / 'length_distribution.png'})",
         f"![Accuracy vs tokens]({fig / 'accuracy_vs_tokens.png'})",
         f"![Tokens by difficulty]({fig / 'tokens_by_difficulty.png'})",
