@@ -2,11 +2,11 @@
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers import presample_args, snakemake_cmd
 
 from o1pruner.cli import main
 
@@ -19,18 +19,7 @@ def smoke_config() -> dict:
 
 def dry_run(tmp_path: Path, cfg: dict) -> subprocess.CompletedProcess:
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        "--configfile",
-        str(tmp_path / "config.yaml"),
-        "-n",
-    ]
+    cmd = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "-n")
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 
@@ -80,19 +69,7 @@ def test_missing_model_path_fails_in_the_first_rule_that_loads_it(tmp_path):
             "answer_box": "last",
         }
     )
-    code = main(
-        [
-            "presample",
-            "--model",
-            str(tmp_path / "no-such-model"),
-            "--problems",
-            str(problems),
-            "--settings",
-            settings,
-            "--out",
-            str(out),
-        ]
-    )
+    code = main(presample_args(tmp_path / "no-such-model", problems, settings, out))
     assert code == 2 and not out.exists()
     (tmp_path / "half-model").mkdir()
     (tmp_path / "half-model" / "config.json").write_text("{}")
@@ -106,21 +83,7 @@ def test_missing_model_path_through_the_workflow(tmp_path):
     cfg = smoke_config()
     cfg["model"].update(path=str(tmp_path / "no-such-model"), toy_reference=False)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        "--configfile",
-        str(tmp_path / "config.yaml"),
-        "--cores",
-        "1",
-        "--until",
-        "presample",
-    ]
+    cmd = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "1", "--until", "presample")
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert result.returncode != 0
     log = (tmp_path / "logs/presample/toy-qwen2/toy/0-of-1.log").read_text()

@@ -18,6 +18,8 @@ pytestmark = pytest.mark.gpu
 @pytest.mark.skipif(no_gpu, reason="needs a CUDA GPU (vLLM sampling)")
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="vLLM is not installed (pip install -e .[vllm])")
 def test_vllm_backend_matches_the_sample_format(tmp_path):
+    from helpers import presample_args
+
     from o1pruner.cli import main
 
     model, problems = _tiny(tmp_path)
@@ -38,22 +40,7 @@ def test_vllm_backend_matches_the_sample_format(tmp_path):
             }
         )
         out = tmp_path / f"{backend}.parquet"
-        assert (
-            main(
-                [
-                    "presample",
-                    "--model",
-                    str(model),
-                    "--problems",
-                    str(problems),
-                    "--settings",
-                    settings,
-                    "--out",
-                    str(out),
-                ]
-            )
-            == 0
-        )
+        assert main(presample_args(model, problems, settings, out)) == 0
     import pandas as pd
 
     hf, vl = pd.read_parquet(tmp_path / "transformers.parquet"), pd.read_parquet(tmp_path / "vllm.parquet")
@@ -79,7 +66,7 @@ def test_two_process_training_step(tmp_path):
 
 
 def _tiny(tmp_path):
-    from toy_helpers import tiny_toy_model
+    from helpers import tiny_toy_model
 
     model, problems, _ = tiny_toy_model(tmp_path, 16, hidden=64, layers=2)
     return model, problems

@@ -1,11 +1,11 @@
 """The paper configs validate against the schema and plan the full experiment (dry run)."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers import snakemake_cmd
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -16,18 +16,7 @@ def test_paper_config_validates_and_dry_runs(tmp_path, name, k, lam):
     assert cfg["sampling"]["k"] == k and cfg["reward"]["lambda"] == lam
     assert cfg["sampling"]["temperature"] == 0.5 and cfg["sampling"]["top_p"] == 0.8
     assert cfg["sampling"]["max_new_tokens"] == 8192 and cfg["evaluation"]["max_new_tokens"] == 8192
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        "--configfile",
-        str(REPO / "config" / name),
-        "-n",
-    ]
+    cmd = snakemake_cmd(tmp_path, REPO / "config" / name, "-n")
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]

@@ -6,12 +6,12 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers import presample_args, snakemake_cmd
 
 from o1pruner.cli import main
 from o1pruner.stages import shard_range
@@ -31,7 +31,7 @@ def test_shards_cover_every_problem_once_in_whole_batches(n_problems, per_batch,
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from toy_helpers import tiny_toy_model
+    from helpers import tiny_toy_model
 
     model, problems, _ = tiny_toy_model(tmp_path_factory.mktemp("model"), 20)
     return model, problems
@@ -57,23 +57,18 @@ def test_one_and_four_shards_give_byte_identical_samples(tiny_model, tmp_path):
         parts = []
         for s in range(n):
             part = tmp_path / f"{n}-{s}.parquet"
-            args = [
-                "presample",
-                "--model",
-                str(model),
-                "--problems",
-                str(problems),
-                "--settings",
+            args = presample_args(
+                model,
+                problems,
                 settings,
-                "--out",
-                str(part),
+                part,
                 "--shard",
                 str(s),
                 "--num-shards",
                 str(n),
                 "--threads",
                 "1",
-            ]
+            )
             assert main(args) == 0
             parts.append(str(part))
         merged = tmp_path / f"merged-{n}.parquet"
@@ -88,19 +83,7 @@ def test_killed_sampling_reruns_only_unfinished_shards(tmp_path):
     cfg = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
     cfg["sampling"].update(shards=4)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    base = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        "--configfile",
-        str(tmp_path / "config.yaml"),
-        "--cores",
-        "1",
-    ]
+    base = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "1")
     target = "results/samples/toy-qwen2/toy/samples.parquet"
     shards = tmp_path / "results/samples/toy-qwen2/toy/shards"
     out = (tmp_path / "first-run.log").open("w")

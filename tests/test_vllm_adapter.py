@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import pytest
+from helpers import presample_args
 
 from o1pruner.cli import main
 
@@ -71,7 +72,7 @@ def fake_vllm(monkeypatch):
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from toy_helpers import tiny_toy_model
+    from helpers import tiny_toy_model
 
     model, problems, _ = tiny_toy_model(tmp_path_factory.mktemp("model"), 10)
     return model, problems
@@ -93,8 +94,10 @@ SETTINGS = {
 
 
 def presample(model, problems, out, shard=0, shards=1):
-    args = ["presample", "--model", str(model), "--problems", str(problems), "--settings", json.dumps(SETTINGS)]
-    assert main([*args, "--out", str(out), "--shard", str(shard), "--num-shards", str(shards)]) == 0
+    args = presample_args(
+        model, problems, json.dumps(SETTINGS), out, "--shard", str(shard), "--num-shards", str(shards)
+    )
+    assert main(args) == 0
     return pd.read_parquet(out)
 
 

@@ -4,21 +4,20 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from helpers import snakemake_cmd
 
 REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
 
 pytestmark = pytest.mark.slow
 
 
 def snakemake(workdir: Path, *args: str, config: Path | None = None) -> subprocess.CompletedProcess:
-    cmd = [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(config or workdir / "config.yaml"), *args]
+    cmd = snakemake_cmd(workdir, config or workdir / "config.yaml", *args)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
 
 
@@ -136,7 +135,7 @@ def test_killed_sampling_job_leaves_nothing_and_rerun_matches(smoke, tmp_path):
     import time
 
     shutil.copy(smoke / "config.yaml", tmp_path / "config.yaml")
-    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"), "--cores", "2"]
+    cmd = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "2")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     log = tmp_path / "logs/presample/toy-qwen2/toy/0-of-1.log"
     deadline = time.time() + 600

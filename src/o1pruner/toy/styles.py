@@ -1,10 +1,9 @@
 """Which "Wait," segments a model keeps on the estimate-check toy: the useful check or the
-redundant restatements. Reads the evaluation's response files; one row per method and level."""
+redundant restatements, and which of the two the reward asks for."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pandas as pd
 
@@ -28,17 +27,6 @@ def solution_styles(responses: pd.DataFrame) -> pd.DataFrame:
     )
     out[["check_kept", "accuracy"]] *= 100
     return out.reset_index()
-
-
-def read_eval_dir(eval_dir: str) -> pd.DataFrame:
-    """Every `<run>.parquet` of one model and test set, with `method` = the run without its seed."""
-    frames = []
-    for path in sorted(Path(eval_dir).glob("*.parquet")):
-        run = path.stem
-        frames.append(pd.read_parquet(path).assign(method=re.sub(r"-seed\d+$", "", run)))
-    if not frames:
-        raise FileNotFoundError(f"no evaluation files (*.parquet) in {eval_dir}")
-    return pd.concat(frames, ignore_index=True)
 
 
 def reward_by_style(

@@ -1,8 +1,11 @@
-"""A tiny random-init toy model with its tokenizer and problems, shared by the tests."""
+"""Shared by the tests: a tiny random-init toy model, and the command lines they run."""
 
 import json
 import random
+import sys
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
 
 SYSTEM = "Answer in \\boxed{}."
 
@@ -23,3 +26,35 @@ def tiny_toy_model(out: Path, n_problems: int, hidden: int = 32, layers: int = 1
     problems = out / "problems.jsonl"
     problems.write_text("".join(json.dumps({k: r[k] for k in ("id", "problem", "answer")}) + "\n" for r in test))
     return model_dir, problems, train
+
+
+def snakemake_cmd(workdir: Path, configfile: Path, *args: str) -> list[str]:
+    """This workflow run by the test interpreter's Snakemake in `workdir` with `configfile`."""
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(configfile),
+        *args,
+    ]
+
+
+def presample_args(model: Path, problems: Path, settings: str, out: Path, *extra: str) -> list[str]:
+    """Arguments of `o1pruner presample` (for `o1pruner.cli.main`)."""
+    return [
+        "presample",
+        "--model",
+        str(model),
+        "--problems",
+        str(problems),
+        "--settings",
+        settings,
+        "--out",
+        str(out),
+        *extra,
+    ]
