@@ -1,9 +1,10 @@
 """One O1-Pruner training step vs one plain SFT step on the same batch: time ratio.
 
 The O1-Pruner step uses reference log-probs computed once beforehand (as the workflow does),
-so it needs no second model. Goal: ratio <= 1.1x.
+so it needs no second model. Goal: ratio <= 1.1x, in fp32 and in bf16 mixed precision (fp32
+weights, bf16 autocast: what `training.bf16` runs).
 
-    python benchmarks/train_step_o1pruner_vs_sft.py [--model PATH]
+    python benchmarks/train_step_o1pruner_vs_sft.py [--model PATH] [--bf16]
 """
 
 import argparse
@@ -26,6 +27,7 @@ def main():
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--repeats", type=int, default=15)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast over fp32 weights")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     model, tok, _, train = toy_setup(a.model, 8)
@@ -44,15 +46,22 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
     model.train()
 
+    device = next(model.parameters()).device.type
+
+    def autocast():
+        return torch.autocast(device, dtype=torch.bfloat16, enabled=a.bf16)
+
     def sft_step():
-        loss = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels).loss
+        with autocast():
+            loss = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels).loss
         loss.backward()
         opt.step()
         opt.zero_grad()
 
     def o1_step():
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-        logp = sequence_mean_logprobs(logits, batch["input_ids"], batch["response_mask"])
+        with autocast():
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        logp = sequence_mean_logprobs(logits.float(), batch["input_ids"], batch["response_mask"])
         loss, _ = length_harmonizing_loss(logp, batch["ref_logp"], batch["advantage"], 0.2)
         loss.backward()
         opt.step()
@@ -67,6 +76,7 @@ def main():
             step()
             times[name].append(time.perf_counter() - t)
     sft, o1 = statistics.median(times["sft"]), statistics.median(times["o1_pruner"])
+    print(f"precision: {'bf16 autocast over fp32 weights' if a.bf16 else 'fp32'}")
     print(f"SFT step:       {1000 * sft:7.1f} ms (median of {a.repeats})")
     print(f"O1-Pruner step: {1000 * o1:7.1f} ms (median of {a.repeats})")
     print(f"ratio O1-Pruner/SFT: {o1 / sft:.2f}x (goal <= 1.1x)")

@@ -1,10 +1,48 @@
 import json
+import os
 import shlex
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
-validate(config, schema="../config/schema.yaml")
+# The workflow's own package, importable without installing it (light imports only).
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from o1pruner.workflow_config import (
+    ConfigError,
+    check_config,
+    check_model_path,
+    check_toy_reference,
+    coerce_cli_values,
+    is_dry_run,
+    load_schema,
+    toy_reference_settings,
+)
+
+# Rules call the `o1pruner` console script. The interpreter running Snakemake has it beside
+# itself (`.venv/bin/snakemake` works without an activated venv); a conda env of a rule
+# (--use-conda) still comes first on the PATH.
+os.environ["PATH"] = os.pathsep.join(
+    [str(Path(sys.executable).parent), os.environ.get("PATH", "")]
+)
+
+# One short message naming the key or path, before any job: `--config` values are converted
+# to the schema's types first (Snakemake passes nested ones as strings).
+SCHEMA = load_schema(Path(workflow.basedir) / "config" / "schema.yaml")
+try:
+    config.update(coerce_cli_values(dict(config), SCHEMA))
+    check_config(config, SCHEMA)
+    validate(config, schema="../config/schema.yaml")  # fills in the schema's defaults
+    if config["model"]["toy_reference"]:
+        check_toy_reference(config)
+    else:
+        warning = check_model_path(
+            config["model"]["path"], dry_run=is_dry_run(sys.argv)
+        )
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
+except ConfigError as e:
+    sys.exit(f"config error: {e}")
 
 MODEL = config["model"]["name"]
 TRAIN_DATASET = config["datasets"]["train"]
@@ -72,6 +110,7 @@ NOT_JOB_SETTINGS = {
         "seeds",
         "method_overrides",
         "gpus",
+        "cpu_processes",
         "distributed",
         "baseline_samples_per_problem",
         "dpo_beta",
@@ -189,12 +228,69 @@ def run_settings(wildcards):
     return generation_settings("evaluation", **extra)
 
 
+# Results of different models (and toy worlds) live side by side: the toy problems, tables and
+# figures are kept per model name like every other artifact.
+TABLES = f"results/tables/{MODEL}"
+FIGURES = f"results/figures/{MODEL}"
+
+
+def data_path(dataset, split):
+    """The problems of a split: the toy world's belong to its model, real data sets are shared."""
+    if dataset == "toy":
+        return f"results/data/toy/{MODEL}/{split}.jsonl"
+    return f"results/data/{dataset}/{split}.jsonl"
+
+
+def problems_file(split):
+    return lambda wildcards: data_path(wildcards.dataset, split)
+
+
+REPORT_TABLES = [
+    "main_results",
+    "per_run",
+    "by_level",
+    "flips",
+    "reference_profile",
+    "lambda_ablation",
+    "difficulty_ablation",
+    "length_intervals",
+]
+if config.get("toy", {}).get("solution_style") == "estimate_check":
+    REPORT_TABLES += ["toy_solution_styles", "toy_reward_by_style"]
+REPORT_FIGURES = [
+    "length_distribution",
+    "accuracy_vs_tokens",
+    "tokens_by_difficulty",
+    "inference_cost",
+    "length_intervals",
+]
+
+
+def report_outputs():
+    """Every file the report writes, named; tables and figures with their caption for
+    `snakemake --report` (captions in report/<name>.rst)."""
+
+    def shown(path, name, category):
+        return report(path, caption=f"../report/{name}.rst", category=category)
+
+    outputs = {
+        name: shown(f"{TABLES}/{name}.csv", name, "Tables") for name in REPORT_TABLES
+    }
+    outputs["main_results_md"] = f"{TABLES}/main_results.md"
+    outputs["headline"] = f"{TABLES}/headline.md"
+    outputs["main_results_tex"] = shown(
+        f"{TABLES}/main_results.tex", "main_results_tex", "Tables"
+    )
+    outputs["summary"] = f"{TABLES}/summary.md"
+    outputs["provenance"] = f"{TABLES}/provenance.json"
+    for name in REPORT_FIGURES:
+        outputs[f"{name}_png"] = shown(f"{FIGURES}/{name}.png", name, "Figures")
+        outputs[f"{name}_pdf"] = f"{FIGURES}/{name}.pdf"
+    return outputs
+
+
 def get_final_output():
-    return [
-        "results/tables/main_results.csv",
-        "results/tables/main_results.md",
-        "results/tables/summary.md",
-    ]
+    return [str(path) for path in report_outputs().values()]
 
 
 def provenance():
@@ -255,14 +351,41 @@ def prepare_args(wildcards):
 
 
 def train_launcher(wildcards, resources):
-    """`o1pruner` on one device; `accelerate launch` over the job's GPUs otherwise."""
+    """`o1pruner` in one process; `accelerate launch` over the job's GPUs, or `torchrun` over
+    `training.cpu_processes` CPU processes (gloo DDP) on a machine without GPUs."""
     gpus = int(resources.get("gpu", 0) or 0)
-    if gpus <= 1:
-        return "o1pruner"
-    accel = (
-        Path(workflow.basedir)
-        / "config"
-        / "accelerate"
-        / f"{config['training']['distributed']}.yaml"
+    cpu_processes = config["training"]["cpu_processes"]
+    if gpus > 1:
+        accel = (
+            Path(workflow.basedir)
+            / "config"
+            / "accelerate"
+            / f"{config['training']['distributed']}.yaml"
+        )
+        return f"accelerate launch --config_file {accel} --num_processes {gpus} -m o1pruner.cli"
+    if gpus == 0 and cpu_processes > 1:
+        # torch's launcher: `accelerate launch --cpu` starts one process unless MPI is set up.
+        return f"torchrun --standalone --nproc-per-node {cpu_processes} -m o1pruner.cli"
+    return "o1pruner"
+
+
+def training_processes():
+    gpus = config["training"]["gpus"]
+    return gpus if gpus > 0 else config["training"]["cpu_processes"]
+
+
+# A global batch that the processes cannot split evenly, or a sharded mode on CPU processes,
+# stops the run before any job.
+_t = config["training"]
+if _t["gpus"] == 0 and _t["cpu_processes"] > 1 and _t["distributed"] != "ddp":
+    sys.exit(
+        f"config error: config key training.distributed: {_t['distributed']} cannot run on CPU "
+        "processes (DeepSpeed ZeRO needs GPUs, and accelerate enables FSDP only on GPU-type "
+        "devices); set training.distributed: ddp with training.cpu_processes"
     )
-    return f"accelerate launch --config_file {accel} --num_processes {gpus} -m o1pruner.cli"
+if _t["global_batch_size"] % (_t["per_device_batch_size"] * training_processes()):
+    sys.exit(
+        f"config error: config key training.global_batch_size: {_t['global_batch_size']} is not a "
+        f"multiple of per_device_batch_size {_t['per_device_batch_size']} x "
+        f"{training_processes()} training process(es)"
+    )

@@ -1,16 +1,16 @@
 rule toy_data:
     output:
-        train="results/data/toy/train.jsonl",
-        test="results/data/toy/test.jsonl",
+        train=data_path("toy", "train"),
+        test=data_path("toy", "test"),
     log:
-        "logs/data/toy.log",
+        f"logs/data/toy/{MODEL}.log",
     conda:
         "../envs/o1pruner.yaml"
     params:
         settings=settings("toy"),
     shell:
-        "o1pruner toy-data --settings {params.settings} "
-        "--train {output.train} --test {output.test} > {log} 2>&1"
+        "o1pruner --log-file {log} toy-data --settings {params.settings} "
+        "--train {output.train} --test {output.test}"
 
 
 rule prepare_dataset:
@@ -27,14 +27,14 @@ rule prepare_dataset:
     params:
         args=prepare_args,
     shell:
-        "o1pruner prepare {wildcards.dataset} {params.args} --out {output} > {log} 2>&1"
+        "o1pruner --log-file {log} prepare {wildcards.dataset} {params.args} --out {output}"
 
 
 if config["model"]["toy_reference"]:
 
     rule toy_reference:
         input:
-            test="results/data/toy/test.jsonl",
+            test=data_path("toy", "test"),
         output:
             directory(config["model"]["path"]),
         log:
@@ -49,10 +49,8 @@ if config["model"]["toy_reference"]:
             runtime=30,
         params:
             settings=lambda wc: shlex.quote(
-                json.dumps(
-                    {"toy": config["toy"], "prompt": config["prompt"]}, sort_keys=True
-                )
+                json.dumps(toy_reference_settings(config), sort_keys=True)
             ),
         shell:
-            "o1pruner toy-reference --settings {params.settings} --test {input.test} "
-            "--out {output} --threads {threads} > {log} 2>&1"
+            "o1pruner --log-file {log} toy-reference --settings {params.settings} --test {input.test} "
+            "--out {output} --threads {threads}"

@@ -1,6 +1,6 @@
 rule evaluate:
     input:
-        problems="results/data/{dataset}/test.jsonl",
+        problems=problems_file("test"),
         model=run_model,
     output:
         samples="results/eval/{model}/{dataset}/{run}.parquet",
@@ -19,6 +19,6 @@ rule evaluate:
         model=run_model_path,
         settings=run_settings,
     shell:
-        "o1pruner evaluate --model {params.model} --problems {input.problems} "
+        "o1pruner --log-file {log} evaluate --model {params.model} --problems {input.problems} "
         "--settings {params.settings} --run {wildcards.run} --out {output.samples} "
-        "--metrics {output.metrics} --threads {threads} > {log} 2>&1"
+        "--metrics {output.metrics} --threads {threads}"

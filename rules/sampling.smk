@@ -1,6 +1,6 @@
 rule presample_shard:
     input:
-        problems="results/data/{dataset}/train.jsonl",
+        problems=problems_file("train"),
         model=reference_model(),
     output:
         f"results/samples/{{model}}/{{dataset}}/shards/{{shard}}-of-{SHARDS}.parquet",
@@ -22,9 +22,9 @@ rule presample_shard:
         settings=lambda wc: generation_settings("sampling"),
         num_shards=SHARDS,
     shell:
-        "o1pruner presample --model {params.model} --problems {input.problems} "
+        "o1pruner --log-file {log} presample --model {params.model} --problems {input.problems} "
         "--settings {params.settings} --shard {wildcards.shard} --num-shards {params.num_shards} "
-        "--out {output} --threads {threads} > {log} 2>&1"
+        "--out {output} --threads {threads}"
 
 
 rule presample:
@@ -41,7 +41,7 @@ rule presample:
     conda:
         "../envs/o1pruner.yaml"
     shell:
-        "o1pruner merge-samples --shards {input} --out {output} > {log} 2>&1"
+        "o1pruner --log-file {log} merge-samples --shards {input} --out {output}"
 
 
 rule baseline_stats:
@@ -54,4 +54,4 @@ rule baseline_stats:
     conda:
         "../envs/o1pruner.yaml"
     shell:
-        "o1pruner baseline --samples {input} --out {output} > {log} 2>&1"
+        "o1pruner --log-file {log} baseline --samples {input} --out {output}"

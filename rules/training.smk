@@ -13,8 +13,8 @@ rule trainset:
     params:
         settings=variant_reward_settings,
     shell:
-        "o1pruner trainset --samples {input.samples} --stats {input.stats} "
-        "--settings {params.settings} --out {output} > {log} 2>&1"
+        "o1pruner --log-file {log} trainset --samples {input.samples} --stats {input.stats} "
+        "--settings {params.settings} --out {output}"
 
 
 rule baseline_trainset:
@@ -31,14 +31,14 @@ rule baseline_trainset:
     params:
         m=config["training"]["baseline_samples_per_problem"],
     shell:
-        "o1pruner select --method {wildcards.method} --samples {input} -m {params.m} "
-        "--out {output} > {log} 2>&1"
+        "o1pruner --log-file {log} select --method {wildcards.method} --samples {input} -m {params.m} "
+        "--out {output}"
 
 
 rule reference_logprobs:
     input:
         trainset="results/trainset/{model}/{dataset}/{variant}.parquet",
-        problems="results/data/{dataset}/train.jsonl",
+        problems=problems_file("train"),
         model=reference_model(),
     output:
         "results/trainset/{model}/{dataset}/{variant}.ref_logp.parquet",
@@ -56,21 +56,22 @@ rule reference_logprobs:
         runtime=120,
     params:
         model=model_arg,
+        launcher=train_launcher,
         settings=lambda wc: settings(
             **model_settings(),
             cutoff_len=config["training"]["cutoff_len"],
             logprob_batch_size=config["training"]["logprob_batch_size"],
         ),
     shell:
-        "o1pruner ref-logprobs --model {params.model} --trainset {input.trainset} "
+        "{params.launcher} --log-file {log} ref-logprobs --model {params.model} --trainset {input.trainset} "
         "--problems {input.problems} --settings {params.settings} --out {output} "
-        "--threads {threads} > {log} 2>&1"
+        "--threads {threads}"
 
 
 rule finetune:
     input:
         trainset=method_trainset,
-        problems=f"results/data/{TRAIN_DATASET}/train.jsonl",
+        problems=data_path(TRAIN_DATASET, "train"),
         model=reference_model(),
     output:
         directory("results/checkpoints/{model}/{method}/seed{seed}"),
@@ -91,6 +92,6 @@ rule finetune:
         launcher=train_launcher,
         settings=training_settings,
     shell:
-        "{params.launcher} train --method {params.method} --model {params.model} "
+        "{params.launcher} --log-file {log} train --method {params.method} --model {params.model} "
         "--trainset {input.trainset} --problems {input.problems} --settings {params.settings} "
-        "--seed {wildcards.seed} --out {output} --threads {threads} > {log} 2>&1"
+        "--seed {wildcards.seed} --out {output} --threads {threads}"

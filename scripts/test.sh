@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The test command: style and workflow lint first (seconds), then the test suite.
+# The test command, set-up included: the venv with the test tools (scripts/setup.sh --test),
+# then style and workflow lint (seconds), then the test suite. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-export PATH="$PWD/$VENV/bin:$PATH"
-ruff check src tests benchmarks
-ruff format --check src tests benchmarks
-snakefmt --check Snakefile rules/
-snakemake --lint
-python -m pytest -q -ra "$@"
+bash scripts/setup.sh --test
+BIN="$VENV/bin"
+"$BIN/ruff" check src tests benchmarks scripts
+"$BIN/ruff" format --check src tests benchmarks scripts
+"$BIN/snakefmt" --check Snakefile rules/
+"$BIN/snakemake" --lint
+"$BIN/python" -m pytest -q -ra "$@"

@@ -58,3 +58,68 @@ def presample_args(model: Path, problems: Path, settings: str, out: Path, *extra
         str(out),
         *extra,
     ]
+
+
+def training_settings(**overrides) -> dict:
+    """The `train` stage's settings as the workflow passes them: the schema's defaults of the
+    `training` section, the model settings, then `overrides`."""
+    from o1pruner.workflow_config import load_schema
+
+    props = load_schema(REPO / "config" / "schema.yaml")["properties"]["training"]["properties"]
+    settings = {k: v["default"] for k, v in props.items() if "default" in v}
+    settings.update(dtype="float32", trust_remote_code=False, system_prompt=SYSTEM, answer_box="last")
+    settings.update(overrides)
+    return settings
+
+
+def o1_pruner_training_data(root: Path, n_rows: int = 16) -> Path:
+    """A tiny random-init model, `n_rows` training problems and an O1-Pruner training set with
+    random advantages and the model's own reference log-probs, under `root`."""
+    import pandas as pd
+
+    from o1pruner.toy.model import make_toy_model
+    from o1pruner.toy.tasks import Level, generate_toy_splits, write_solution
+    from o1pruner.toy.tokenizer import train_tokenizer
+    from o1pruner.train.data import encode_examples
+    from o1pruner.train.logprobs import mean_logprobs
+
+    train, _ = generate_toy_splits(0, max(60, n_rows), 4, [Level(2, 9)])
+    rng = random.Random(0)
+    texts = [r["problem"] for r in train] + [write_solution(rng, r["worked"], True, 0.7) for r in train]
+    tok = train_tokenizer(texts + [f"system\n{SYSTEM}\nuser\nassistant\n"], 600)
+    model = make_toy_model(tok, 32, 2, 2, 1, 64, 256, seed=0)
+    model.save_pretrained(root / "model")
+    tok.save_pretrained(root / "model")
+    rows = train[:n_rows]
+    (root / "problems.jsonl").write_text(
+        "".join(json.dumps({k: r[k] for k in ("id", "problem", "answer")}) + "\n" for r in rows)
+    )
+    ids = [
+        tok(
+            write_solution(rng, r["worked"], rng.random() < 0.5, 0.7) + tok.eos_token, add_special_tokens=False
+        ).input_ids
+        for r in rows
+    ]
+    ref = mean_logprobs(model, encode_examples(tok, [r["problem"] for r in rows], ids, SYSTEM, 256), tok.pad_token_id)
+    df = pd.DataFrame(
+        {
+            "problem_id": [r["id"] for r in rows],
+            "sample_idx": 0,
+            "response_ids": ids,
+            "advantage": [rng.gauss(0, 1) for _ in rows],
+            "ref_logp": ref,
+        }
+    )
+    df.to_parquet(root / "trainset.parquet")
+    # DPO pairs as `o1pruner select --method dpo` writes them: a concise solution chosen over a
+    # long-thought one, the prompt rendered by the trainer from the problem.
+    pairs = [
+        {
+            "problem_id": r["id"],
+            "chosen": write_solution(rng, r["worked"], False, 0.7),
+            "rejected": write_solution(rng, r["worked"], True, 0.7),
+        }
+        for r in rows
+    ]
+    pd.DataFrame(pairs).to_parquet(root / "dpo.parquet")
+    return root

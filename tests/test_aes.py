@@ -34,6 +34,17 @@ def test_aes_command_reproduces_the_published_table(tmp_path):
     assert (scored.loc[fell, "aes_formula"] < scored.loc[fell, "aes"]).all()
 
 
+def test_aes_command_prints_without_out(tmp_path, capsys):
+    from o1pruner.cli import main
+
+    (tmp_path / "in.csv").write_text(
+        "model,method,dataset,accuracy,length\nm,baseline,MATH,70,1000\nm,sft,MATH,70,500\n"
+    )
+    assert main(["aes", str(tmp_path / "in.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert "aes_formula" in printed and "sft" in printed and list(tmp_path.iterdir()) == [tmp_path / "in.csv"]
+
+
 def test_aes_command_names_missing_baseline(tmp_path):
     from o1pruner.cli import main
 

@@ -35,8 +35,6 @@ def test_counts_and_fields(name, rel):
 @needs_data
 @pytest.mark.parametrize("name,rel", list(FILES))
 def test_gold_answers_verify_against_themselves(name, rel):
-    if rel == "gsm8k/train.jsonl":
-        pytest.skip("the train split's answers are the same format as test; 7473 checks add ~10 s")
     rows = normalise(name, read_source(str(DATA / rel)))
     failures = [(r["id"], r["answer"]) for r in rows if not symbolic_match(r["answer"], r["answer"])]
     rate = 1 - len(failures) / len(rows)
@@ -112,6 +110,15 @@ def test_subset_is_seeded_and_recorded(tmp_path):
     assert selection["ids"] == [r["id"] for r in a] and selection["seed"] == 3
     c = subset(normalise("math500", read_source(str(src))), 10, 4)
     assert [r["id"] for r in c] != [r["id"] for r in a]
+
+
+def test_asking_for_more_problems_than_the_file_has_is_an_error(tmp_path):
+    src = tmp_path / "two.jsonl"
+    src.write_text("".join(json.dumps({"problem": f"p{i}", "answer": "1", "id": f"i{i}"}) + "\n" for i in range(2)))
+    with pytest.raises(InputError, match=r"two.jsonl: -n 10 asks for more problems than it has \(2\)"):
+        prepare("math500", str(src), "test", str(tmp_path / "out.jsonl"), n=10)
+    assert not (tmp_path / "out.jsonl").exists()
+    assert len(prepare("math500", str(src), "test", str(tmp_path / "out.jsonl"), n=2)) == 2
 
 
 def test_empty_dataset_file_is_an_error_and_writes_nothing(tmp_path):

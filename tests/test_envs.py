@@ -9,7 +9,12 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 # import name -> distribution name, where they differ
-DISTRIBUTION = {"yaml": "pyyaml", "math_verify": "math-verify", "snakemake": "snakemake"}
+DISTRIBUTION = {
+    "yaml": "pyyaml",
+    "math_verify": "math-verify",
+    "snakemake": "snakemake",
+    "huggingface_hub": "huggingface-hub",
+}
 
 
 def third_party_imports(root: Path) -> set[str]:

@@ -1,6 +1,7 @@
 """Bad input fails early and clearly, naming the key, path, file or line, and leaves no output."""
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -34,23 +35,92 @@ def _set(cfg: dict, dotted: str, value):
 @pytest.mark.parametrize(
     "key,value,expected",
     [
-        ("sampling.k", 0, "['sampling']['k']"),
-        ("reward.lambda", -1.0, "['reward']['lambda']"),
-        ("training.epsilon", 1.5, "['training']['epsilon']"),
-        ("training.epsilon", 0.0, "['training']['epsilon']"),
-        ("datasets.test", [], "['datasets']['test']"),
-        ("sampling.temperature", "hot", "['sampling']['temperature']"),
-        ("sampling.top_k", 5, "'top_k' was unexpected"),
-        ("reward.normalize", "minmax", "['reward']['normalize']"),
+        ("sampling.k", 0, "config key sampling.k: 0 is less than the minimum of 1"),
+        ("reward.lambda", -1.0, "config key reward.lambda: -1.0 is less than the minimum of 0"),
+        ("training.epsilon", 1.5, "config key training.epsilon: 1.5 is greater than or equal to the maximum of 1"),
+        ("training.epsilon", 0.0, "config key training.epsilon: 0.0 is less than or equal to the minimum of 0"),
+        ("datasets.test", [], "config key datasets.test: [] should be non-empty"),
+        ("sampling.temperature", "hot", "config key sampling.temperature: 'hot' is not of type 'number'"),
+        ("sampling.top_k", 5, "config key sampling.top_k is not a known key"),
+        ("reward.lamda", 5, "config key reward.lamda is not a known key (did you mean reward.lambda?)"),
+        ("reward.normalize", "minmax", "config key reward.normalize: 'minmax' is not one of ['zscore', 'none']"),
     ],
 )
-def test_config_errors_name_the_key_before_any_job(tmp_path, key, value, expected):
+def test_config_errors_name_the_key_in_one_short_message_before_any_job(tmp_path, key, value, expected):
     cfg = smoke_config()
     _set(cfg, key, value)
     result = dry_run(tmp_path, cfg)
     assert result.returncode != 0
-    assert expected in result.stdout + result.stderr
-    assert not (tmp_path / "results").exists()
+    out = result.stdout + result.stderr
+    assert f"config error: {expected}" in out
+    # One message, not the schema and the merged config (Snakemake's own validate prints ~700 lines).
+    assert len(out.strip().splitlines()) <= 4, out
+    assert not (tmp_path / "results").exists() and not (tmp_path / "logs").exists()
+
+
+@pytest.mark.parametrize(
+    "training,expected",
+    [
+        (
+            {"per_device_batch_size": 3, "global_batch_size": 8},
+            "config key training.global_batch_size: 8 is not a multiple of per_device_batch_size 3 x 1",
+        ),
+        (
+            {"cpu_processes": 2, "per_device_batch_size": 4, "global_batch_size": 6},
+            "config key training.global_batch_size: 6 is not a multiple of per_device_batch_size 4 x 2",
+        ),
+        ({"cpu_processes": 2, "distributed": "zero3"}, "config key training.distributed: zero3 cannot run on CPU"),
+        ({"gradient_accumulation_steps": 4}, "config key training.gradient_accumulation_steps was replaced: use"),
+    ],
+)
+def test_training_layout_errors_before_any_job(tmp_path, training, expected):
+    cfg = smoke_config()
+    cfg["training"].update(training)
+    result = dry_run(tmp_path, cfg)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and f"config error: {expected}" in out, out
+    assert len(out.strip().splitlines()) <= 4, out
+
+
+def test_snakemakes_own_validation_message_is_what_the_short_one_replaces(tmp_path):
+    """Negative case for the line count above: the message it replaces is hundreds of lines."""
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    cfg = smoke_config()
+    cfg["rewrd"] = {}
+    with pytest.raises(WorkflowError) as raised:
+        validate(cfg, str(REPO / "config" / "schema.yaml"))
+    assert len(str(raised.value).splitlines()) > 100
+
+
+def test_config_on_the_command_line_changes_numbers(tmp_path):
+    """`--config reward='{lambda: 3.0}'`: Snakemake passes nested values as strings; they are
+    converted to the schema's types, and the run replans from the reward on."""
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(smoke_config()))
+    cmd = snakemake_cmd(
+        tmp_path,
+        tmp_path / "config.yaml",
+        "-n",
+        "--config",
+        "reward={lambda: 3.0, samples_per_problem: 3}",
+        "training={bf16: false, seeds: [0, 5]}",
+    )
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "seed5" in result.stdout
+
+
+def test_coercion_is_what_makes_cli_config_work():
+    """Negative case: without the conversion the same values fail the schema."""
+    from o1pruner.workflow_config import ConfigError, check_config, coerce_cli_values, load_schema
+
+    schema = load_schema(REPO / "config" / "schema.yaml")
+    cfg = smoke_config()
+    cfg["reward"] = {**cfg["reward"], "lambda": "3.0"}
+    with pytest.raises(ConfigError, match="config key reward.lambda: '3.0' is not of type 'number'"):
+        check_config(cfg, schema)
+    check_config(coerce_cli_values(cfg, schema), schema)
 
 
 def test_missing_model_path_fails_in_the_first_rule_that_loads_it(tmp_path):
@@ -79,16 +149,31 @@ def test_missing_model_path_fails_in_the_first_rule_that_loads_it(tmp_path):
         check_model_path(str(tmp_path / "half-model"))
 
 
-def test_missing_model_path_through_the_workflow(tmp_path):
+@pytest.mark.parametrize(
+    "path,expected",
+    [
+        ("{tmp}/no-such-model", "model.path '{tmp}/no-such-model' does not exist"),
+        (
+            "AIDC-AI/Marco-o1-typo",
+            "model.path 'AIDC-AI/Marco-o1-typo' is not a local folder and not in the local hub cache",
+        ),
+    ],
+)
+def test_bad_model_path_fails_when_the_workflow_is_planned(tmp_path, path, expected):
     cfg = smoke_config()
-    cfg["model"].update(path=str(tmp_path / "no-such-model"), toy_reference=False)
+    cfg["model"].update(path=path.format(tmp=tmp_path), toy_reference=False)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    cmd = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "1", "--until", "presample")
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    assert result.returncode != 0
-    log = (tmp_path / "logs/presample/toy-qwen2/toy/0-of-1.log").read_text()
-    assert f"model path '{tmp_path / 'no-such-model'}' does not exist" in log
-    assert not (tmp_path / "results/samples").exists() or not any((tmp_path / "results/samples").rglob("*.parquet"))
+    cmd = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "1")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and expected.format(tmp=tmp_path) in out
+    assert len(out.strip().splitlines()) <= 4, out
+    assert not (tmp_path / "logs").exists() and not (tmp_path / "results").exists()
+    # A dry run of the hub id only warns: a plan can be made on a machine without the hub.
+    if "/" in path and not path.startswith("{"):
+        dry = subprocess.run([*cmd, "-n"], capture_output=True, text=True, timeout=300, env=env)
+        assert dry.returncode == 0 and "warning: model.path" in dry.stderr
 
 
 def test_malformed_and_empty_problem_files(tmp_path):

@@ -1,11 +1,8 @@
 """`o1pruner train` modes on a tiny model: full, freeze (last N layers) and LoRA (merged on save)."""
 
-import json
-import random
-
-import pandas as pd
 import pytest
 import torch
+from helpers import o1_pruner_training_data, training_settings
 
 from o1pruner.stages import finetune
 
@@ -14,60 +11,12 @@ SYSTEM = "Answer in \\boxed{}."
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    from o1pruner.toy.model import make_toy_model
-    from o1pruner.toy.tasks import Level, generate_toy_splits, write_solution
-    from o1pruner.toy.tokenizer import train_tokenizer
-    from o1pruner.train.data import encode_examples
-    from o1pruner.train.logprobs import mean_logprobs
-
-    root = tmp_path_factory.mktemp("ft")
-    train, _ = generate_toy_splits(0, 60, 4, [Level(2, 9)])
-    rng = random.Random(0)
-    texts = [r["problem"] for r in train] + [write_solution(rng, r["worked"], True, 0.7) for r in train]
-    tok = train_tokenizer(texts + [f"system\n{SYSTEM}\nuser\nassistant\n"], 600)
-    model = make_toy_model(tok, 32, 2, 2, 1, 64, 256, seed=0)
-    model.save_pretrained(root / "model")
-    tok.save_pretrained(root / "model")
-    rows = train[:16]
-    (root / "problems.jsonl").write_text(
-        "".join(json.dumps({k: r[k] for k in ("id", "problem", "answer")}) + "\n" for r in rows)
-    )
-    ids = [
-        tok(
-            write_solution(rng, r["worked"], rng.random() < 0.5, 0.7) + tok.eos_token, add_special_tokens=False
-        ).input_ids
-        for r in rows
-    ]
-    ref = mean_logprobs(model, encode_examples(tok, [r["problem"] for r in rows], ids, SYSTEM, 256), tok.pad_token_id)
-    df = pd.DataFrame(
-        {
-            "problem_id": [r["id"] for r in rows],
-            "sample_idx": 0,
-            "response_ids": ids,
-            "advantage": [rng.gauss(0, 1) for _ in rows],
-            "ref_logp": ref,
-        }
-    )
-    df.to_parquet(root / "trainset.parquet")
-    return root
+    return o1_pruner_training_data(tmp_path_factory.mktemp("ft"))
 
 
 def _settings(**extra):
-    return {
-        "learning_rate": 1e-2,
-        "epochs": 1,
-        "per_device_batch_size": 8,
-        "gradient_accumulation_steps": 1,
-        "lr_scheduler": "constant",
-        "warmup_ratio": 0.0,
-        "weight_decay": 0.0,
-        "epsilon": 0.2,
-        "cutoff_len": 256,
-        "bf16": False,
-        "dtype": "float32",
-        "system_prompt": SYSTEM,
-        **extra,
-    }
+    base = dict(learning_rate=1e-2, per_device_batch_size=8, global_batch_size=8, lr_scheduler="constant")
+    return training_settings(**{**base, "warmup_ratio": 0.0, "cutoff_len": 256, "bf16": False, **extra})
 
 
 def _weights(path):
@@ -101,3 +50,61 @@ def test_training_modes(setup, tmp_path, mode):
         assert all(n.startswith("model.layers.1.") for n in changed), changed
     if mode == "lora":  # adapters sit on linear layers only: embeddings and norms are untouched
         assert not any("norm" in n or "embed" in n for n in changed), changed
+
+
+def _delta(base: dict, path) -> torch.Tensor:
+    tuned = _weights(path)
+    return torch.cat([(tuned[n].float() - base[n].float()).flatten() for n in sorted(base)])
+
+
+@pytest.fixture(scope="module")
+def fp32_update(setup, tmp_path_factory):
+    out = tmp_path_factory.mktemp("fp32") / "model"
+    finetune("o1_pruner", str(setup / "model"), str(setup / "trainset.parquet"), str(setup / "problems.jsonl"),
+             _precision_settings(bf16=False), 0, str(out), 1)  # fmt: skip
+    return _delta(_weights(setup / "model"), out)
+
+
+def _precision_settings(**extra):
+    # 16 rows, 4 per step, 5 epochs: 20 optimiser steps at the paper's QwQ learning rate.
+    return _settings(
+        learning_rate=2e-6, per_device_batch_size=4, global_batch_size=4, epochs=5, dtype="bfloat16", **extra
+    )
+
+
+@pytest.mark.parametrize("pure_bf16,expect_same_update", [(False, True), (True, False)])
+def test_bf16_training_keeps_fp32_master_weights(setup, tmp_path, fp32_update, pure_bf16, expect_same_update):
+    """bf16 mixed precision moves the weights like fp32 training does (norm 0.8-1.25x, cosine
+    >= 0.9). Negative case: pure bf16 training, where most of the 2e-6-sized updates round away,
+    fails the same check."""
+    out = tmp_path / "model"
+    settings = _precision_settings(bf16=True, pure_bf16=pure_bf16)
+    finetune("o1_pruner", str(setup / "model"), str(setup / "trainset.parquet"), str(setup / "problems.jsonl"),
+             settings, 0, str(out), 1)  # fmt: skip
+    update = _delta(_weights(setup / "model"), out)
+    ratio = float(update.norm() / fp32_update.norm())
+    cosine = float(torch.nn.functional.cosine_similarity(update, fp32_update, dim=0))
+    same = 0.8 <= ratio <= 1.25 and cosine >= 0.9
+    assert same == expect_same_update, (ratio, cosine)
+    assert not torch.equal(update, fp32_update)  # bf16 compute did happen (autocast), not an fp32 rerun
+
+
+def test_saving_in_bf16_warns_when_it_rounds_the_update_away(setup, tmp_path, caplog):
+    import logging
+
+    out = tmp_path / "model"
+    with caplog.at_level(logging.INFO):
+        finetune("o1_pruner", str(setup / "model"), str(setup / "trainset.parquet"), str(setup / "problems.jsonl"),
+                 _precision_settings(bf16=True, save_dtype="bfloat16"), 0, str(out), 1)  # fmt: skip
+    assert "weight update: ||w - w0|| / ||w0||" in caplog.text
+    assert "set training.save_dtype: float32 to keep it" in caplog.text
+    assert next(iter(_weights(out).values())).dtype == torch.bfloat16
+
+
+def test_a_global_batch_that_does_not_divide_is_an_error():
+    from o1pruner.io import InputError
+    from o1pruner.train.trl_baselines import gradient_accumulation
+
+    assert gradient_accumulation(32, 1, 8) == 4 and gradient_accumulation(32, 1, 1) == 32
+    with pytest.raises(InputError, match="global_batch_size 32 is not a multiple of per_device_batch_size 3"):
+        gradient_accumulation(32, 3, 1)

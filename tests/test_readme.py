@@ -1,4 +1,4 @@
-"""Splicing generated results into the README: the named block only, figures copied beside it."""
+"""Splicing generated results into a Markdown page: the named block only, figures copied beside it."""
 
 import pytest
 
@@ -26,13 +26,14 @@ def test_splice_replaces_only_the_named_block_and_copies_figures(tmp_path, monke
     splice_results(str(summary), str(readme), "thinking_helps")
     text = readme.read_text()
     assert "old None" in text and "old thinking_helps" not in text
-    assert "![Accuracy](docs/results/thinking_helps/accuracy.png)" in text
-    assert (tmp_path / "docs/results/thinking_helps/accuracy.png").read_bytes() == b"png"
+    assert "![Accuracy](thinking_helps/accuracy.png)" in text
+    assert (tmp_path / "thinking_helps/accuracy.png").read_bytes() == b"png"
     assert "prose after thinking_helps" in text
 
     splice_results(str(summary), str(readme))
     text = readme.read_text()
-    assert "old None" not in text and "![Accuracy](docs/results/accuracy.png)" in text
+    # The default block's figures go to a folder named after the page.
+    assert "old None" not in text and "![Accuracy](README/accuracy.png)" in text
     assert text.count("| a |") == 2
 
 

@@ -84,8 +84,8 @@ def test_killed_sampling_reruns_only_unfinished_shards(tmp_path):
     cfg["sampling"].update(shards=4)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     base = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "1")
-    target = "results/samples/toy-qwen2/toy/samples.parquet"
-    shards = tmp_path / "results/samples/toy-qwen2/toy/shards"
+    target = "results/samples/toy-qwen2-smoke/toy/samples.parquet"
+    shards = tmp_path / "results/samples/toy-qwen2-smoke/toy/shards"
     out = (tmp_path / "first-run.log").open("w")
     proc = subprocess.Popen([*base, target], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 

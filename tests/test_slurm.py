@@ -83,8 +83,8 @@ def test_smoke_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
     expected = {"toy_reference": 1, "presample_shard": 1, "reference_logprobs": 1, "finetune": 3, "evaluate": 7}
     assert {r: rules.count(r) for r in set(rules)} == expected
     # Same results as the local run.
-    samples = "results/samples/toy-qwen2/toy/samples.parquet"
+    samples = "results/samples/toy-qwen2-smoke/toy/samples.parquet"
     pd.testing.assert_frame_equal(pd.read_parquet(local / samples), pd.read_parquet(remote / samples))
-    table = "results/tables/main_results.csv"
+    table = "results/tables/toy-qwen2-smoke/main_results.csv"
     left, right = pd.read_csv(local / table), pd.read_csv(remote / table)
     pd.testing.assert_frame_equal(left.drop(columns=["wall_time_s"]), right.drop(columns=["wall_time_s"]))

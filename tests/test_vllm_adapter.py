@@ -28,6 +28,11 @@ class FakeSamplingParams:
     stop_token_ids: list = field(default_factory=list)
     bad_words: list | None = None
     skip_special_tokens: bool = True
+    top_k: int = 0
+    min_p: float = 0.0
+    repetition_penalty: float = 1.0
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
 
 
 class FakeLLM:
@@ -112,12 +117,15 @@ def test_presampling_through_vllm_passes_engine_and_sampling_settings(fake_vllm,
         "seed": 11,
         "gpu_memory_utilization": 0.5,
         "trust_remote_code": False,
+        "generation_config": "vllm",  # the checkpoint's decoding settings are ignored
     }
     prompts, params = llm.calls[0]
     assert len(prompts) == 10 and all(p.endswith("assistant\n") for p in prompts)
     assert [p.seed for p in params] == [11 + i for i in range(10)]
     assert {(p.n, p.temperature, p.top_p, p.max_tokens, p.bad_words) for p in params} == {(3, 0.7, 0.9, 32, None)}
     assert params[0].stop_token_ids == [llm.tokenizer.eos_token_id]
+    neutral = {(p.top_k, p.min_p, p.repetition_penalty, p.presence_penalty, p.frequency_penalty) for p in params}
+    assert neutral == {(-1, 0.0, 1.0, 0.0, 0.0)}
     # Rows as the transformers backend writes them; token counts include the end-of-turn token.
     assert len(df) == 30 and list(df["sample_idx"][:3]) == [0, 1, 2]
     assert (df["n_tokens"] == df["response_ids"].map(len)).all()

@@ -47,29 +47,37 @@ def smoke(tmp_path_factory):
 
 
 def test_chain_produces_every_artifact(smoke):
-    samples = pd.read_parquet(smoke / "results/samples/toy-qwen2/toy/samples.parquet")
+    samples = pd.read_parquet(smoke / "results/samples/toy-qwen2-smoke/toy/samples.parquet")
     for col in ["problem_id", "sample_idx", "response", "n_tokens", "extracted_answer", "correct"]:
         assert col in samples.columns
     k = yaml.safe_load((smoke / "config.yaml").read_text())["sampling"]["k"]
     assert samples.groupby("problem_id").size().eq(k).all()
-    stats = pd.read_parquet(smoke / "results/baseline/toy-qwen2/toy/stats.parquet")
+    stats = pd.read_parquet(smoke / "results/baseline/toy-qwen2-smoke/toy/stats.parquet")
     assert {"mean_tokens", "accuracy", "k"} <= set(stats.columns)
-    ts = pd.read_parquet(smoke / "results/trainset/toy-qwen2/toy/o1_pruner.ref_logp.parquet")
+    ts = pd.read_parquet(smoke / "results/trainset/toy-qwen2-smoke/toy/o1_pruner.ref_logp.parquet")
     assert {"problem_id", "sample_idx", "reward_raw", "advantage", "ref_logp"} <= set(ts.columns)
     assert (ts["ref_logp"] < 0).all()
-    main = pd.read_csv(smoke / "results/tables/main_results.csv")
+    main = pd.read_csv(smoke / "results/tables/toy-qwen2-smoke/main_results.csv")
     assert {"model", "method", "dataset", "n_problems", "accuracy", "mean_tokens", "aes"} <= set(main.columns)
     assert set(main["method"]) == {"baseline", "marker_ban", "fast_prompt", "o1_pruner", "sft", "dpo"}
     assert (main.loc[main["method"] == "baseline", "aes"] == 0).all()
-    for fig in ["length_distribution", "accuracy_vs_tokens", "tokens_by_difficulty"]:
-        assert (smoke / f"results/figures/{fig}.png").stat().st_size > 1000
-    prov = json.loads((smoke / "results/tables/provenance.json").read_text())
+    for fig in [
+        "length_distribution",
+        "accuracy_vs_tokens",
+        "tokens_by_difficulty",
+        "inference_cost",
+        "length_intervals",
+    ]:
+        assert (smoke / f"results/figures/toy-qwen2-smoke/{fig}.png").stat().st_size > 1000
+        assert (smoke / f"results/figures/toy-qwen2-smoke/{fig}.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "booktabs" in (smoke / "results/tables/toy-qwen2-smoke/main_results.tex").read_text()
+    prov = json.loads((smoke / "results/tables/toy-qwen2-smoke/provenance.json").read_text())
     assert len(prov["config_sha256"]) == 64 and prov["packages"]["transformers"] != "absent"
     # The reference loads through the Auto classes, exactly like a hub model.
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(smoke / "results/models/toy-qwen2/reference")
-    model = AutoModelForCausalLM.from_pretrained(smoke / "results/models/toy-qwen2/reference")
+    tok = AutoTokenizer.from_pretrained(smoke / "results/models/toy-qwen2-smoke/reference")
+    model = AutoModelForCausalLM.from_pretrained(smoke / "results/models/toy-qwen2-smoke/reference")
     assert model.config.model_type == "qwen2" and tok.chat_template
 
 
@@ -110,14 +118,14 @@ def _comparable_metrics(work: Path) -> dict:
 
 def _assert_same_results(a: Path, b: Path):
     for rel in [
-        "results/samples/toy-qwen2/toy/samples.parquet",
-        "results/trainset/toy-qwen2/toy/o1_pruner.ref_logp.parquet",
+        "results/samples/toy-qwen2-smoke/toy/samples.parquet",
+        "results/trainset/toy-qwen2-smoke/toy/o1_pruner.ref_logp.parquet",
     ]:
         pd.testing.assert_frame_equal(pd.read_parquet(a / rel), pd.read_parquet(b / rel))
     assert _comparable_metrics(a) == _comparable_metrics(b)
     from o1pruner.io import read_parquet_metadata
 
-    meta = read_parquet_metadata(a / "results/samples/toy-qwen2/toy/samples.parquet")
+    meta = read_parquet_metadata(a / "results/samples/toy-qwen2-smoke/toy/samples.parquet")
     assert meta["settings"]["seed"] == yaml.safe_load((a / "config.yaml").read_text())["sampling"]["seed"]
 
 
@@ -137,14 +145,14 @@ def test_killed_sampling_job_leaves_nothing_and_rerun_matches(smoke, tmp_path):
     shutil.copy(smoke / "config.yaml", tmp_path / "config.yaml")
     cmd = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "2")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    log = tmp_path / "logs/presample/toy-qwen2/toy/0-of-1.log"
+    log = tmp_path / "logs/presample/toy-qwen2-smoke/toy/0-of-1.log"
     deadline = time.time() + 600
     while time.time() < deadline and proc.poll() is None and not (log.exists() and "generate" in log.read_text()):
         time.sleep(0.05)
     assert log.exists(), "pre-sampling never started"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    samples = tmp_path / "results/samples/toy-qwen2/toy/samples.parquet"
+    samples = tmp_path / "results/samples/toy-qwen2-smoke/toy/samples.parquet"
     assert not samples.exists(), "a killed job left an output that looks complete"
     assert snakemake(tmp_path, "--unlock").returncode == 0  # a killed Snakemake leaves its lock
     rerun = snakemake(tmp_path, "--cores", "2")
@@ -157,7 +165,15 @@ def test_html_report(smoke):
     run = snakemake(smoke, "--report", str(out))
     assert run.returncode == 0, run.stderr[-3000:]
     html = out.read_text(errors="replace")
-    assert "main_results.csv" in html and "length_distribution" in html
+    # Every table and figure the report rule writes is in the HTML report, with its caption.
+    tables = ["main_results", "per_run", "by_level", "flips", "reference_profile", "lambda_ablation"]
+    tables += ["difficulty_ablation", "length_intervals"]
+    figures = ["length_distribution", "accuracy_vs_tokens", "tokens_by_difficulty", "inference_cost"]
+    for name in tables:
+        assert f"{name}.csv" in html, name
+    for name in figures:
+        assert f"{name}.png" in html, name
+    assert "main_results.tex" in html and "Empirical CDF" in html
 
 
 def test_adding_a_seed_or_removing_a_method_plans_only_those_jobs(smoke):
@@ -178,9 +194,9 @@ def test_adding_a_method_plans_exactly_its_jobs(smoke, tmp_path):
     and the report are planned."""
     work = tmp_path / "run"
     shutil.copytree(smoke, work, symlinks=True, ignore=shutil.ignore_patterns("locks"))
-    shutil.rmtree(work / "results/checkpoints/toy-qwen2/dpo")
-    (work / "results/trainset/toy-qwen2/toy/dpo.parquet").unlink()
-    for f in (work / "results/eval/toy-qwen2/toy").glob("dpo-seed*"):
+    shutil.rmtree(work / "results/checkpoints/toy-qwen2-smoke/dpo")
+    (work / "results/trainset/toy-qwen2-smoke/toy/dpo.parquet").unlink()
+    for f in (work / "results/eval/toy-qwen2-smoke/toy").glob("dpo-seed*"):
         f.unlink()
     cfg = yaml.safe_load((work / "config.yaml").read_text())
     without = dict(cfg, training=dict(cfg["training"], methods=[m for m in cfg["training"]["methods"] if m != "dpo"]))
@@ -200,12 +216,12 @@ def test_estimate_check_variant_reports_which_wait_is_kept(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     run = snakemake(tmp_path, "--cores", "2")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    styles = pd.read_csv(tmp_path / "results/tables/toy_solution_styles.csv")
+    styles = pd.read_csv(tmp_path / "results/tables/toy-qwen2-smoke/toy_solution_styles.csv")
     assert {"method", "level", "check_kept", "restatements", "accuracy", "mean_tokens"} <= set(styles.columns)
     assert {"baseline", "marker_ban", "fast_prompt", "o1_pruner"} <= set(styles["method"])
     # Banning the marker bans the check too.
     assert (styles.loc[styles["method"] == "marker_ban", "check_kept"] == 0).all()
-    rewards = pd.read_csv(tmp_path / "results/tables/toy_reward_by_style.csv")
+    rewards = pd.read_csv(tmp_path / "results/tables/toy-qwen2-smoke/toy_reward_by_style.csv")
     assert "reward_lambda2" in rewards.columns and set(rewards["level"]) <= {1, 2}
-    summary = (tmp_path / "results/tables/summary.md").read_text()
+    summary = (tmp_path / "results/tables/toy-qwen2-smoke/summary.md").read_text()
     assert "What the reward asks for" in summary and "check_kept" in summary

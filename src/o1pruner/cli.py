@@ -11,6 +11,8 @@ import argparse
 import json
 import logging
 import sys
+import time
+from pathlib import Path
 
 from .io import InputError
 
@@ -108,9 +110,30 @@ def cmd_aes(a) -> None:
         scored = score_table(pd.read_csv(a.table), a.reference_method)
     except ValueError as e:
         raise InputError(f"{a.table}: {e}") from None
-    with atomic_path(a.out) as tmp:
-        scored.to_csv(tmp, index=False)
+    if a.out:
+        with atomic_path(a.out) as tmp:
+            scored.to_csv(tmp, index=False)
     print(scored.to_string(index=False))
+
+
+def cmd_memory(a) -> None:
+    from .train.memory import MARCO_O1_7B, QWQ_32B, Architecture, training_memory
+
+    if a.model_config:
+        arch = Architecture.from_config(json.loads(Path(a.model_config).read_text()))
+    else:
+        arch = {"marco-o1-7b": MARCO_O1_7B, "qwq-32b": QWQ_32B}[a.model]
+    gb = training_memory(
+        arch,
+        seq_len=a.seq_len,
+        micro_batch=a.micro_batch,
+        gpus=a.gpus,
+        sharding=a.sharding,
+        gradient_checkpointing=not a.no_checkpointing,
+        trainable_layers=a.trainable_layers,
+    )
+    print(f"{arch.params() / 1e9:.2f}B parameters; expected GB per GPU:")
+    print("  ".join(f"{k} {v:.1f}" for k, v in gb.items()))
 
 
 def cmd_readme(a) -> None:
@@ -122,6 +145,11 @@ def cmd_readme(a) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="o1pruner", description=__doc__.split("\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--log-file",
+        default=None,
+        help="write all output to this file and only stage and progress lines to the console",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name, func, help_):
@@ -142,15 +170,20 @@ def main(argv: list[str] | None = None) -> int:
     p = add("prepare", cmd_prepare, "normalise a benchmark (local file or hub id) to the workflow's JSONL")
     p.add_argument("dataset", help="math, math500, gsm8k, gaokao, aime24 or amc23")
     p.add_argument("--source", required=True, help="local JSONL/JSON/Parquet file or hub id")
-    p.add_argument("--split", default="test")
+    p.add_argument("--split", default="test", help="split to read from a hub id (ignored for local files)")
     p.add_argument("--out", required=True)
-    p.add_argument("-n", type=int, default=None, help="keep n problems: seeded shuffle, first n")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-n", type=int, default=None, help="keep n problems: seeded shuffle, first n (at most all)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the shuffle behind -n")
 
     p = add("presample", cmd_presample, "K samples per problem from the reference model")
     p.add_argument("--model", required=True)
     p.add_argument("--problems", required=True)
-    p.add_argument("--settings", type=_settings, required=True)
+    p.add_argument(
+        "--settings",
+        type=_settings,
+        required=True,
+        help="the config's `sampling` section plus model and prompt settings (JSON), as the rule passes them",
+    )
     p.add_argument("--out", required=True)
 
     p.add_argument("--shard", type=int, default=0, help="this job's shard (0-based)")
@@ -212,12 +245,24 @@ def main(argv: list[str] | None = None) -> int:
 
     p = add("aes", cmd_aes, "score rows (model, method, dataset, accuracy, length) with AES vs their baseline")
     p.add_argument("table", help="CSV with columns model, method, dataset, accuracy, length")
-    p.add_argument("--reference-method", default="baseline")
-    p.add_argument("--out", required=True, help="the CSV with `aes` and `aes_formula` added")
+    p.add_argument(
+        "--reference-method", default="baseline", help="the method whose rows are the reference of each dataset"
+    )
+    p.add_argument("--out", default=None, help="also write the CSV with `aes` and `aes_formula` added")
 
-    p = add("readme", cmd_readme, "splice the generated results summary into README.md")
-    p.add_argument("--summary", required=True)
-    p.add_argument("--readme", default="README.md")
+    p = add("memory", cmd_memory, "expected per-GPU memory of a training job (weights, optimiser, activations)")
+    p.add_argument("--model", choices=["marco-o1-7b", "qwq-32b"], default="marco-o1-7b")
+    p.add_argument("--model-config", default=None, help="a model's config.json instead of --model")
+    p.add_argument("--seq-len", type=int, default=3072, help="prompt + response tokens (training.cutoff_len)")
+    p.add_argument("--micro-batch", type=int, default=1, help="training.per_device_batch_size")
+    p.add_argument("--gpus", type=int, default=8)
+    p.add_argument("--sharding", choices=["ddp", "zero2", "zero3", "fsdp"], default="zero3")
+    p.add_argument("--no-checkpointing", action="store_true", help="without gradient checkpointing")
+    p.add_argument("--trainable-layers", type=int, default=None, help="only the last N decoder layers train")
+
+    p = add("readme", cmd_readme, "splice a generated results summary into a Markdown page (docs/results/*.md)")
+    p.add_argument("--summary", required=True, help="results/tables/<model>/summary.md")
+    p.add_argument("--readme", default="docs/results/toy.md", help="the page holding the results markers")
     p.add_argument("--block", default=None, help="results block <!-- results:BLOCK:begin -->; default: the main one")
 
     for p in sub.choices.values():
@@ -225,17 +270,34 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
 
     args = parser.parse_args(argv)
+    if args.log_file:
+        from .console import redirect_to_log
+
+        redirect_to_log(args.log_file, _job_name(args.command, args.log_file))
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from .console import say
+
+    start = time.monotonic()
+    if args.log_file:
+        say(f"started (log: {args.log_file})")
     try:
         args.func(args)
     except (InputError, FileNotFoundError) as e:
-        print(f"o1pruner {args.command}: error: {e}", file=sys.stderr)
+        say(f"o1pruner {args.command}: error: {e}")
         return 2
+    if args.log_file:
+        say(f"done in {time.monotonic() - start:.0f} s")
     return 0
+
+
+def _job_name(command: str, log_path: str) -> str:
+    """`evaluate toy-qwen2/toy/baseline` from logs/evaluate/toy-qwen2/toy/baseline.log."""
+    parts = Path(log_path).with_suffix("").parts
+    return f"{command} {'/'.join(parts[2:]) if len(parts) > 2 else parts[-1]}"
 
 
 if __name__ == "__main__":

@@ -197,7 +197,9 @@ def normalise(name: str, located_rows: list[tuple[str, dict]]) -> list[dict]:
 
 def subset(rows: list[dict], n: int | None, seed: int) -> list[dict]:
     """The paper's subsetting: a seeded shuffle, then the first n (all rows if n is None)."""
-    if n is None or n >= len(rows):
+    if n is not None and n > len(rows):
+        raise InputError(f"-n {n} asks for more problems than the source has ({len(rows)})")
+    if n is None or n == len(rows):
         return rows
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
@@ -208,7 +210,10 @@ def prepare(name: str, source: str, split: str, out: str, n: int | None = None, 
     """Load, normalise, subset and write `out` (JSONL) plus `out`.selection.json (ids chosen)."""
     if name not in DATASETS:
         raise InputError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
-    rows = subset(normalise(name, read_source(source, split, DATASETS[name])), n, seed)
+    rows = normalise(name, read_source(source, split, DATASETS[name]))
+    if n is not None and n > len(rows):
+        raise InputError(f"{source}: -n {n} asks for more problems than it has ({len(rows)})")
+    rows = subset(rows, n, seed)
     if not rows:
         raise InputError(f"{source}: no rows")
     write_jsonl(rows, out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import torch
@@ -44,18 +45,38 @@ def load_tokenizer(path: str, trust_remote_code: bool = False):
     return tok
 
 
-def load_model(path: str, dtype: str = "float32", trust_remote_code: bool = False, device: str | None = None):
-    """Causal LM from safetensors only (no pickle), eval mode, on `device` (default: GPU if any)."""
+def load_model(
+    path: str,
+    dtype: str = "float32",
+    trust_remote_code: bool = False,
+    device: str | None = "auto",
+    attn_implementation: str | None = None,
+):
+    """Causal LM from safetensors only (no pickle), eval mode.
+
+    `device="auto"` puts it on the GPU if there is one (sampling, evaluation, log-probs);
+    `device=None` leaves it where it was loaded (CPU, low memory), for a Trainer to place it on
+    its own process's device.
+    """
     from transformers import AutoModelForCausalLM
 
     check_model_path(path)
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    extra = {"attn_implementation": attn_implementation} if attn_implementation else {}
     model = AutoModelForCausalLM.from_pretrained(
-        path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code, use_safetensors=True
+        path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code, use_safetensors=True, **extra
     )
-    model.to(device)
+    if device == "auto":  # under `accelerate launch`, each rank its own GPU
+        device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu"
+    if device:
+        model.to(device)
     model.eval()
-    log.info("loaded %s (%.1fM parameters) on %s", path, sum(p.numel() for p in model.parameters()) / 1e6, device)
+    log.info(
+        "loaded %s (%.1fM parameters, %s) on %s",
+        path,
+        sum(p.numel() for p in model.parameters()) / 1e6,
+        dtype,
+        device or next(model.parameters()).device,
+    )
     return model
 
 

@@ -6,8 +6,13 @@ settings (seeds included) recorded in the artifact's metadata.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -172,7 +177,22 @@ def reference_logprobs(
     model, tok = _load(model_path, settings, threads)
     examples = _examples(tok, df, problems_path, settings)
     start = time.perf_counter()
-    df["ref_logp"] = mean_logprobs(model, examples, tok.pad_token_id, settings["logprob_batch_size"])
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # Under `accelerate launch`: each rank scores its share, rank 0 gathers and writes.
+        import torch
+        from accelerate import PartialState
+        from accelerate.utils import gather_object
+
+        state = PartialState(cpu=not torch.cuda.is_available())
+        with state.split_between_processes(list(range(len(examples)))) as mine:
+            values = mean_logprobs(model, [examples[i] for i in mine], tok.pad_token_id, settings["logprob_batch_size"])
+            scored = dict(zip(mine, values))
+        scored = {i: v for part in gather_object([scored]) for i, v in part.items()}
+        if not state.is_main_process:
+            return
+        df["ref_logp"] = [scored[i] for i in range(len(examples))]
+    else:
+        df["ref_logp"] = mean_logprobs(model, examples, tok.pad_token_id, settings["logprob_batch_size"])
     log.info("reference log-probs of %d samples in %.1f s", len(df), time.perf_counter() - start)
     write_parquet(df, out, {"stage": "ref_logprobs", "model": model_path, "settings": settings})
 
@@ -198,11 +218,22 @@ def finetune(
     out: str,
     threads: int | None,
 ) -> None:
-    from .io import atomic_path
+    from .models import load_model, load_tokenizer, set_threads
 
     settings = {**settings, **settings.get("method_overrides", {}).get(method, {})}
     df = pd.read_parquet(trainset_path)
-    model, tok = _load(model_path, settings, threads)
+    set_threads(threads)
+    tok = load_tokenizer(model_path, settings["trust_remote_code"])
+    # Training keeps fp32 master weights whatever model.dtype (the serving dtype) says; bf16 is
+    # autocast (training.bf16). Only pure_bf16 trains the bf16 weights themselves. No device
+    # move here: the Trainer places the model on its own process's device.
+    model = load_model(
+        model_path,
+        "bfloat16" if settings["pure_bf16"] else "float32",
+        settings["trust_remote_code"],
+        device=None,
+        attn_implementation=settings["attn_implementation"],
+    )
     model.train()
     finetuning = settings.get("finetuning", "full")
     if finetuning == "freeze" or (finetuning == "full" and settings.get("trainable_last_layers")):
@@ -217,7 +248,9 @@ def finetune(
         model = add_lora(
             model, settings.get("lora_r", 16), settings.get("lora_alpha", 32), settings.get("lora_dropout", 0.05)
         )
-    with atomic_path(out, is_dir=True) as tmp:
+    # Under `accelerate launch` every rank trains; only rank 0 writes the checkpoint folder.
+    main_process = os.environ.get("RANK", "0") == "0"
+    with _output_dir(out, main_process) as tmp:
         if method == "o1_pruner":
             trainer, result = _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, seed, str(tmp))
         elif method == "sft":
@@ -239,31 +272,63 @@ def finetune(
                 }
                 for r in df.itertuples()
             ]
-            trainer, result = train_dpo(model, tok, pairs, settings, seed, str(tmp))
+            shared = Path(out).parent / f".{Path(out).name}.dpo-pairs"
+            try:
+                trainer, result = train_dpo(model, tok, pairs, settings, seed, str(tmp), str(shared))
+            finally:
+                if main_process:
+                    shutil.rmtree(shared, ignore_errors=True)
         else:
             raise InputError(f"unknown training method {method!r}")
         log.info("trained %s seed %d: %s", method, seed, result.metrics)
+        from .train.precision import cast_for_saving, check_update_survives
+
         if finetuning == "lora":
             from .train.lora import merged
 
-            merged(trainer.model).save_pretrained(str(tmp), safe_serialization=True)
+            final = merged(trainer.model)
+            check_update_survives(model_path, final, settings["save_dtype"])
+            cast_for_saving(final, settings["save_dtype"]).save_pretrained(str(tmp), safe_serialization=True)
         else:
+            # Under ZeRO-3 / FSDP each rank holds only a shard of the weights: not measured there.
+            sharded = getattr(trainer, "is_deepspeed_enabled", False) or getattr(trainer, "is_fsdp_enabled", False)
+            if trainer.is_world_process_zero() and not sharded:
+                check_update_survives(model_path, trainer.model, settings["save_dtype"])
+            cast_for_saving(trainer.model, settings["save_dtype"])
             trainer.save_model(str(tmp))
-        tok.save_pretrained(str(tmp))
-        write_json(
-            {
-                "method": method,
-                "seed": seed,
-                "settings": settings,
-                "metrics": result.metrics,
-                "log_history": trainer.state.log_history,
-            },
-            tmp / "o1pruner_training.json",
-        )
+        if main_process:
+            tok.save_pretrained(str(tmp))
+            write_json(
+                {
+                    "method": method,
+                    "seed": seed,
+                    "settings": settings,
+                    "processes": int(os.environ.get("WORLD_SIZE", "1")),
+                    "distributed_type": str(trainer.accelerator.state.distributed_type),
+                    "metrics": result.metrics,
+                    "log_history": trainer.state.log_history,
+                },
+                tmp / "o1pruner_training.json",
+            )
+
+
+@contextlib.contextmanager
+def _output_dir(out: str, main_process: bool):
+    """The checkpoint folder, written atomically by the main process; a throwaway folder for
+    the other ranks (their `save_model` calls take part in gathering sharded weights)."""
+    from .io import atomic_path
+
+    if main_process:
+        with atomic_path(out, is_dir=True) as tmp:
+            yield tmp
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield Path(tmp)
 
 
 def _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, seed, out_dir):
 
+    from .console import trainer_progress_callback
     from .train.data import PaddingCollator
     from .train.o1_pruner import ListDataset, O1PrunerConfig, O1PrunerTrainer
     from .train.trl_baselines import training_arguments
@@ -277,7 +342,11 @@ def _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, see
         **training_arguments(settings, seed, out_dir), epsilon=settings["epsilon"], cutoff_len=settings["cutoff_len"]
     )
     trainer = O1PrunerTrainer(
-        model=model, args=args, train_dataset=ListDataset(examples), data_collator=PaddingCollator(tok.pad_token_id)
+        model=model,
+        args=args,
+        train_dataset=ListDataset(examples),
+        data_collator=PaddingCollator(tok.pad_token_id),
+        callbacks=[trainer_progress_callback()],
     )
     return trainer, trainer.train()
 

@@ -17,11 +17,20 @@ import pandas as pd
 from ..aes import aes_formula, aes_published
 from ..io import atomic_path, write_json
 from .figures import write_figures
+from .latex import to_latex
 from .markdown import to_markdown
 from .provenance import collect_provenance
 from .runs import run_method, split_run
 
 log = logging.getLogger(__name__)
+
+FIGURE_TITLES = {
+    "length_distribution": "Length distribution",
+    "accuracy_vs_tokens": "Accuracy vs tokens",
+    "tokens_by_difficulty": "Tokens by difficulty",
+    "inference_cost": "Inference cost",
+    "length_intervals": "Length intervals",
+}
 
 
 def load_runs(metric_paths: list[str]) -> pd.DataFrame:
@@ -175,6 +184,7 @@ def by_level_table(runs: pd.DataFrame) -> pd.DataFrame:
             accuracy=("accuracy", "mean"),
             accuracy_std=("accuracy", "std"),
             mean_tokens=("mean_tokens", "mean"),
+            mean_tokens_std=("mean_tokens", "std"),
         )
         .reset_index()
     )
@@ -426,26 +436,55 @@ def build_report(
         tmp.write_text(f"{_provenance_line(prov)}\n\n{to_markdown(main)}\n")
     with atomic_path(out / "main_results.tex") as tmp:
         tmp.write_text(to_latex(main))
+    with atomic_path(out / "headline.md") as tmp:
+        tmp.write_text(headline(main))
     main_samples = samples[~samples["run"].map(lambda r: is_ablation(split_run(r)[0]))]
     per_dataset = main[main["dataset"] != "average"]
-    write_figures(main_samples, per_dataset, levels, intervals, reference_run, figures_dir)
+    figure_names = write_figures(main_samples, per_dataset, levels, intervals, reference_run, figures_dir)
     with atomic_path(out / "summary.md") as tmp:
         tmp.write_text(
             render_summary(
-                main, per_run, levels, flips, profile, lambdas, difficulty, intervals, prov, figures_dir, extra
+                main,
+                per_run,
+                levels,
+                flips,
+                profile,
+                lambdas,
+                difficulty,
+                intervals,
+                prov,
+                figures_dir,
+                extra,
+                figure_names,
             )
         )
     log.info("report written to %s and %s", out_dir, figures_dir)
 
 
-def to_latex(main: pd.DataFrame) -> str:
-    cols = ["method", "dataset", "accuracy", "mean_tokens", "aes"]
-    return main[cols].to_latex(
-        index=False,
-        float_format="%.2f",
-        caption="Greedy accuracy (\\%), mean generated tokens and AES per method and test set.",
-        label="tab:main_results",
-    )
+def headline(main: pd.DataFrame) -> str:
+    """The short table a README shows: display names, mean ± std over seeds, the paper's AES."""
+    from .names import dataset_label, method_label
+
+    rows = []
+    several = main["dataset"].nunique() > 1
+    for r in main.itertuples():
+        seeds = int(r.n_seeds) if pd.notna(r.n_seeds) else 1
+        acc = f"{r.accuracy:.2f}" + (f" ± {r.accuracy_std:.2f}" if seeds > 1 else "")
+        tok = f"{r.mean_tokens:.1f}" + (f" ± {r.mean_tokens_std:.1f}" if seeds > 1 else "")
+        name = f"**{method_label(r.method)}**" if r.method == "o1_pruner" else method_label(r.method)
+        row = {"test set": dataset_label(r.dataset)} if several else {}
+        row.update(
+            {
+                "method": name,
+                "accuracy (%)": acc,
+                "tokens": tok,
+                "tokens vs reference": f"{r.token_ratio:.2f}x",
+                "AES": f"{r.aes_formula:.2f}",
+                "seeds": seeds,
+            }
+        )
+        rows.append(row)
+    return to_markdown(pd.DataFrame(rows)) + "\n"
 
 
 def _provenance_line(prov: dict) -> str:
@@ -473,7 +512,18 @@ def target_check(main: pd.DataFrame, method: str = "o1_pruner", reference: str =
 
 
 def render_summary(
-    main, per_run, levels, flips, profile, lambdas, difficulty, intervals, prov, figures_dir, extra_sections=()
+    main,
+    per_run,
+    levels,
+    flips,
+    profile,
+    lambdas,
+    difficulty,
+    intervals,
+    prov,
+    figures_dir,
+    extra_sections=(),
+    figure_names=(),
 ) -> str:
     show = main[
         [
@@ -561,11 +611,7 @@ def render_summary(
             else []
         ),
         *(line for caption, table in extra_sections for line in (caption, "", to_markdown(table), "")),
-        f"![Length distribution]({fig / 'length_distribution.png'})",
-        f"![Accuracy vs tokens]({fig / 'accuracy_vs_tokens.png'})",
-        f"![Tokens by difficulty]({fig / 'tokens_by_difficulty.png'})",
-        f"![Inference time]({fig / 'inference_time.png'})",
-        *([f"![Length intervals]({fig / 'length_intervals.png'})"] if intervals is not None else []),
+        *(f"![{FIGURE_TITLES[name]}]({fig / name}.png)" for name in figure_names),
         "",
     ]
     return "\n".join(parts)

@@ -1,4 +1,6 @@
-"""The report's figures (PNG), one function each."""
+"""The report's figures, one function each, written as PNG (for the README and the HTML report)
+and PDF (for papers). Methods carry their display names; seeds give error bars (± one standard
+deviation over seeds) wherever a method was trained with several."""
 
 from __future__ import annotations
 
@@ -8,89 +10,183 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ..io import atomic_path  # noqa: E402
+from .names import dataset_label, method_label  # noqa: E402
 from .runs import run_method  # noqa: E402
+
+FIGURE_NAMES = (
+    "length_distribution",
+    "accuracy_vs_tokens",
+    "tokens_by_difficulty",
+    "inference_cost",
+    "length_intervals",
+)
+# One marker per method, so that two methods on the same point stay visible (hollow markers).
+MARKERS = "osD^vP*Xh<>"
 
 
 def _save(fig, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    """`path` without suffix: writes path.png and path.pdf."""
+    for fmt in ("png", "pdf"):
+        with atomic_path(path.with_suffix(f".{fmt}")) as tmp:
+            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=fmt)
     plt.close(fig)
 
 
+LINESTYLES = ["-", "--", ":", "-."]
+
+
+def _styles(methods) -> dict[str, dict]:
+    return {
+        m: {"color": f"C{i % 10}", "marker": MARKERS[i % len(MARKERS)], "linestyle": LINESTYLES[i % len(LINESTYLES)]}
+        for i, m in enumerate(methods)
+    }
+
+
 def length_distribution(samples: pd.DataFrame, path: Path) -> None:
-    """Histogram of greedy response lengths per method (seeds pooled), one panel per test set."""
+    """Empirical CDF of greedy response lengths per method (seeds pooled), one panel per test set.
+
+    An ECDF keeps discrete toy lengths readable where overlapping histograms do not.
+    """
     datasets = list(samples["dataset"].unique())
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 3.8), squeeze=False)
+    styles = _styles(samples["method"].unique())
     for ax, dataset in zip(axes[0], datasets):
         d = samples[samples["dataset"] == dataset]
-        hi = d["n_tokens"].quantile(0.995)
         for m in d["method"].unique():
-            ax.hist(d.loc[d["method"] == m, "n_tokens"].clip(upper=hi), bins=40, alpha=0.5, label=m, density=True)
-        ax.set_xlabel("generated tokens (greedy)")
-        ax.set_ylabel("density")
-        ax.set_title(f"Response length before and after pruning: {dataset}")
-        ax.legend()
+            x = np.sort(d.loc[d["method"] == m, "n_tokens"].to_numpy())
+            st = styles[m]
+            # Line styles as well as colours: two methods with the same lengths stay visible.
+            ax.step(
+                x,
+                np.arange(1, len(x) + 1) / len(x),
+                where="post",
+                color=st["color"],
+                linestyle=st["linestyle"],
+                linewidth=2.2 if st["linestyle"] != "-" else 1.6,
+                label=method_label(m),
+            )
+        ax.set_xlabel("generated tokens per response (greedy)")
+        ax.set_ylabel("share of responses at most this long")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        ax.set_title(f"Response length: {dataset_label(dataset)}")
+    axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     _save(fig, path)
 
 
-def accuracy_vs_tokens(main: pd.DataFrame, path: Path) -> None:
-    """Mean accuracy vs mean tokens per method and dataset; bars show the spread over seeds.
+def accuracy_vs_tokens(main: pd.DataFrame, path: Path, reference: str = "baseline", span: float = 12.0) -> None:
+    """Accuracy vs mean tokens per method, one panel per test set; bars: ± std over seeds.
 
-    Methods are told apart by colour and test sets by marker in a legend, not by text labels,
-    which overlap when two methods land on the same point (e.g. a control and a pruned model).
+    The accuracy axis fits the methods within `span` points of the reference, so that they are
+    told apart; a method further away is drawn on the panel's edge with its value beside it.
     """
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    colours = {m: f"C{i % 10}" for i, m in enumerate(main["method"].unique())}
-    shapes = dict(zip(main["dataset"].unique(), "osD^vP*X"))
-    for r in main.itertuples():
-        ax.errorbar(
-            r.mean_tokens,
-            r.accuracy,
-            xerr=r.mean_tokens_std if r.n_seeds > 1 else None,
-            yerr=r.accuracy_std if r.n_seeds > 1 else None,
-            fmt=shapes.get(r.dataset, "o"),
-            color=colours[r.method],
-            alpha=0.8,
-            capsize=3,
-            label=f"{r.method} ({r.dataset})",
-        )
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
-    ax.set_xlabel("mean generated tokens")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_title("Accuracy vs length per method")
+    datasets = list(main["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.2), squeeze=False)
+    styles = _styles(main["method"].unique())
+    for ax, dataset in zip(axes[0], datasets):
+        d = main[main["dataset"] == dataset]
+        ref = d[d["method"] == reference]
+        centre = float(ref["accuracy"].iloc[0]) if len(ref) else float(d["accuracy"].median())
+        near = d[(d["accuracy"] - centre).abs() <= span]
+        low_end = (near["accuracy"] - near["accuracy_std"].fillna(0)).min()
+        high_end = (near["accuracy"] + near["accuracy_std"].fillna(0)).max()
+        margin = max(0.5, 0.15 * (high_end - low_end))
+        lo, hi = max(0.0, low_end - margin), min(100.0, high_end + margin)
+        for r in d.itertuples():
+            st = styles[r.method]
+            inset = 0.04 * (hi - lo)  # off-scale points sit just inside the edge, fully drawn
+            y = min(max(r.accuracy, lo + inset), hi - inset) if not lo <= r.accuracy <= hi else r.accuracy
+            off_scale = y != r.accuracy
+            several = (getattr(r, "n_seeds", 1) or 1) > 1
+            ax.errorbar(
+                r.mean_tokens,
+                y,
+                xerr=r.mean_tokens_std if several else None,
+                yerr=r.accuracy_std if several and not off_scale else None,
+                fmt=st["marker"],
+                markersize=9,
+                markerfacecolor="none",
+                markeredgewidth=1.6,
+                color=st["color"],
+                capsize=3,
+                label=method_label(r.method),
+            )
+            if off_scale:
+                ax.annotate(
+                    f"{'↓' if r.accuracy < lo else '↑'} {r.accuracy:.1f}% (off scale)",
+                    (r.mean_tokens, y),
+                    textcoords="offset points",
+                    xytext=(0, 9 if r.accuracy < lo else -16),
+                    ha="center",
+                    fontsize=8,
+                    color=st["color"],
+                )
+        if len(ref):
+            ax.axhline(centre, color="grey", lw=0.8, ls=":")
+            ax.axvline(float(ref["mean_tokens"].iloc[0]), color="grey", lw=0.8, ls=":")
+        ax.set_ylim(lo, hi)
+        ax.set_xlim(left=0)
+        ax.grid(alpha=0.3)
+        ax.set_xlabel("mean generated tokens (greedy)")
+        ax.set_ylabel("accuracy (%)")
+        ax.set_title(f"Accuracy vs length: {dataset_label(dataset)}")
+    axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     _save(fig, path)
 
 
 def tokens_by_difficulty(levels: pd.DataFrame, path: Path) -> None:
-    """Mean tokens and accuracy per difficulty level and method (mean over seeds), per test set."""
+    """Mean tokens and accuracy per difficulty level and method, per test set; ± std over seeds."""
     datasets = list(levels["dataset"].unique()) if not levels.empty else []
-    fig, axes = plt.subplots(max(1, len(datasets)), 2, figsize=(11, 4 * max(1, len(datasets))), squeeze=False)
+    fig, axes = plt.subplots(max(1, len(datasets)), 2, figsize=(12, 3.8 * max(1, len(datasets))), squeeze=False)
     for (ax_tok, ax_acc), dataset in zip(axes, datasets):
-        d = levels[levels["dataset"] == dataset]
-        d.pivot_table(index="level", columns="method", values="mean_tokens", sort=False).plot.bar(ax=ax_tok, rot=0)
-        d.pivot_table(index="level", columns="method", values="accuracy", sort=False).plot.bar(ax=ax_acc, rot=0)
+        d = levels[levels["dataset"] == dataset].assign(label=lambda x: x["method"].map(method_label))
+        for ax, value in ((ax_tok, "mean_tokens"), (ax_acc, "accuracy")):
+            mean = d.pivot_table(index="level", columns="label", values=value, sort=False)
+            std_col = f"{value}_std"
+            std = d.pivot_table(index="level", columns="label", values=std_col, sort=False) if std_col in d else None
+            mean.plot.bar(ax=ax, rot=0, yerr=std.reindex_like(mean) if std is not None else None, capsize=2, width=0.8)
+            ax.grid(axis="y", alpha=0.3)
         ax_tok.set_ylabel("mean generated tokens")
         ax_acc.set_ylabel("accuracy (%)")
-        ax_tok.set_title(f"Tokens by difficulty: {dataset}")
-        ax_acc.set_title(f"Accuracy by difficulty: {dataset}")
+        ax_tok.set_title(f"Tokens by difficulty: {dataset_label(dataset)}")
+        ax_acc.set_title(f"Accuracy by difficulty: {dataset_label(dataset)}")
         # One legend to the right of the row: inside either panel it covers bars.
         handles, labels = ax_tok.get_legend_handles_labels()
         for ax in (ax_tok, ax_acc):
             if ax.get_legend():
                 ax.get_legend().remove()
-        ax_acc.legend(handles, labels, title="method", fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+        ax_acc.legend(handles, labels, fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     _save(fig, path)
 
 
-def inference_time(main: pd.DataFrame, path: Path) -> None:
-    """Wall time of greedy evaluation per method and test set (the paper's Figure 3)."""
-    fig, ax = plt.subplots(figsize=(7, 4))
-    main.pivot_table(index="method", columns="dataset", values="wall_time_s", sort=False).plot.bar(ax=ax, rot=30)
-    ax.set_ylabel("evaluation wall time (s)")
-    ax.set_title("Inference time per method")
+def inference_cost(main: pd.DataFrame, path: Path) -> None:
+    """The paper's Figure 3 (inference time), as what it is on a shared machine.
+
+    Left: generated tokens per test problem, the deterministic part of inference cost. Right:
+    the measured wall time of the greedy evaluation job, one measurement per run, which also
+    carries the machine's load and batching; compare it only within one run of the workflow.
+    """
+    fig, (ax_tok, ax_time) = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True, gridspec_kw={"wspace": 0.08})
+    d = main.assign(label=main["method"].map(method_label), test_set=main["dataset"].map(dataset_label))
+    tokens = d.pivot_table(index="label", columns="test_set", values="mean_tokens", sort=False)
+    tokens_std = d.pivot_table(index="label", columns="test_set", values="mean_tokens_std", sort=False)
+    tokens.plot.barh(ax=ax_tok, xerr=tokens_std.reindex_like(tokens), capsize=2, legend=len(tokens.columns) > 1)
+    ax_tok.set_xlabel("mean generated tokens per problem")
+    ax_tok.set_ylabel("")
+    ax_tok.set_title("Inference cost: tokens")
+    ax_tok.invert_yaxis()
+    times = d.pivot_table(index="label", columns="test_set", values="wall_time_s", sort=False)
+    times.plot.barh(ax=ax_time, legend=len(times.columns) > 1)
+    ax_time.set_xlabel("evaluation wall time (s), one measurement per run")
+    ax_time.set_ylabel("")
+    ax_time.set_title("Inference cost: measured time (machine-dependent)")
+    ax_time.invert_yaxis()
+    for ax in (ax_tok, ax_time):
+        ax.grid(axis="x", alpha=0.3)
     _save(fig, path)
 
 
@@ -100,6 +196,8 @@ def length_intervals(intervals: pd.DataFrame, path: Path) -> None:
     ax.bar(intervals["interval"].astype(str), intervals["accuracy"])
     ax.set_xlabel("length interval within a problem (1 = shortest)")
     ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(axis="y", alpha=0.3)
     ax.set_title("Accuracy by length interval (pre-samples)")
     _save(fig, path)
 
@@ -111,13 +209,17 @@ def write_figures(
     intervals: pd.DataFrame | None,
     reference_run: str,
     figures_dir: str,
-) -> None:
+) -> list[str]:
+    """Write every figure (PNG and PDF); returns the names written."""
     out = Path(figures_dir)
     out.mkdir(parents=True, exist_ok=True)
     samples = samples.assign(method=samples["run"].map(run_method))
-    length_distribution(samples, out / "length_distribution.png")
-    accuracy_vs_tokens(main, out / "accuracy_vs_tokens.png")
-    tokens_by_difficulty(levels, out / "tokens_by_difficulty.png")
-    inference_time(main, out / "inference_time.png")
+    length_distribution(samples, out / "length_distribution")
+    accuracy_vs_tokens(main, out / "accuracy_vs_tokens", reference_run)
+    tokens_by_difficulty(levels, out / "tokens_by_difficulty")
+    inference_cost(main, out / "inference_cost")
+    names = ["length_distribution", "accuracy_vs_tokens", "tokens_by_difficulty", "inference_cost"]
     if intervals is not None and len(intervals):
-        length_intervals(intervals, out / "length_intervals.png")
+        length_intervals(intervals, out / "length_intervals")
+        names.append("length_intervals")
+    return names

@@ -10,7 +10,8 @@ import logging
 from dataclasses import dataclass
 
 import torch
-from tqdm import tqdm
+
+from ..console import Progress
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ def generate(
 
     Prompts are processed in the given order with a fixed seed per batch, so the same inputs
     and settings give the same outputs. A batch that runs out of memory is split in half.
+    Every decoding parameter comes from the arguments: the checkpoint's generation_config.json
+    (a repetition penalty, top-k or min-p shipped with instruct models) is set aside meanwhile,
+    and only its end-of-turn ids are kept as stop ids.
     """
     tokenizer.padding_side = "left"
     stop_ids = {tokenizer.eos_token_id}
@@ -66,18 +70,40 @@ def generate(
         max_new_tokens=max_new_tokens,
         num_return_sequences=num_samples,
         pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=sorted(stop_ids),
         bad_words_ids=bad_words_ids,
+        num_beams=1,
+        repetition_penalty=1.0,
+        length_penalty=1.0,
+        no_repeat_ngram_size=0,
+        min_p=None,
+        top_k=0,
     )
     if do_sample:
-        gen_kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
+        gen_kwargs.update(temperature=temperature, top_p=top_p)
     else:
-        gen_kwargs.update(temperature=None, top_p=None, top_k=None)
-    bar = tqdm(total=len(prompts), desc="generate", disable=not progress, mininterval=5)
-    for b, batch in enumerate(batches):
-        results.extend(_generate_batch(model, tokenizer, batch, device, seed + b, stop_ids, gen_kwargs))
-        bar.update(len(batch))
+        gen_kwargs.update(temperature=1.0, top_p=1.0)
+    bar = Progress(total=len(prompts), desc="generate", disable=not progress)
+    checkpoint_config = model.generation_config
+    model.generation_config = neutral_generation_config(checkpoint_config)
+    try:
+        for b, batch in enumerate(batches):
+            results.extend(_generate_batch(model, tokenizer, batch, device, seed + b, stop_ids, gen_kwargs))
+            bar.update(len(batch))
+    finally:
+        model.generation_config = checkpoint_config
     bar.close()
     return results
+
+
+def neutral_generation_config(checkpoint_config):
+    """A generation config with transformers' neutral defaults and the checkpoint's special
+    token ids only: `generate` fills every unset value from `model.generation_config`, so the
+    checkpoint's own decoding settings must not be there while the workflow's are used."""
+    from transformers import GenerationConfig
+
+    ids = ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id")
+    return GenerationConfig(**{k: getattr(checkpoint_config, k, None) for k in ids})
 
 
 def _generate_batch(model, tokenizer, batch, device, seed, stop_ids, gen_kwargs) -> list[list[Generation]]:

@@ -30,6 +30,9 @@ def load_llm(
         seed=seed,
         gpu_memory_utilization=gpu_memory_utilization,
         trust_remote_code=trust_remote_code,
+        # Decoding settings come from the workflow only, never from the checkpoint's
+        # generation_config.json ("vllm" = vLLM's neutral defaults).
+        generation_config="vllm",
     )
 
 
@@ -54,6 +57,11 @@ def generate(
             n=num_samples,
             temperature=temperature if do_sample else 0.0,
             top_p=top_p if do_sample else 1.0,
+            top_k=-1,
+            min_p=0.0,
+            repetition_penalty=1.0,
+            presence_penalty=0.0,
+            frequency_penalty=0.0,
             max_tokens=max_new_tokens,
             seed=seed + first_index + i,
             stop_token_ids=[tokenizer.eos_token_id],

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..io import atomic_path, read_jsonl, write_jsonl
+from ..io import atomic_path, read_jsonl, write_json, write_jsonl
+from ..workflow_config import TOY_SETTINGS_FILE
 from .pretrain import PretrainSettings, pretrain_reference
 from .tasks import Level, generate_toy_splits
 
@@ -46,3 +47,5 @@ def build_reference(settings: dict, test_path: str, out_dir: str, threads: int |
     exclude = {r["problem"] for r in read_jsonl(test_path, required=("problem",))}
     with atomic_path(out_dir, is_dir=True) as tmp:
         pretrain_reference(str(tmp), _levels(toy), exclude, settings["prompt"]["system"], s, threads)
+        # What it was trained from, so a config with another toy world cannot overwrite it.
+        write_json(settings, tmp / TOY_SETTINGS_FILE)

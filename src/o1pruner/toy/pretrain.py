@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 
 import torch
-from tqdm import tqdm
 
+from ..console import Progress
 from ..prompt import FAST_SOLVING_INSTRUCTION, render_prompt
 from .model import make_toy_model
 from .tasks import Level, make_problem, write_estimate_check_solution, write_solution
@@ -117,7 +117,7 @@ def pretrain_reference(
     model.train()
     start = time.time()
     n_tokens = 0
-    bar = tqdm(range(s.steps), desc="pretrain toy reference", mininterval=10)
+    bar = Progress(range(s.steps), desc="pretrain toy reference", mininterval=10)
     for step in bar:
         batch = range(step * s.batch_size, (step + 1) * s.batch_size)
         input_ids, labels = _collate(

@@ -7,8 +7,8 @@ model sits in memory during training, and a training step costs about what an SF
 from __future__ import annotations
 
 import torch
-from tqdm import tqdm
 
+from ..console import Progress
 from .data import PaddingCollator
 from .loss import sequence_mean_logprobs
 
@@ -21,7 +21,7 @@ def mean_logprobs(model, examples: list[dict], pad_token_id: int, batch_size: in
     # Longest first keeps padding low and shows an out-of-memory error at the first batch.
     order = sorted(range(len(examples)), key=lambda i: -len(examples[i]["input_ids"]))
     out = [0.0] * len(examples)
-    for start in tqdm(range(0, len(order), batch_size), desc="reference log-probs", mininterval=5):
+    for start in Progress(range(0, len(order), batch_size), desc="reference log-probs"):
         idx = order[start : start + batch_size]
         batch = collate([{k: examples[i][k] for k in ("input_ids", "response_mask")} for i in idx])
         batch = {k: v.to(device) for k, v in batch.items()}

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
+
+from ..console import trainer_progress_callback
+from ..io import InputError
+
+
+def gradient_accumulation(global_batch: int, per_device: int, processes: int) -> int:
+    """Micro-batches per optimiser step, so that a step sees `global_batch` sequences however
+    many processes train (the paper's batch of 32 stays 32 on 1 or 8 GPUs)."""
+    per_step = per_device * processes
+    if global_batch % per_step:
+        raise InputError(
+            f"training.global_batch_size {global_batch} is not a multiple of per_device_batch_size {per_device} "
+            f"x {processes} process(es) = {per_step}"
+        )
+    return global_batch // per_step
 
 
 def training_arguments(settings: dict, seed: int, out_dir: str) -> dict:
-    """`TrainingArguments` fields shared by every method, from the workflow's training settings."""
+    """`TrainingArguments` fields shared by every method, from the workflow's training settings.
+
+    bf16 is mixed precision over fp32 weights (autocast; the optimiser updates fp32 master
+    weights) unless `pure_bf16` loaded the weights themselves in bf16.
+    """
+    processes = int(os.environ.get("WORLD_SIZE", "1"))
     return dict(
         output_dir=out_dir,
         seed=seed,
@@ -14,16 +36,22 @@ def training_arguments(settings: dict, seed: int, out_dir: str) -> dict:
         learning_rate=settings["learning_rate"],
         num_train_epochs=settings["epochs"],
         per_device_train_batch_size=settings["per_device_batch_size"],
-        gradient_accumulation_steps=settings["gradient_accumulation_steps"],
+        gradient_accumulation_steps=gradient_accumulation(
+            settings["global_batch_size"], settings["per_device_batch_size"], processes
+        ),
         lr_scheduler_type=settings["lr_scheduler"],
         warmup_steps=settings["warmup_ratio"],
         weight_decay=settings["weight_decay"],
-        bf16=settings["bf16"],
+        max_grad_norm=settings["max_grad_norm"],
+        gradient_checkpointing=settings["gradient_checkpointing"],
+        bf16=settings["bf16"] and not settings["pure_bf16"],
         logging_steps=5,
         save_strategy="no",
         report_to="none",
         use_cpu=not torch.cuda.is_available(),
         dataloader_num_workers=0,
+        ddp_backend="gloo" if not torch.cuda.is_available() and processes > 1 else None,
+        ddp_find_unused_parameters=False,
     )
 
 
@@ -36,17 +64,42 @@ def train_sft(model, tokenizer, examples: list[dict], settings: dict, seed: int,
     args = SFTConfig(
         **training_arguments(settings, seed, out_dir), max_length=settings["cutoff_len"], completion_only_loss=True
     )
-    trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=data,
+        processing_class=tokenizer,
+        callbacks=[trainer_progress_callback()],
+    )
     return trainer, trainer.train()
 
 
-def train_dpo(model, tokenizer, pairs: list[dict], settings: dict, seed: int, out_dir: str):
+def _pairs_dataset(pairs: list[dict], shared_dir: str | None):
+    """The DPO pairs as a `datasets.Dataset`. With several processes it lives on disk in
+    `shared_dir`: TRL caches the precomputed reference log-probs beside the dataset's files for
+    all ranks to read, and an in-memory dataset would put that file in each process's own
+    temporary folder (rank 1 then fails to find rank 0's cache)."""
+    from datasets import Dataset, load_from_disk
+
+    if int(os.environ.get("WORLD_SIZE", "1")) == 1 or shared_dir is None:
+        return Dataset.from_list(pairs)
+    from accelerate import PartialState
+
+    state = PartialState(cpu=not torch.cuda.is_available())
+    with state.main_process_first():
+        if state.is_main_process:
+            Dataset.from_list(pairs).save_to_disk(shared_dir)
+    return load_from_disk(shared_dir)
+
+
+def train_dpo(
+    model, tokenizer, pairs: list[dict], settings: dict, seed: int, out_dir: str, shared_dir: str | None = None
+):
     """DPO with rows of prompt (the rendered chat prompt), chosen and rejected response text.
 
     Reference log-probs are computed once before training (`precompute_ref_log_probs`), as for
     O1-Pruner, so no second model is kept for the training steps.
     """
-    from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
     args = DPOConfig(
@@ -55,5 +108,11 @@ def train_dpo(model, tokenizer, pairs: list[dict], settings: dict, seed: int, ou
         beta=settings.get("dpo_beta", 0.1),
         precompute_ref_log_probs=True,
     )
-    trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(pairs), processing_class=tokenizer)
+    trainer = DPOTrainer(
+        model=model,
+        args=args,
+        train_dataset=_pairs_dataset(pairs, shared_dir),
+        processing_class=tokenizer,
+        callbacks=[trainer_progress_callback()],
+    )
     return trainer, trainer.train()

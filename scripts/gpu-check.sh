@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The GPU check, for a machine with one CUDA GPU and torch/transformers/accelerate/peft/pandas/
+# pyarrow already installed (no package registry needed): bf16 mixed-precision training against
+# fp32 and pure bf16, then pre-sampling and greedy evaluation on CUDA with tokens/s.
+#   bash scripts/gpu-check.sh [WHEELS_DIR]
+# WHEELS_DIR holds the small wheels that machine lacks; make it where a registry is reachable:
+#   pip download --no-deps -d wheels trl==1.16.0 math-verify==0.9.0 latex2sympy2-extended==1.11.0 \
+#     antlr4-python3-runtime==4.13.2 datasets==5.2.0 dill xxhash multiprocess
+# (vLLM cannot travel: its wheel is over 300 MB). Takes 1-3 minutes on one H100.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ $# -ge 1 ]; then
+  "$PYTHON" -m pip install --quiet --no-index --no-deps --find-links "$1" "$1"/*.whl
+fi
+"$PYTHON" -c "import torch; print('nvidia:', torch.cuda.is_available())"
+timeout 480 "$PYTHON" scripts/gpu_check.py

@@ -1,0 +1,109 @@
+"""The GPU check (`bash scripts/gpu-check.sh`): the toy training path on one CUDA GPU.
+
+1. bf16 mixed precision keeps fp32 master weights on CUDA: 20 O1-Pruner steps at lr 2e-6
+   with bf16 autocast move the weights like fp32 training (norm ratio, cosine), and pure bf16
+   does not (the same check as tests/test_finetune.py, on the GPU).
+2. Pre-sampling and greedy evaluation with the transformers backend on CUDA, timed: generated
+   tokens per second, and the samples' accuracy and length.
+Prints one line per result; exits non-zero if a check fails. Runs on CPU too (slowly), which is
+how it is tested where no GPU is lent.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]
+
+from helpers import o1_pruner_training_data, presample_args, training_settings  # noqa: E402
+from safetensors.torch import load_file  # noqa: E402
+
+from o1pruner.cli import main  # noqa: E402
+from o1pruner.stages import finetune  # noqa: E402
+
+
+def update(base: Path, tuned: Path) -> torch.Tensor:
+    w0, w = load_file(base / "model.safetensors"), load_file(tuned / "model.safetensors")
+    return torch.cat([(w[k].float() - w0[k].float()).flatten() for k in sorted(w0)])
+
+
+def precision_check(data: Path, out: Path) -> bool:
+    common = dict(learning_rate=2e-6, per_device_batch_size=4, global_batch_size=4, epochs=5, lr_scheduler="constant")
+    results = {}
+    for name, extra in (
+        ("fp32", {"bf16": False}),
+        ("mixed", {"bf16": True}),
+        ("pure", {"bf16": True, "pure_bf16": True}),
+    ):
+        settings = training_settings(**{**common, "warmup_ratio": 0.0, "cutoff_len": 256, "dtype": "bfloat16", **extra})
+        start = time.perf_counter()
+        finetune("o1_pruner", str(data / "model"), str(data / "trainset.parquet"), str(data / "problems.jsonl"),
+                 settings, 0, str(out / name), None)  # fmt: skip
+        results[name] = (update(data / "model", out / name), time.perf_counter() - start)
+    ok = True
+    for name, expect_same in (("mixed", True), ("pure", False)):
+        u, seconds = results[name]
+        ref = results["fp32"][0]
+        ratio = float(u.norm() / ref.norm())
+        cosine = float(torch.nn.functional.cosine_similarity(u, ref, dim=0))
+        same = 0.8 <= ratio <= 1.25 and cosine >= 0.9
+        ok &= same == expect_same
+        verdict = "like fp32" if same else "not like fp32"
+        expected = "as expected" if same == expect_same else "UNEXPECTED"
+        print(
+            f"precision {name}: update norm {ratio:.3f}x fp32, cosine {cosine:.3f}, {seconds:.1f} s",
+            f"-> {verdict} ({expected})",
+        )
+    return ok
+
+
+def generation_check(data: Path, out: Path) -> bool:
+    import pandas as pd
+
+    settings = {"k": 8, "temperature": 1.0, "top_p": 1.0, "max_new_tokens": 64, "batch_size": 256, "seed": 0,
+                "system_prompt": "Answer in \\boxed{}.", "answer_box": "last", "dtype": "bfloat16",
+                "trust_remote_code": False}  # fmt: skip
+    start = time.perf_counter()
+    code = main(presample_args(data / "model", data / "problems.jsonl", json.dumps(settings), out / "samples.parquet"))
+    wall = time.perf_counter() - start
+    if code:
+        return False
+    df = pd.read_parquet(out / "samples.parquet")
+    print(f"pre-sampling: {len(df)} samples, {df['n_tokens'].sum() / wall:.0f} generated tokens/s "
+          f"(load included, {wall:.1f} s), mean {df['n_tokens'].mean():.1f} tokens")  # fmt: skip
+    args = ["evaluate", "--model", str(data / "model"), "--problems", str(data / "problems.jsonl"), "--settings",
+            json.dumps({**settings, "batch_size": 64}), "--run", "baseline", "--out", str(out / "eval.parquet"),
+            "--metrics", str(out / "eval.json")]  # fmt: skip
+    start = time.perf_counter()
+    code = main(args)
+    wall = time.perf_counter() - start
+    if code:
+        return False
+    metrics = json.loads((out / "eval.json").read_text())
+    n_tokens = pd.read_parquet(out / "eval.parquet")["n_tokens"].sum()
+    rate = n_tokens / wall
+    print(f"greedy evaluation: {metrics['n_problems']} problems, {rate:.0f} generated tokens/s, ")
+    print(f"  accuracy {metrics['accuracy']:.1f}% (a random-init model), mean {metrics['mean_tokens']:.1f} tokens")
+    return True
+
+
+def run() -> int:
+    print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, device: "
+          f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'CPU (no GPU found)'}")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        data = o1_pruner_training_data(Path(tmp) / "data", n_rows=16)
+        ok = precision_check(data, Path(tmp) / "precision")
+        ok &= generation_check(data, Path(tmp) / "generation")
+    print("gpu-check:", "passed" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -1,0 +1,99 @@
+"""Expected per-GPU memory of a training job, before it is started.
+
+Counts, per GPU, in bytes (mixed precision with fp32 master weights, AdamW):
+- weights: 2 bytes (bf16 compute copy) per parameter; frozen ones too.
+- gradients: 2 bytes per trainable parameter (bf16).
+- optimiser: 12 bytes per trainable parameter (fp32 master copy, Adam m and v).
+  ZeRO-2 splits gradients and optimiser state over the GPUs, ZeRO-3 (and FSDP full sharding)
+  the weights as well; DDP keeps everything on every GPU (Rajbhandari et al., ZeRO, 2020).
+- activations of one micro-batch: with gradient checkpointing the input of each decoder layer
+  (2·s·b·h bytes) plus one layer recomputed in full; without, every layer in full. One layer's
+  activations are taken as 34·s·b·h bytes (Korthikanti et al. 2022, without the attention
+  score matrix, which sdpa/flash attention never store), with h the hidden size, and the MLP
+  term scaled by intermediate_size / 4h.
+- logits: s·b·V·4 bytes for the fp32 logits and as much again for their gradient.
+It leaves out the CUDA context, allocator fragmentation and communication buffers: keep
+10-20% of the card free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GB = 1024**3
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The few numbers of a decoder-only model's config.json that memory depends on."""
+
+    num_layers: int
+    hidden_size: int
+    intermediate_size: int
+    num_heads: int
+    num_kv_heads: int
+    vocab_size: int
+    tie_word_embeddings: bool = False
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> Architecture:
+        return cls(
+            num_layers=cfg["num_hidden_layers"],
+            hidden_size=cfg["hidden_size"],
+            intermediate_size=cfg["intermediate_size"],
+            num_heads=cfg["num_attention_heads"],
+            num_kv_heads=cfg.get("num_key_value_heads", cfg["num_attention_heads"]),
+            vocab_size=cfg["vocab_size"],
+            tie_word_embeddings=cfg.get("tie_word_embeddings", False),
+        )
+
+    def layer_params(self) -> int:
+        h, kv = self.hidden_size, self.hidden_size // self.num_heads * self.num_kv_heads
+        attention = 2 * h * h + 2 * h * kv + h + 2 * kv  # q, o; k, v; q/k/v biases (Qwen2)
+        return attention + 3 * h * self.intermediate_size + 2 * h  # gate, up, down; two norms
+
+    def params(self) -> int:
+        embeddings = self.vocab_size * self.hidden_size * (1 if self.tie_word_embeddings else 2)
+        return self.num_layers * self.layer_params() + embeddings + self.hidden_size
+
+
+def training_memory(
+    arch: Architecture,
+    *,
+    seq_len: int,
+    micro_batch: int,
+    gpus: int,
+    sharding: str,
+    gradient_checkpointing: bool,
+    trainable_layers: int | None = None,
+) -> dict[str, float]:
+    """GB per GPU by component, and `total`. `trainable_layers`: only the last N decoder layers
+    train (embeddings and head frozen); None: every parameter trains."""
+    if sharding not in ("ddp", "zero2", "zero3", "fsdp"):
+        raise ValueError(f"unknown sharding {sharding!r}")
+    params = arch.params()
+    trainable = params if trainable_layers is None else trainable_layers * arch.layer_params()
+    shard_weights = gpus if sharding in ("zero3", "fsdp") else 1
+    shard_states = gpus if sharding in ("zero2", "zero3", "fsdp") else 1
+    s, b, h = seq_len, micro_batch, arch.hidden_size
+    layer_activations = s * b * h * (10 + 24 * arch.intermediate_size / (4 * h))  # 34·s·b·h at i = 4h
+    if gradient_checkpointing:
+        activations = arch.num_layers * 2 * s * b * h + layer_activations
+    else:
+        activations = arch.num_layers * layer_activations
+    parts = {
+        "weights": 2 * params / shard_weights,
+        "gradients": 2 * trainable / shard_states,
+        "optimizer": 12 * trainable / shard_states,
+        "activations": activations,
+        "logits": 2 * 4 * s * b * arch.vocab_size,
+    }
+    out = {k: v / GB for k, v in parts.items()}
+    out["total"] = sum(out.values())
+    return out
+
+
+# The paper's two models (their config.json; Marco-o1 is Qwen2-7B-Instruct-shaped, QwQ-32B-Preview
+# Qwen2.5-32B-shaped).
+MARCO_O1_7B = Architecture(28, 3584, 18944, 28, 4, 152064)
+QWQ_32B = Architecture(64, 5120, 27648, 40, 8, 152064)

@@ -1,0 +1,230 @@
+"""The workflow's config, checked when Snakemake plans the run: one short message per problem.
+
+Imported by `rules/common.smk`, so it needs only the standard library, PyYAML and jsonschema
+(huggingface_hub only for a hub id). Three things happen before any job runs:
+
+- `coerce_cli_values`: Snakemake's `--config key='{a: 1.5}'` hands nested scalars over as
+  strings; they are converted to the type the schema asks for, so `--config` can change numbers.
+- `check_config`: the schema's first error as one line naming the dotted key (Snakemake's own
+  `validate` prints the whole schema and config, which pushes the message off the screen).
+- `check_model_path`: a local folder must hold a model; a hub id must exist in the local hub
+  cache or on a reachable hub.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config problem, worded for the user: names the key, value or path."""
+
+
+def load_schema(path: str | Path) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def _resolve(node: dict, root: dict) -> dict:
+    ref = node.get("$ref")
+    if ref and ref.startswith("#/"):
+        for part in ref[2:].split("/"):
+            root = root[part]
+        return root
+    return node
+
+
+def _types(node: dict) -> set[str]:
+    t = node.get("type")
+    if t is None and "enum" in node:
+        return {type(v).__name__ for v in node["enum"]}
+    return set(t) if isinstance(t, list) else {t} if t else set()
+
+
+def _parse_scalar(text: str, types: set[str]):
+    """The value `text` stands for, if the schema admits a non-string type for it."""
+    if "integer" in types and re.fullmatch(r"[+-]?\d+", text.strip()):
+        return int(text)
+    if "number" in types:
+        try:
+            return float(text) if not re.fullmatch(r"[+-]?\d+", text.strip()) else int(text)
+        except ValueError:
+            pass
+    if "boolean" in types and text.strip().lower() in ("true", "false"):
+        return text.strip().lower() == "true"
+    if "null" in types and text.strip() in ("null", "None", "~", ""):
+        return None
+    return text
+
+
+def coerce_cli_values(value, node: dict, root: dict | None = None):
+    """`value` with strings converted where the schema `node` asks for a number, bool or null."""
+    root = root if root is not None else node
+    node = _resolve(node, root)
+    if isinstance(value, str):
+        types = _types(node)
+        return value if "string" in types or not types else _parse_scalar(value, types)
+    if isinstance(value, list):
+        items = node.get("items", {})
+        return [coerce_cli_values(v, items, root) for v in value]
+    if isinstance(value, dict):
+        props = node.get("properties", {})
+        extra = node.get("additionalProperties")
+        out = {}
+        for k, v in value.items():
+            child = props.get(k, extra if isinstance(extra, dict) else {})
+            out[k] = coerce_cli_values(v, child, root)
+        return out
+    return value
+
+
+def _dotted(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+# Keys that were renamed or replaced: the old name gets a message saying what to write instead.
+REPLACED_KEYS = {
+    ("training", "gradient_accumulation_steps"): "training.global_batch_size (sequences per optimiser step "
+    "over all processes; accumulation is derived from it)",
+}
+
+
+def check_config(config: dict, schema: dict) -> None:
+    """Raise ConfigError naming the first invalid key of `config` (schema defaults not needed)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    for (section, key), instead in REPLACED_KEYS.items():
+        if key in (config.get(section) or {}):
+            raise ConfigError(f"config key {section}.{key} was replaced: use {instead}")
+
+    training_keys = set(schema["properties"]["training"]["properties"])
+    for method, overrides in ((config.get("training") or {}).get("method_overrides") or {}).items():
+        unknown = sorted(set(overrides or {}) - training_keys)
+        if unknown:
+            raise ConfigError(f"config key training.method_overrides.{method}.{unknown[0]} is not a training key")
+    error = best_match(Draft202012Validator(schema).iter_errors(config))
+    if error is None:
+        return
+    key = _dotted(error.absolute_path)
+    if error.validator == "additionalProperties":
+        node = _resolve(error.schema, schema)
+        known = sorted(node.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(known))
+        parent = "" if not error.absolute_path else key + "."
+        names = ", ".join(parent + u for u in unknown)
+        hint = ""
+        close = difflib.get_close_matches(unknown[0], known, n=1) if unknown and known else []
+        if close:
+            hint = f" (did you mean {parent}{close[0]}?)"
+        elif known:
+            hint = f" (known keys here: {', '.join(known)})"
+        raise ConfigError(f"config key {names} is not a known key{hint}")
+    if error.validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        parent = "" if not error.absolute_path else key + "."
+        raise ConfigError(f"config key {parent}{missing[0] if missing else '?'} is missing")
+    raise ConfigError(f"config key {key}: {error.message}")
+
+
+def _looks_like_hub_id(path: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", path)) and not path.startswith(".")
+
+
+def check_model_path(path: str, *, dry_run: bool = False) -> str | None:
+    """Check `model.path` the way the first job will load it. Returns a warning or None.
+
+    A local folder needs config.json and tokenizer files. An `org/name` that is not a local
+    folder is a hub id: it must be in the local hub cache, or exist on the hub when the hub is
+    reachable. Where the hub cannot be reached, a real run stops here; a dry run only warns.
+    """
+    p = Path(path)
+    if p.is_dir():
+        if not (p / "config.json").exists():
+            raise ConfigError(f"model.path {path!r} is a folder without config.json")
+        tokenizer_files = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
+        if not any((p / f).exists() for f in tokenizer_files):
+            raise ConfigError(f"model.path {path!r} has no tokenizer files (tokenizer.json / tokenizer_config.json)")
+        return None
+    if p.exists():
+        raise ConfigError(f"model.path {path!r} is a file, not a model folder")
+    if not _looks_like_hub_id(path):
+        raise ConfigError(f"model.path {path!r} does not exist (not a folder, and not a hub id of the form org/name)")
+    from huggingface_hub import try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(path, "config.json"), str):
+        return None
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+    reason = "HF_HUB_OFFLINE is set"
+    if not offline:
+        from huggingface_hub import HfApi
+        from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+
+        try:
+            HfApi().model_info(path, timeout=10)
+            return None
+        except GatedRepoError:
+            return None  # it exists; the job's token decides access
+        except RepositoryNotFoundError:
+            raise ConfigError(f"model.path {path!r} is neither a local folder nor a model on the hub (typo?)") from None
+        except HfHubHTTPError as e:
+            reason = f"the hub answered {e.response.status_code if e.response is not None else 'an error'}"
+        except Exception as e:  # connection errors of whichever HTTP client the hub library uses
+            reason = f"the hub cannot be reached ({type(e).__name__})"
+    message = (
+        f"model.path {path!r} is not a local folder and not in the local hub cache, and {reason}: "
+        f"download it first (`hf download {path}`) or set model.path to a local folder"
+    )
+    if dry_run:
+        return message + " (dry run: planning goes on)"
+    raise ConfigError(message)
+
+
+def is_dry_run(argv: list[str]) -> bool:
+    """Whether Snakemake was started with -n / --dry-run (it is not known yet while planning)."""
+    for a in argv:
+        if a in ("--dry-run", "--dryrun", "-n"):
+            return True
+        if re.fullmatch(r"-[a-zA-Z]*n[a-zA-Z]*", a) and not a.startswith("--"):
+            return True
+    return False
+
+
+TOY_SETTINGS_FILE = "o1pruner_toy_settings.json"
+
+
+def toy_reference_settings(config: dict) -> dict:
+    """What the toy reference is trained from: the config's `toy` and `prompt` sections."""
+    return {"toy": config["toy"], "prompt": config["prompt"]}
+
+
+def check_toy_reference(config: dict) -> None:
+    """Refuse to retrain, in place, a toy reference that another toy config built.
+
+    Results are kept per `model.name`; two configs with different toy worlds under one name
+    would silently overwrite each other's reference and everything after it.
+    """
+    import json
+
+    saved = Path(config["model"]["path"]) / TOY_SETTINGS_FILE
+    if not saved.exists():
+        return
+    before = json.loads(saved.read_text())
+    now = json.loads(json.dumps(toy_reference_settings(config)))
+    if before == now:
+        return
+    changed = sorted(
+        f"{section}.{key}"
+        for section in now
+        for key in set(now[section]) | set(before.get(section, {}))
+        if now[section].get(key) != before.get(section, {}).get(key)
+    )
+    raise ConfigError(
+        f"{config['model']['path']} was trained from another toy config (different {', '.join(changed)}); "
+        f"results are kept per model.name, so give this config its own model.name and model.path, "
+        f"or delete {config['model']['path']} to retrain it"
+    )

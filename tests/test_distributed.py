@@ -1,0 +1,124 @@
+"""The multi-process path, run for real on CPU: two processes started by `torchrun` (the
+workflow's CPU launcher; the Trainer's accelerate sets up gloo DDP) against one process, for
+the reference log-probs and for fine-tuning with every method. With the same global batch,
+both see the same sequences in each optimiser step, so the step count must be equal and losses
+and weights equal up to float summation order: the two processes' gradients are averaged by an
+all-reduce where one process sums micro-batches, which reorders float additions (relative
+differences of ~1e-7 per step). The tolerance, 1e-4 relative on the weight update and 1e-4
+absolute on logged losses, is three orders above that and far below what a different batch,
+data order or step count gives (checked by the negative case)."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from helpers import o1_pruner_training_data, training_settings
+from safetensors.torch import load_file
+
+pytestmark = [pytest.mark.distributed, pytest.mark.slow]
+
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return o1_pruner_training_data(tmp_path_factory.mktemp("dist"), n_rows=32)
+
+
+def _run(processes: int, args: list[str], log: Path) -> None:
+    launcher = [*TORCHRUN, str(processes)] if processes > 1 else [sys.executable]
+    launcher += ["-m", "o1pruner.cli"]
+    run = subprocess.run([*launcher, "--log-file", str(log), *args], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, log.read_text()[-3000:] if log.exists() else run.stderr[-3000:]
+
+
+def _train(data: Path, out: Path, method: str, processes: int, **extra) -> Path:
+    base = dict(learning_rate=1e-3, per_device_batch_size=4, global_batch_size=8, lr_scheduler="constant")
+    settings = training_settings(**{**base, "warmup_ratio": 0.0, "cutoff_len": 256, "bf16": False, **extra})
+    trainset = data / ("dpo.parquet" if method == "dpo" else "trainset.parquet")
+    args = ["train", "--method", method, "--model", str(data / "model"), "--trainset", str(trainset)]
+    args += ["--problems", str(data / "problems.jsonl"), "--settings", json.dumps(settings), "--seed", "0"]
+    args += ["--out", str(out), "--threads", "1"]
+    _run(processes, args, out.parent / "logs" / "train" / f"{out.name}.log")
+    return out
+
+
+def _update(base: Path, tuned: Path) -> torch.Tensor:
+    w0, w = load_file(base / "model.safetensors"), load_file(tuned / "model.safetensors")
+    return torch.cat([(w[k].float() - w0[k].float()).flatten() for k in sorted(w0)])
+
+
+def _losses(path: Path) -> list[tuple[int, float]]:
+    history = json.loads((path / "o1pruner_training.json").read_text())["log_history"]
+    return [(h["step"], h["loss"]) for h in history if "loss" in h]
+
+
+@pytest.mark.parametrize("method", ["o1_pruner", "sft", "dpo"])
+def test_two_processes_train_like_one(data, tmp_path, method):
+    one = _train(data, tmp_path / "one", method, 1)
+    two = _train(data, tmp_path / "two", method, 2)
+    info = [json.loads((p / "o1pruner_training.json").read_text()) for p in (one, two)]
+    assert [i["processes"] for i in info] == [1, 2]
+    steps = [i["log_history"][-1]["step"] for i in info]
+    assert steps[0] == steps[1] == 4  # 32 rows / global batch 8, whatever the process count
+    for (s1, l1), (s2, l2) in zip(_losses(one), _losses(two), strict=True):
+        assert s1 == s2 and abs(l1 - l2) <= 1e-4
+    u1, u2 = _update(data / "model", one), _update(data / "model", two)
+    assert u1.norm() > 0 and float((u1 - u2).norm() / u1.norm()) <= 1e-4
+    # Only rank 0 wrote the checkpoint, and completely.
+    assert (two / "tokenizer.json").exists() and (two / "model.safetensors").exists()
+
+
+def test_a_different_batch_is_caught_by_the_same_tolerance(data, tmp_path):
+    """Negative case: a global batch of 4 (twice the steps) is far outside the tolerance."""
+    one = _train(data, tmp_path / "one", "o1_pruner", 1)
+    other = _train(data, tmp_path / "other", "o1_pruner", 2, per_device_batch_size=2, global_batch_size=4)
+    u1, u2 = _update(data / "model", one), _update(data / "model", other)
+    assert float((u1 - u2).norm() / u1.norm()) > 1e-2
+
+
+def test_reference_logprobs_with_two_processes_equal_one(data, tmp_path):
+    settings = json.dumps(training_settings(cutoff_len=256, logprob_batch_size=3))
+    outs = []
+    for processes in (1, 2):
+        out = tmp_path / f"ref{processes}.parquet"
+        args = ["ref-logprobs", "--model", str(data / "model"), "--trainset", str(data / "trainset.parquet")]
+        args += ["--problems", str(data / "problems.jsonl"), "--settings", settings, "--out", str(out)]
+        _run(processes, args, tmp_path / "logs" / "ref" / f"{processes}.log")
+        outs.append(pd.read_parquet(out))
+    pd.testing.assert_frame_equal(outs[0].drop(columns="ref_logp"), outs[1].drop(columns="ref_logp"))
+    assert (outs[0]["ref_logp"] - outs[1]["ref_logp"]).abs().max() <= 1e-5
+    # and both equal the log-probs stored when the training set was made
+    stored = pd.read_parquet(data / "trainset.parquet")["ref_logp"]
+    assert (outs[1]["ref_logp"] - stored).abs().max() <= 1e-5
+    shutil.rmtree(tmp_path / "logs")
+
+
+def test_smoke_workflow_trains_with_two_cpu_processes(tmp_path):
+    """`training.cpu_processes: 2` makes the workflow launch fine-tuning and the reference
+    log-probs with torchrun; every method trains in two processes."""
+    import yaml
+    from helpers import REPO, snakemake_cmd
+
+    cfg = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
+    cfg["training"].update(cpu_processes=2, distributed="ddp", per_device_batch_size=4, global_batch_size=8)
+    cfg["ablations"] = {"lambdas": [], "difficulty": False}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    run = subprocess.run(
+        snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "2", "-p"),
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "torchrun --standalone --nproc-per-node 2 -m o1pruner.cli" in run.stdout + run.stderr
+    for method in cfg["training"]["methods"]:
+        info = json.loads(
+            (tmp_path / f"results/checkpoints/toy-qwen2-smoke/{method}/seed0/o1pruner_training.json").read_text()
+        )
+        assert info["processes"] == 2 and info["distributed_type"] == "DistributedType.MULTI_CPU", method

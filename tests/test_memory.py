@@ -1,0 +1,41 @@
+"""The per-GPU memory estimate: parameter counts from config.json match real models, and
+sharding and checkpointing move the components they should."""
+
+import json
+
+import pytest
+from helpers import tiny_toy_model
+
+from o1pruner.train.memory import MARCO_O1_7B, QWQ_32B, Architecture, training_memory
+
+
+def test_parameter_count_matches_a_real_model(tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    model_dir, _, _ = tiny_toy_model(tmp_path, n_problems=2)
+    arch = Architecture.from_config(json.loads((model_dir / "config.json").read_text()))
+    assert arch.params() == AutoModelForCausalLM.from_pretrained(model_dir).num_parameters()
+
+
+def test_paper_models_sizes():
+    assert MARCO_O1_7B.params() == pytest.approx(7.62e9, rel=0.01)  # Qwen2-7B
+    assert QWQ_32B.params() == pytest.approx(32.76e9, rel=0.01)  # Qwen2.5-32B
+
+
+def test_sharding_and_checkpointing():
+    def total(**kw):
+        base = dict(seq_len=3072, micro_batch=1, gpus=8, sharding="zero3", gradient_checkpointing=True)
+        return training_memory(MARCO_O1_7B, **{**base, **kw})
+
+    z3, z2, ddp = total(), total(sharding="zero2"), total(sharding="ddp")
+    assert z3["optimizer"] == z2["optimizer"] == ddp["optimizer"] / 8
+    assert z3["weights"] == z2["weights"] / 8 == ddp["weights"] / 8
+    assert total(gradient_checkpointing=False)["activations"] > 10 * z3["activations"]
+    # 16 bytes per trainable parameter in all, split 8 ways under ZeRO-3
+    per_param = (z3["weights"] + z3["gradients"] + z3["optimizer"]) * 1024**3 * 8 / MARCO_O1_7B.params()
+    assert per_param == pytest.approx(16)
+    frozen = training_memory(QWQ_32B, seq_len=4096, micro_batch=1, gpus=8, sharding="zero3",
+                             gradient_checkpointing=True, trainable_layers=48)  # fmt: skip
+    assert frozen["optimizer"] == pytest.approx(12 * 48 * QWQ_32B.layer_params() / 8 / 1024**3)
+    with pytest.raises(ValueError, match="unknown sharding"):
+        total(sharding="zero4")

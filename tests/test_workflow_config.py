@@ -1,0 +1,111 @@
+"""The config checks that run when Snakemake plans the workflow (no Snakemake needed here)."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from o1pruner.workflow_config import (
+    TOY_SETTINGS_FILE,
+    ConfigError,
+    check_config,
+    check_model_path,
+    check_toy_reference,
+    coerce_cli_values,
+    is_dry_run,
+    load_schema,
+    toy_reference_settings,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = load_schema(REPO / "config" / "schema.yaml")
+
+
+def config() -> dict:
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def test_cli_strings_become_the_schema_types():
+    cfg = config()
+    cfg["reward"] = {"lambda": "3.0", "samples_per_problem": "4", "reward_clip": ["-1", "2.5"]}
+    cfg["training"] = {"bf16": "true", "seeds": ["0", "1"], "learning_rate": "1e-5", "trainable_last_layers": "null"}
+    cfg["prompt"] = {"system": "12"}  # a string in the schema stays a string
+    out = coerce_cli_values(cfg, SCHEMA)
+    assert out["reward"] == {"lambda": 3.0, "samples_per_problem": 4, "reward_clip": [-1, 2.5]}
+    assert out["training"] == {"bf16": True, "seeds": [0, 1], "learning_rate": 1e-5, "trainable_last_layers": None}
+    assert out["prompt"]["system"] == "12"
+    check_config(out, SCHEMA)
+
+
+def test_a_string_that_is_no_number_stays_and_fails_by_name():
+    cfg = config()
+    cfg["sampling"]["temperature"] = "hot"
+    with pytest.raises(ConfigError, match=r"^config key sampling.temperature: 'hot' is not of type 'number'$"):
+        check_config(coerce_cli_values(cfg, SCHEMA), SCHEMA)
+
+
+def test_unknown_and_missing_keys():
+    cfg = config()
+    cfg["rewrd"] = {}
+    with pytest.raises(ConfigError, match=r"config key rewrd is not a known key \(did you mean reward\?\)"):
+        check_config(cfg, SCHEMA)
+    cfg = config()
+    del cfg["model"]["name"]
+    with pytest.raises(ConfigError, match=r"^config key model.name is missing$"):
+        check_config(cfg, SCHEMA)
+
+
+def test_local_model_paths(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        check_model_path(str(tmp_path / "none"))
+    (tmp_path / "m").mkdir()
+    with pytest.raises(ConfigError, match="without config.json"):
+        check_model_path(str(tmp_path / "m"))
+    (tmp_path / "m" / "config.json").write_text("{}")
+    with pytest.raises(ConfigError, match="no tokenizer files"):
+        check_model_path(str(tmp_path / "m"))
+    (tmp_path / "m" / "tokenizer.json").write_text("{}")
+    assert check_model_path(str(tmp_path / "m")) is None
+
+
+def test_hub_ids_offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ConfigError, match=r"'org/no-such-model' is not a local folder .* HF_HUB_OFFLINE is set"):
+        check_model_path("org/no-such-model")
+    assert "dry run" in check_model_path("org/no-such-model", dry_run=True)
+
+
+def test_dry_run_flags():
+    assert is_dry_run(["snakemake", "-n"]) and is_dry_run(["snakemake", "-np"]) and is_dry_run(["x", "--dry-run"])
+    assert not is_dry_run(["snakemake", "--cores", "all", "--configfile", "config/smoke.yaml"])
+
+
+def test_a_toy_reference_from_another_toy_world_is_not_overwritten(tmp_path):
+    cfg = config()
+    cfg["model"]["path"] = str(tmp_path / "ref")
+    check_toy_reference(cfg)  # nothing trained yet
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "ref" / TOY_SETTINGS_FILE).write_text(json.dumps(toy_reference_settings(cfg)))
+    check_toy_reference(cfg)  # the same toy world
+    cfg["toy"]["n_train"] = 48
+    with pytest.raises(ConfigError, match=r"trained from another toy config \(different toy.n_train\)"):
+        check_toy_reference(cfg)
+
+
+def test_method_overrides_name_training_keys():
+    cfg = config()
+    cfg["training"]["method_overrides"] = {"sft": {"learning_rate": 1e-6, "epoch": 2}}
+    with pytest.raises(ConfigError, match=r"config key training.method_overrides.sft.epoch is not a training key"):
+        check_config(cfg, SCHEMA)
+
+
+def test_paper_configs_carry_the_released_settings():
+    for name, sft_lr, dpo_lr in (("paper_marco_o1.yaml", 1e-6, 5e-8), ("paper_qwq.yaml", 5e-6, 2e-7)):
+        cfg = yaml.safe_load((REPO / "config" / name).read_text())
+        t = cfg["training"]
+        assert t["max_grad_norm"] == 10 and t["gradient_checkpointing"] and t["distributed"] == "zero3"
+        assert t["global_batch_size"] == 32 and "gradient_accumulation_steps" not in t
+        assert t["method_overrides"]["sft"]["learning_rate"] == sft_lr
+        assert t["method_overrides"]["dpo"]["learning_rate"] == dpo_lr
+        check_config(cfg, SCHEMA)
