@@ -1,5 +1,4 @@
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -16,15 +15,14 @@ from o1pruner.workflow_config import (
     coerce_cli_values,
     is_dry_run,
     load_schema,
+    put_interpreter_on_path,
     toy_reference_settings,
 )
 
 # Rules call the `o1pruner` console script. The interpreter running Snakemake has it beside
 # itself (`.venv/bin/snakemake` works without an activated venv); a conda env of a rule
 # (--use-conda) still comes first on the PATH.
-os.environ["PATH"] = os.pathsep.join(
-    [str(Path(sys.executable).parent), os.environ.get("PATH", "")]
-)
+put_interpreter_on_path()
 
 # One short message naming the key or path, before any job: `--config` values are converted
 # to the schema's types first (Snakemake passes nested ones as strings).
@@ -382,6 +380,16 @@ if _t["gpus"] == 0 and _t["cpu_processes"] > 1 and _t["distributed"] != "ddp":
         f"config error: config key training.distributed: {_t['distributed']} cannot run on CPU "
         "processes (DeepSpeed ZeRO needs GPUs, and accelerate enables FSDP only on GPU-type "
         "devices); set training.distributed: ddp with training.cpu_processes"
+    )
+_known_problems = (
+    config["toy"]["n_train"]
+    if TRAIN_DATASET == "toy"
+    else config["datasets"]["sources"].get(TRAIN_DATASET, {}).get("train", {}).get("n")
+)
+if _known_problems and training_processes() > _known_problems:
+    sys.exit(
+        f"config error: {training_processes()} training processes for {_known_problems} "
+        f"training problems: lower training.cpu_processes / training.gpus"
     )
 if _t["global_batch_size"] % (_t["per_device_batch_size"] * training_processes()):
     sys.exit(

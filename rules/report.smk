@@ -10,8 +10,8 @@ rule report:
     conda:
         "../envs/o1pruner.yaml"
     params:
-        tables=TABLES,
-        figures=FIGURES,
+        tables=lambda wc, output: str(Path(output.summary).parent),
+        figures=lambda wc, output: str(Path(output.length_distribution_png).parent),
         markers=lambda wc: " ".join(
             shlex.quote(m) for m in config["evaluation"]["overthinking_markers"]
         ),

@@ -71,6 +71,10 @@ def test_config_errors_name_the_key_in_one_short_message_before_any_job(tmp_path
         ),
         ({"cpu_processes": 2, "distributed": "zero3"}, "config key training.distributed: zero3 cannot run on CPU"),
         ({"gradient_accumulation_steps": 4}, "config key training.gradient_accumulation_steps was replaced: use"),
+        (
+            {"cpu_processes": 64, "distributed": "ddp", "per_device_batch_size": 1, "global_batch_size": 64},
+            "64 training processes for 48 training problems",
+        ),
     ],
 )
 def test_training_layout_errors_before_any_job(tmp_path, training, expected):

@@ -184,6 +184,16 @@ def check_model_path(path: str, *, dry_run: bool = False) -> str | None:
     raise ConfigError(message)
 
 
+def put_interpreter_on_path() -> None:
+    """Put the folder of the Python running Snakemake first on this process's PATH, which its
+    jobs inherit: `.venv/bin/snakemake` then finds `o1pruner` (and `torchrun`, `accelerate`)
+    beside itself without an activated venv."""
+    import sys
+
+    here = str(Path(sys.executable).parent)
+    os.environ["PATH"] = os.pathsep.join([here, os.environ.get("PATH", "")])
+
+
 def is_dry_run(argv: list[str]) -> bool:
     """Whether Snakemake was started with -n / --dry-run (it is not known yet while planning)."""
     for a in argv:

@@ -83,6 +83,7 @@ def accuracy_vs_tokens(main: pd.DataFrame, path: Path, reference: str = "baselin
 
     The accuracy axis fits the methods within `span` points of the reference, so that they are
     told apart; a method further away is drawn on the panel's edge with its value beside it.
+    Where most methods are further away than that, the axis fits them all.
     """
     datasets = list(main["dataset"].unique())
     fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.2), squeeze=False)
@@ -92,10 +93,13 @@ def accuracy_vs_tokens(main: pd.DataFrame, path: Path, reference: str = "baselin
         ref = d[d["method"] == reference]
         centre = float(ref["accuracy"].iloc[0]) if len(ref) else float(d["accuracy"].median())
         near = d[(d["accuracy"] - centre).abs() <= span]
+        if len(near) < len(d) / 2:  # most methods far from the reference: show them all
+            near = d
         low_end = (near["accuracy"] - near["accuracy_std"].fillna(0)).min()
         high_end = (near["accuracy"] + near["accuracy_std"].fillna(0)).max()
         margin = max(0.5, 0.15 * (high_end - low_end))
         lo, hi = max(0.0, low_end - margin), min(100.0, high_end + margin)
+        notes: dict[tuple, list] = {}
         for r in d.itertuples():
             st = styles[r.method]
             inset = 0.04 * (hi - lo)  # off-scale points sit just inside the edge, fully drawn
@@ -116,15 +120,22 @@ def accuracy_vs_tokens(main: pd.DataFrame, path: Path, reference: str = "baselin
                 label=method_label(r.method),
             )
             if off_scale:
-                ax.annotate(
-                    f"{'↓' if r.accuracy < lo else '↑'} {r.accuracy:.1f}% (off scale)",
-                    (r.mean_tokens, y),
-                    textcoords="offset points",
-                    xytext=(0, 9 if r.accuracy < lo else -16),
-                    ha="center",
-                    fontsize=8,
-                    color=st["color"],
-                )
+                # Points off the same edge at about the same length share one note.
+                key = (round(r.mean_tokens / max(1.0, 0.05 * d["mean_tokens"].max())), r.accuracy < lo)
+                notes.setdefault(key, []).append((r.mean_tokens, y, f"{method_label(r.method)}: {r.accuracy:.1f}%"))
+        for (_, below), items in notes.items():
+            x = sum(i[0] for i in items) / len(items)
+            text = ("↓ " if below else "↑ ") + "\n".join(i[2] for i in items) + " (off scale)"
+            ax.annotate(
+                text,
+                (x, items[0][1]),
+                textcoords="offset points",
+                xytext=(0, 10 if below else -12),
+                ha="center",
+                va="bottom" if below else "top",
+                fontsize=8,
+                color="dimgrey",
+            )
         if len(ref):
             ax.axhline(centre, color="grey", lw=0.8, ls=":")
             ax.axvline(float(ref["mean_tokens"].iloc[0]), color="grey", lw=0.8, ls=":")
