@@ -7,9 +7,11 @@ from snakemake.utils import validate
 
 # The workflow's own package, importable without installing it (light imports only).
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+import o1pruner.report.outputs as report_names
 from o1pruner.workflow_config import (
     ConfigError,
     check_config,
+    check_training_layout,
     check_model_path,
     check_toy_reference,
     coerce_cli_values,
@@ -31,6 +33,7 @@ try:
     config.update(coerce_cli_values(dict(config), SCHEMA))
     check_config(config, SCHEMA)
     validate(config, schema="../config/schema.yaml")  # fills in the schema's defaults
+    check_training_layout(config)
     if config["model"]["toy_reference"]:
         check_toy_reference(config)
     else:
@@ -243,25 +246,10 @@ def problems_file(split):
     return lambda wildcards: data_path(wildcards.dataset, split)
 
 
-REPORT_TABLES = [
-    "main_results",
-    "per_run",
-    "by_level",
-    "flips",
-    "reference_profile",
-    "lambda_ablation",
-    "difficulty_ablation",
-    "length_intervals",
-]
+REPORT_TABLES = list(report_names.TABLES)
 if config.get("toy", {}).get("solution_style") == "estimate_check":
-    REPORT_TABLES += ["toy_solution_styles", "toy_reward_by_style"]
-REPORT_FIGURES = [
-    "length_distribution",
-    "accuracy_vs_tokens",
-    "tokens_by_difficulty",
-    "inference_cost",
-    "length_intervals",
-]
+    REPORT_TABLES += report_names.STYLE_TABLES
+REPORT_FIGURES = list(report_names.FIGURES)
 
 
 def report_outputs():
@@ -365,35 +353,3 @@ def train_launcher(wildcards, resources):
         # torch's launcher: `accelerate launch --cpu` starts one process unless MPI is set up.
         return f"torchrun --standalone --nproc-per-node {cpu_processes} -m o1pruner.cli"
     return "o1pruner"
-
-
-def training_processes():
-    gpus = config["training"]["gpus"]
-    return gpus if gpus > 0 else config["training"]["cpu_processes"]
-
-
-# A global batch that the processes cannot split evenly, or a sharded mode on CPU processes,
-# stops the run before any job.
-_t = config["training"]
-if _t["gpus"] == 0 and _t["cpu_processes"] > 1 and _t["distributed"] != "ddp":
-    sys.exit(
-        f"config error: config key training.distributed: {_t['distributed']} cannot run on CPU "
-        "processes (DeepSpeed ZeRO needs GPUs, and accelerate enables FSDP only on GPU-type "
-        "devices); set training.distributed: ddp with training.cpu_processes"
-    )
-_known_problems = (
-    config["toy"]["n_train"]
-    if TRAIN_DATASET == "toy"
-    else config["datasets"]["sources"].get(TRAIN_DATASET, {}).get("train", {}).get("n")
-)
-if _known_problems and training_processes() > _known_problems:
-    sys.exit(
-        f"config error: {training_processes()} training processes for {_known_problems} "
-        f"training problems: lower training.cpu_processes / training.gpus"
-    )
-if _t["global_batch_size"] % (_t["per_device_batch_size"] * training_processes()):
-    sys.exit(
-        f"config error: config key training.global_batch_size: {_t['global_batch_size']} is not a "
-        f"multiple of per_device_batch_size {_t['per_device_batch_size']} x "
-        f"{training_processes()} training process(es)"
-    )

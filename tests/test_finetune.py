@@ -102,9 +102,8 @@ def test_saving_in_bf16_warns_when_it_rounds_the_update_away(setup, tmp_path, ca
 
 
 def test_a_global_batch_that_does_not_divide_is_an_error():
-    from o1pruner.io import InputError
-    from o1pruner.train.trl_baselines import gradient_accumulation
+    from o1pruner.distributed import BatchLayoutError, gradient_accumulation
 
     assert gradient_accumulation(32, 1, 8) == 4 and gradient_accumulation(32, 1, 1) == 32
-    with pytest.raises(InputError, match="global_batch_size 32 is not a multiple of per_device_batch_size 3"):
+    with pytest.raises(BatchLayoutError, match="global_batch_size 32 is not a multiple of per_device_batch_size 3"):
         gradient_accumulation(32, 3, 1)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .distributed import is_main_process
+
 # Seconds between two progress lines of one bar on the console (the log gets the full bar).
 PROGRESS_INTERVAL_S = float(os.environ.get("O1PRUNER_PROGRESS_INTERVAL", "60"))
 
@@ -30,8 +32,8 @@ def redirect_to_log(path: str, job: str) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
-    # Under `accelerate launch` every rank writes to the one log; only rank 0 talks to the console.
-    rank0 = os.environ.get("RANK", "0") == "0"
+    # Under a multi-process launcher every rank writes to the one log; only rank 0 talks to the console.
+    rank0 = is_main_process()
     mode = os.O_TRUNC if rank0 else os.O_APPEND
     console_fd = os.dup(2)
     log_fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode, 0o644)

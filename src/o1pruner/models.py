@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import torch
 
+from .distributed import local_rank
 from .io import InputError
+from .workflow_config import model_folder_problem
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,9 @@ def check_model_path(path: str) -> None:
         return
     if not p.is_dir():
         raise InputError(f"model path {path!r} does not exist or is not a folder")
-    if not (p / "config.json").exists():
-        raise InputError(f"model path {path!r} has no config.json")
-    if not any((p / f).exists() for f in ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")):
-        raise InputError(f"model path {path!r} has no tokenizer files (tokenizer.json / tokenizer_config.json)")
+    problem = model_folder_problem(p)  # the check the workflow also runs when it is planned
+    if problem:
+        raise InputError(f"model path {path!r} {problem}")
 
 
 def load_tokenizer(path: str, trust_remote_code: bool = False):
@@ -65,8 +65,8 @@ def load_model(
     model = AutoModelForCausalLM.from_pretrained(
         path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code, use_safetensors=True, **extra
     )
-    if device == "auto":  # under `accelerate launch`, each rank its own GPU
-        device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu"
+    if device == "auto":  # under a multi-process launcher, each rank its own GPU
+        device = f"cuda:{local_rank()}" if torch.cuda.is_available() else "cpu"
     if device:
         model.to(device)
     model.eval()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .distributed import is_main_process, process_count
 from .io import InputError, read_jsonl, write_json, write_parquet
 
 log = logging.getLogger(__name__)
@@ -177,8 +177,8 @@ def reference_logprobs(
     model, tok = _load(model_path, settings, threads)
     examples = _examples(tok, df, problems_path, settings)
     start = time.perf_counter()
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        # Under `accelerate launch`: each rank scores its share, rank 0 gathers and writes.
+    if process_count() > 1:
+        # Under a multi-process launcher: each rank scores its share, rank 0 gathers and writes.
         import torch
         from accelerate import PartialState
         from accelerate.utils import gather_object
@@ -248,8 +248,8 @@ def finetune(
         model = add_lora(
             model, settings.get("lora_r", 16), settings.get("lora_alpha", 32), settings.get("lora_dropout", 0.05)
         )
-    # Under `accelerate launch` every rank trains; only rank 0 writes the checkpoint folder.
-    main_process = os.environ.get("RANK", "0") == "0"
+    # Under a multi-process launcher every rank trains; only rank 0 writes the checkpoint folder.
+    main_process = is_main_process()
     with _output_dir(out, main_process) as tmp:
         if method == "o1_pruner":
             trainer, result = _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, seed, str(tmp))
@@ -287,7 +287,8 @@ def finetune(
             from .train.lora import merged
 
             final = merged(trainer.model)
-            check_update_survives(model_path, final, settings["save_dtype"])
+            if main_process:
+                check_update_survives(model_path, final, settings["save_dtype"])
             cast_for_saving(final, settings["save_dtype"]).save_pretrained(str(tmp), safe_serialization=True)
         else:
             # Under ZeRO-3 / FSDP each rank holds only a shard of the weights: not measured there.
@@ -303,7 +304,7 @@ def finetune(
                     "method": method,
                     "seed": seed,
                     "settings": settings,
-                    "processes": int(os.environ.get("WORLD_SIZE", "1")),
+                    "processes": process_count(),
                     "distributed_type": str(trainer.accelerator.state.distributed_type),
                     "metrics": result.metrics,
                     "log_history": trainer.state.log_history,

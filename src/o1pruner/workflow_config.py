@@ -131,6 +131,18 @@ def check_config(config: dict, schema: dict) -> None:
     raise ConfigError(f"config key {key}: {error.message}")
 
 
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
+
+
+def model_folder_problem(folder: Path) -> str | None:
+    """What keeps a local folder from loading as a model, worded to follow its path; None if fine."""
+    if not (folder / "config.json").exists():
+        return "is a folder without config.json"
+    if not any((folder / f).exists() for f in TOKENIZER_FILES):
+        return "has no tokenizer files (tokenizer.json / tokenizer_config.json)"
+    return None
+
+
 def _looks_like_hub_id(path: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", path)) and not path.startswith(".")
 
@@ -144,11 +156,9 @@ def check_model_path(path: str, *, dry_run: bool = False) -> str | None:
     """
     p = Path(path)
     if p.is_dir():
-        if not (p / "config.json").exists():
-            raise ConfigError(f"model.path {path!r} is a folder without config.json")
-        tokenizer_files = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
-        if not any((p / f).exists() for f in tokenizer_files):
-            raise ConfigError(f"model.path {path!r} has no tokenizer files (tokenizer.json / tokenizer_config.json)")
+        problem = model_folder_problem(p)
+        if problem:
+            raise ConfigError(f"model.path {path!r} {problem}")
         return None
     if p.exists():
         raise ConfigError(f"model.path {path!r} is a file, not a model folder")
@@ -182,6 +192,44 @@ def check_model_path(path: str, *, dry_run: bool = False) -> str | None:
     if dry_run:
         return message + " (dry run: planning goes on)"
     raise ConfigError(message)
+
+
+def training_processes(training: dict) -> int:
+    """Processes of one training job: its GPUs, or `cpu_processes` on a machine without."""
+    return training["gpus"] if training["gpus"] > 0 else training["cpu_processes"]
+
+
+def check_training_layout(config: dict) -> None:
+    """What the schema cannot see about how training is spread over processes: a sharded mode
+    on CPU processes, more processes than (known) training problems, a global batch that the
+    processes cannot split evenly."""
+    from .distributed import BatchLayoutError, gradient_accumulation
+
+    t = config["training"]
+    processes = training_processes(t)
+    if t["gpus"] == 0 and t["cpu_processes"] > 1 and t["distributed"] != "ddp":
+        raise ConfigError(
+            f"config key training.distributed: {t['distributed']} cannot run on CPU processes (DeepSpeed ZeRO "
+            "needs GPUs, and accelerate enables FSDP only on GPU-type devices); set training.distributed: ddp "
+            "with training.cpu_processes"
+        )
+    train = config["datasets"]["train"]
+    if train == "toy":
+        problems = config["toy"]["n_train"]
+    else:
+        problems = config["datasets"]["sources"].get(train, {}).get("train", {}).get("n")
+    if problems and processes > problems:
+        raise ConfigError(
+            f"{processes} training processes for {problems} training problems: lower training.cpu_processes / "
+            "training.gpus"
+        )
+    try:
+        gradient_accumulation(t["global_batch_size"], t["per_device_batch_size"], processes)
+    except BatchLayoutError:
+        raise ConfigError(
+            f"config key training.global_batch_size: {t['global_batch_size']} is not a multiple of "
+            f"per_device_batch_size {t['per_device_batch_size']} x {processes} training process(es)"
+        ) from None
 
 
 def put_interpreter_on_path() -> None:

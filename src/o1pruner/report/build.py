@@ -19,18 +19,11 @@ from ..io import atomic_path, write_json
 from .figures import write_figures
 from .latex import to_latex
 from .markdown import to_markdown
+from .outputs import FIGURES
 from .provenance import collect_provenance
 from .runs import run_method, split_run
 
 log = logging.getLogger(__name__)
-
-FIGURE_TITLES = {
-    "length_distribution": "Length distribution",
-    "accuracy_vs_tokens": "Accuracy vs tokens",
-    "tokens_by_difficulty": "Tokens by difficulty",
-    "inference_cost": "Inference cost",
-    "length_intervals": "Length intervals",
-}
 
 
 def load_runs(metric_paths: list[str]) -> pd.DataFrame:
@@ -611,7 +604,7 @@ def render_summary(
             else []
         ),
         *(line for caption, table in extra_sections for line in (caption, "", to_markdown(table), "")),
-        *(f"![{FIGURE_TITLES[name]}]({fig / name}.png)" for name in figure_names),
+        *(f"![{FIGURES[name]}]({fig / name}.png)" for name in figure_names),
         "",
     ]
     return "\n".join(parts)

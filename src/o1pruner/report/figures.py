@@ -17,13 +17,6 @@ from ..io import atomic_path  # noqa: E402
 from .names import dataset_label, method_label  # noqa: E402
 from .runs import run_method  # noqa: E402
 
-FIGURE_NAMES = (
-    "length_distribution",
-    "accuracy_vs_tokens",
-    "tokens_by_difficulty",
-    "inference_cost",
-    "length_intervals",
-)
 # One marker per method, so that two methods on the same point stay visible (hollow markers).
 MARKERS = "osD^vP*Xh<>"
 

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
 
 from ..console import trainer_progress_callback
+from ..distributed import BatchLayoutError, gradient_accumulation, process_count
 from ..io import InputError
-
-
-def gradient_accumulation(global_batch: int, per_device: int, processes: int) -> int:
-    """Micro-batches per optimiser step, so that a step sees `global_batch` sequences however
-    many processes train (the paper's batch of 32 stays 32 on 1 or 8 GPUs)."""
-    per_step = per_device * processes
-    if global_batch % per_step:
-        raise InputError(
-            f"training.global_batch_size {global_batch} is not a multiple of per_device_batch_size {per_device} "
-            f"x {processes} process(es) = {per_step}"
-        )
-    return global_batch // per_step
 
 
 def training_arguments(settings: dict, seed: int, out_dir: str) -> dict:
@@ -28,7 +15,13 @@ def training_arguments(settings: dict, seed: int, out_dir: str) -> dict:
     bf16 is mixed precision over fp32 weights (autocast; the optimiser updates fp32 master
     weights) unless `pure_bf16` loaded the weights themselves in bf16.
     """
-    processes = int(os.environ.get("WORLD_SIZE", "1"))
+    processes = process_count()
+    try:
+        accumulation = gradient_accumulation(
+            settings["global_batch_size"], settings["per_device_batch_size"], processes
+        )
+    except BatchLayoutError as e:
+        raise InputError(str(e)) from None
     return dict(
         output_dir=out_dir,
         seed=seed,
@@ -36,9 +29,7 @@ def training_arguments(settings: dict, seed: int, out_dir: str) -> dict:
         learning_rate=settings["learning_rate"],
         num_train_epochs=settings["epochs"],
         per_device_train_batch_size=settings["per_device_batch_size"],
-        gradient_accumulation_steps=gradient_accumulation(
-            settings["global_batch_size"], settings["per_device_batch_size"], processes
-        ),
+        gradient_accumulation_steps=accumulation,
         lr_scheduler_type=settings["lr_scheduler"],
         warmup_steps=settings["warmup_ratio"],
         weight_decay=settings["weight_decay"],
@@ -81,7 +72,7 @@ def _pairs_dataset(pairs: list[dict], shared_dir: str | None):
     temporary folder (rank 1 then fails to find rank 0's cache)."""
     from datasets import Dataset, load_from_disk
 
-    if int(os.environ.get("WORLD_SIZE", "1")) == 1 or shared_dir is None:
+    if process_count() == 1 or shared_dir is None:
         return Dataset.from_list(pairs)
     from accelerate import PartialState
 

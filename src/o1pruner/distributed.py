@@ -1,0 +1,35 @@
+"""Which process this is when a launcher (torchrun, accelerate launch) starts several, and how
+a global batch splits over them. Standard library only: the workflow's plan-time checks use it.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def process_count() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def is_main_process() -> bool:
+    return os.environ.get("RANK", "0") == "0"
+
+
+def local_rank() -> int:
+    return int(os.environ.get("LOCAL_RANK", "0"))
+
+
+class BatchLayoutError(ValueError):
+    """A global batch that the processes cannot split evenly."""
+
+
+def gradient_accumulation(global_batch: int, per_device: int, processes: int) -> int:
+    """Micro-batches per optimiser step, so that a step sees `global_batch` sequences however
+    many processes train (the paper's batch of 32 stays 32 on 1 or 8 GPUs)."""
+    per_step = per_device * processes
+    if global_batch % per_step:
+        raise BatchLayoutError(
+            f"training.global_batch_size {global_batch} is not a multiple of per_device_batch_size {per_device} "
+            f"x {processes} process(es) = {per_step}"
+        )
+    return global_batch // per_step

@@ -1,0 +1,26 @@
+"""The names of every table and figure the report writes: one list for the report code and the
+`report` rule's declared outputs. Standard library only (the rules import it while planning)."""
+
+from __future__ import annotations
+
+TABLES = (
+    "main_results",
+    "per_run",
+    "by_level",
+    "flips",
+    "reference_profile",
+    "lambda_ablation",
+    "difficulty_ablation",
+    "length_intervals",
+)
+# Written only for the estimate-check toy (toy.solution_style: estimate_check).
+STYLE_TABLES = ("toy_solution_styles", "toy_reward_by_style")
+
+# Figure name -> title, in the order the summary shows them.
+FIGURES = {
+    "length_distribution": "Length distribution",
+    "accuracy_vs_tokens": "Accuracy vs tokens",
+    "tokens_by_difficulty": "Tokens by difficulty",
+    "inference_cost": "Inference cost",
+    "length_intervals": "Length intervals",
+}
