@@ -19,6 +19,7 @@ from o1pruner.workflow_config import (
     load_schema,
     put_interpreter_on_path,
     toy_reference_settings,
+    train_launcher_command,
 )
 
 # Rules call the `o1pruner` console script. The interpreter running Snakemake has it beside
@@ -337,19 +338,10 @@ def prepare_args(wildcards):
 
 
 def train_launcher(wildcards, resources):
-    """`o1pruner` in one process; `accelerate launch` over the job's GPUs, or `torchrun` over
-    `training.cpu_processes` CPU processes (gloo DDP) on a machine without GPUs."""
-    gpus = int(resources.get("gpu", 0) or 0)
-    cpu_processes = config["training"]["cpu_processes"]
-    if gpus > 1:
-        accel = (
-            Path(workflow.basedir)
-            / "config"
-            / "accelerate"
-            / f"{config['training']['distributed']}.yaml"
-        )
-        return f"accelerate launch --config_file {accel} --num_processes {gpus} -m o1pruner.cli"
-    if gpus == 0 and cpu_processes > 1:
-        # torch's launcher: `accelerate launch --cpu` starts one process unless MPI is set up.
-        return f"torchrun --standalone --nproc-per-node {cpu_processes} -m o1pruner.cli"
-    return "o1pruner"
+    """`o1pruner`, `torchrun` or `accelerate launch`, by the job's GPUs and training.distributed."""
+    return train_launcher_command(
+        config["training"],
+        int(resources.get("gpu", 0) or 0),
+        Path(workflow.basedir) / "config" / "accelerate",
+        base_method(wildcards) if "method" in wildcards.keys() else None,
+    )

@@ -1,14 +1,18 @@
-"""The multi-process path, run for real on CPU: two processes started by `torchrun` (the
-workflow's CPU launcher; the Trainer's accelerate sets up gloo DDP) against one process, for
-the reference log-probs and for fine-tuning with every method. With the same global batch,
+"""The multi-process path, run for real on CPU: two processes started by the workflow's own
+launcher line (`torchrun` for gloo DDP; `accelerate launch` with config/accelerate/zero2.yaml or
+zero3.yaml for DeepSpeed ZeRO, whose CPU accelerator also talks over gloo) against one process,
+for the reference log-probs and for fine-tuning with every method. With the same global batch,
 both see the same sequences in each optimiser step, so the step count must be equal and losses
 and weights equal up to float summation order: the two processes' gradients are averaged by an
-all-reduce where one process sums micro-batches, which reorders float additions (relative
-differences of ~1e-7 per step). The tolerance, 1e-4 relative on the weight update and 1e-4
-absolute on logged losses, is three orders above that and far below what a different batch,
-data order or step count gives (checked by the negative case)."""
+all-reduce (ZeRO: a reduce-scatter) where one process sums micro-batches, which reorders float
+additions (relative differences of ~1e-7 per step; measured up to 2e-6 after 4 ZeRO-3 steps).
+The tolerance, 1e-4 relative on the weight update and 1e-4 absolute on logged losses, is well
+above that and far below what a different batch, data order or step count gives (checked by
+the negative case)."""
 
 import json
+import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -17,12 +21,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from helpers import o1_pruner_training_data, training_settings
+from helpers import REPO, o1_pruner_training_data, training_settings
 from safetensors.torch import load_file
 
-pytestmark = [pytest.mark.distributed, pytest.mark.slow]
+from o1pruner.workflow_config import train_launcher_command
 
-TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node"]
+pytestmark = [pytest.mark.distributed, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -30,22 +34,32 @@ def data(tmp_path_factory):
     return o1_pruner_training_data(tmp_path_factory.mktemp("dist"), n_rows=32)
 
 
-def _run(processes: int, args: list[str], log: Path) -> None:
-    launcher = [*TORCHRUN, str(processes)] if processes > 1 else [sys.executable]
-    launcher += ["-m", "o1pruner.cli"]
-    run = subprocess.run([*launcher, "--log-file", str(log), *args], capture_output=True, text=True, timeout=600)
+def _run(processes: int, args: list[str], log: Path, distributed: str = "ddp", bf16: bool = False) -> None:
+    """Run `o1pruner` as the workflow's finetune rule would on a CPU machine."""
+    training = {"cpu_processes": processes, "distributed": distributed, "bf16": bf16, "pure_bf16": False}
+    launcher = train_launcher_command({**training, "method_overrides": {}}, 0, REPO / "config" / "accelerate")
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+    command = [*shlex.split(launcher), "--log-file", str(log), *args]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 0, log.read_text()[-3000:] if log.exists() else run.stderr[-3000:]
 
 
-def _train(data: Path, out: Path, method: str, processes: int, **extra) -> Path:
+def _train(data: Path, out: Path, method: str, processes: int, distributed: str = "ddp", **extra) -> Path:
     base = dict(learning_rate=1e-3, per_device_batch_size=4, global_batch_size=8, lr_scheduler="constant")
     settings = training_settings(**{**base, "warmup_ratio": 0.0, "cutoff_len": 256, "bf16": False, **extra})
     trainset = data / ("dpo.parquet" if method == "dpo" else "trainset.parquet")
     args = ["train", "--method", method, "--model", str(data / "model"), "--trainset", str(trainset)]
     args += ["--problems", str(data / "problems.jsonl"), "--settings", json.dumps(settings), "--seed", "0"]
     args += ["--out", str(out), "--threads", "1"]
-    _run(processes, args, out.parent / "logs" / "train" / f"{out.name}.log")
+    _run(processes, args, out.parent / "logs" / "train" / f"{out.name}.log", distributed, settings["bf16"])
     return out
+
+
+@pytest.fixture(scope="module")
+def one_process(data, tmp_path_factory):
+    """Each method trained in one process, once for every comparison."""
+    root = tmp_path_factory.mktemp("one")
+    return {m: _train(data, root / m, m, 1) for m in ("o1_pruner", "sft", "dpo")}
 
 
 def _update(base: Path, tuned: Path) -> torch.Tensor:
@@ -58,12 +72,20 @@ def _losses(path: Path) -> list[tuple[int, float]]:
     return [(h["step"], h["loss"]) for h in history if "loss" in h]
 
 
+DISTRIBUTED_TYPES = {"ddp": "DistributedType.MULTI_CPU", "zero2": "DistributedType.DEEPSPEED",
+                     "zero3": "DistributedType.DEEPSPEED"}  # fmt: skip
+
+
+@pytest.mark.parametrize("distributed", ["ddp", "zero2", "zero3"])
 @pytest.mark.parametrize("method", ["o1_pruner", "sft", "dpo"])
-def test_two_processes_train_like_one(data, tmp_path, method):
-    one = _train(data, tmp_path / "one", method, 1)
-    two = _train(data, tmp_path / "two", method, 2)
+def test_two_processes_train_like_one(data, one_process, tmp_path, method, distributed):
+    one = one_process[method]
+    two = _train(data, tmp_path / "two", method, 2, distributed)
     info = [json.loads((p / "o1pruner_training.json").read_text()) for p in (one, two)]
     assert [i["processes"] for i in info] == [1, 2]
+    assert info[1]["distributed_type"] == DISTRIBUTED_TYPES[distributed]
+    # Under ZeRO-3 the arguments come before the model, so it is created partitioned.
+    assert info[1]["created_partitioned"] == (distributed == "zero3")
     steps = [i["log_history"][-1]["step"] for i in info]
     assert steps[0] == steps[1] == 4  # 32 rows / global batch 8, whatever the process count
     for (s1, l1), (s2, l2) in zip(_losses(one), _losses(two), strict=True):
@@ -74,22 +96,38 @@ def test_two_processes_train_like_one(data, tmp_path, method):
     assert (two / "tokenizer.json").exists() and (two / "model.safetensors").exists()
 
 
-def test_a_different_batch_is_caught_by_the_same_tolerance(data, tmp_path):
+def test_a_different_batch_is_caught_by_the_same_tolerance(data, one_process, tmp_path):
     """Negative case: a global batch of 4 (twice the steps) is far outside the tolerance."""
-    one = _train(data, tmp_path / "one", "o1_pruner", 1)
+    one = one_process["o1_pruner"]
     other = _train(data, tmp_path / "other", "o1_pruner", 2, per_device_batch_size=2, global_batch_size=4)
     u1, u2 = _update(data / "model", one), _update(data / "model", other)
     assert float((u1 - u2).norm() / u1.norm()) > 1e-2
 
 
-def test_reference_logprobs_with_two_processes_equal_one(data, tmp_path):
+def test_zero3_bf16_mixed_precision_keeps_fp32_master_weights(data, one_process, tmp_path):
+    """ZeRO-3 with bf16 compute moves the weights as fp32 training in one process does, and
+    the checkpoint holds the fp32 master weights (`training.save_dtype: float32`), not
+    DeepSpeed's bf16 compute copies."""
+    fp32 = _update(data / "model", one_process["o1_pruner"])
+    mixed = _train(data, tmp_path / "mixed", "o1_pruner", 2, "zero3", bf16=True)
+    assert next(iter(load_file(mixed / "model.safetensors").values())).dtype == torch.float32
+    u = _update(data / "model", mixed)
+    assert 0.8 <= float(u.norm() / fp32.norm()) <= 1.25
+    assert float(torch.nn.functional.cosine_similarity(u, fp32, dim=0)) >= 0.9
+    # fp32 master weights: not on bf16's grid, as DeepSpeed's own 16-bit save would be
+    w = load_file(mixed / "model.safetensors")["model.layers.0.mlp.down_proj.weight"]
+    assert not torch.equal(w, w.to(torch.bfloat16).float())
+
+
+@pytest.mark.parametrize("distributed", ["ddp", "zero3"])
+def test_reference_logprobs_with_two_processes_equal_one(data, tmp_path, distributed):
     settings = json.dumps(training_settings(cutoff_len=256, logprob_batch_size=3))
     outs = []
     for processes in (1, 2):
         out = tmp_path / f"ref{processes}.parquet"
         args = ["ref-logprobs", "--model", str(data / "model"), "--trainset", str(data / "trainset.parquet")]
         args += ["--problems", str(data / "problems.jsonl"), "--settings", settings, "--out", str(out)]
-        _run(processes, args, tmp_path / "logs" / "ref" / f"{processes}.log")
+        _run(processes, args, tmp_path / "logs" / "ref" / f"{processes}.log", distributed)
         outs.append(pd.read_parquet(out))
     pd.testing.assert_frame_equal(outs[0].drop(columns="ref_logp"), outs[1].drop(columns="ref_logp"))
     assert (outs[0]["ref_logp"] - outs[1]["ref_logp"]).abs().max() <= 1e-5
@@ -99,14 +137,15 @@ def test_reference_logprobs_with_two_processes_equal_one(data, tmp_path):
     shutil.rmtree(tmp_path / "logs")
 
 
-def test_smoke_workflow_trains_with_two_cpu_processes(tmp_path):
-    """`training.cpu_processes: 2` makes the workflow launch fine-tuning and the reference
-    log-probs with torchrun; every method trains in two processes."""
+def test_smoke_workflow_trains_with_two_cpu_processes_under_zero3(tmp_path):
+    """`training.cpu_processes: 2` with `distributed: zero3` makes the workflow launch
+    fine-tuning and the reference log-probs with `accelerate launch` and DeepSpeed ZeRO-3;
+    every method trains in two processes, its model created partitioned."""
     import yaml
     from helpers import REPO, snakemake_cmd
 
     cfg = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
-    cfg["training"].update(cpu_processes=2, distributed="ddp", per_device_batch_size=4, global_batch_size=8)
+    cfg["training"].update(cpu_processes=2, distributed="zero3", per_device_batch_size=4, global_batch_size=8)
     cfg["ablations"] = {"lambdas": [], "difficulty": False}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     run = subprocess.run(
@@ -116,9 +155,10 @@ def test_smoke_workflow_trains_with_two_cpu_processes(tmp_path):
         timeout=1500,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "torchrun --standalone --nproc-per-node 2 -m o1pruner.cli" in run.stdout + run.stderr
+    assert "--num_processes 2 --mixed_precision no -m o1pruner.cli" in run.stdout + run.stderr
     for method in cfg["training"]["methods"]:
         info = json.loads(
             (tmp_path / f"results/checkpoints/toy-qwen2-smoke/{method}/seed0/o1pruner_training.json").read_text()
         )
-        assert info["processes"] == 2 and info["distributed_type"] == "DistributedType.MULTI_CPU", method
+        assert info["processes"] == 2 and info["distributed_type"] == "DistributedType.DEEPSPEED", method
+        assert info["created_partitioned"], method

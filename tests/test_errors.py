@@ -69,7 +69,14 @@ def test_config_errors_name_the_key_in_one_short_message_before_any_job(tmp_path
             {"cpu_processes": 2, "per_device_batch_size": 4, "global_batch_size": 6},
             "config key training.global_batch_size: 6 is not a multiple of per_device_batch_size 4 x 2",
         ),
-        ({"cpu_processes": 2, "distributed": "zero3"}, "config key training.distributed: zero3 cannot run on CPU"),
+        (
+            {"cpu_processes": 2, "distributed": "zero3", "bf16": True, "pure_bf16": True},
+            "config key training.pure_bf16: DeepSpeed ZeRO (zero3) keeps its own fp32 master weights",
+        ),
+        (
+            {"cpu_processes": 2, "distributed": "zero2", "method_overrides": {"sft": {"finetuning": "lora"}}},
+            "config key training.method_overrides.sft.finetuning: lora is not supported with training.distributed",
+        ),
         ({"gradient_accumulation_steps": 4}, "config key training.gradient_accumulation_steps was replaced: use"),
         (
             {"cpu_processes": 64, "distributed": "ddp", "per_device_batch_size": 1, "global_batch_size": 64},

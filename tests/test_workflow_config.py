@@ -109,3 +109,39 @@ def test_paper_configs_carry_the_released_settings():
         assert t["method_overrides"]["sft"]["learning_rate"] == sft_lr
         assert t["method_overrides"]["dpo"]["learning_rate"] == dpo_lr
         check_config(cfg, SCHEMA)
+
+
+def test_train_launcher_follows_processes_sharding_and_precision():
+    from o1pruner.workflow_config import train_launcher_command
+
+    base = {"cpu_processes": 1, "distributed": "zero3", "bf16": True, "pure_bf16": False, "method_overrides": {}}
+    accel = Path("/repo/config/accelerate")
+    assert train_launcher_command(base, 0, accel) == "o1pruner"
+    assert train_launcher_command(base, 1, accel) == "o1pruner"
+    assert train_launcher_command(base, 8, accel) == (
+        "accelerate launch --config_file /repo/config/accelerate/zero3.yaml --num_processes 8 "
+        "--mixed_precision bf16 -m o1pruner.cli"
+    )
+    cpu_ddp = {**base, "cpu_processes": 2, "distributed": "ddp"}
+    assert train_launcher_command(cpu_ddp, 0, accel) == "torchrun --standalone --nproc-per-node 2 -m o1pruner.cli"
+    # a method that turns bf16 off gets no mixed precision from the launcher either
+    no_bf16 = {**base, "cpu_processes": 2, "method_overrides": {"dpo": {"bf16": False}}}
+    assert "--num_processes 2 --mixed_precision no " in train_launcher_command(no_bf16, 0, accel, "dpo")
+    assert "--mixed_precision bf16 " in train_launcher_command(no_bf16, 0, accel, "sft")
+
+
+def test_zero_without_deepspeed_installed_is_a_config_error(monkeypatch):
+    import importlib.util
+
+    from snakemake.utils import validate
+
+    from o1pruner.workflow_config import check_training_layout
+
+    cfg = config()
+    cfg["training"].update(cpu_processes=2, distributed="zero3", per_device_batch_size=4, global_batch_size=8)
+    validate(cfg, str(REPO / "config" / "schema.yaml"))  # fills in the schema's defaults
+    check_training_layout(cfg)  # installed here
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "deepspeed" else real_find_spec(name))
+    with pytest.raises(ConfigError, match=r"^config key training.distributed: zero3 needs DeepSpeed, which is not"):
+        check_training_layout(cfg)

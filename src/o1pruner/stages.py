@@ -219,22 +219,62 @@ def finetune(
     threads: int | None,
 ) -> None:
     from .models import load_model, load_tokenizer, set_threads
+    from .train.arguments import method_arguments
+    from .train.checkpoint import describe_placement, is_partitioned, save_checkpoint
 
     settings = {**settings, **settings.get("method_overrides", {}).get(method, {})}
     df = pd.read_parquet(trainset_path)
     set_threads(threads)
     tok = load_tokenizer(model_path, settings["trust_remote_code"])
-    # Training keeps fp32 master weights whatever model.dtype (the serving dtype) says; bf16 is
-    # autocast (training.bf16). Only pure_bf16 trains the bf16 weights themselves. No device
-    # move here: the Trainer places the model on its own process's device.
-    model = load_model(
-        model_path,
-        "bfloat16" if settings["pure_bf16"] else "float32",
-        settings["trust_remote_code"],
-        device=None,
-        attn_implementation=settings["attn_implementation"],
-    )
-    model.train()
+    # Under a multi-process launcher every rank trains; only rank 0 writes the checkpoint folder.
+    main_process = is_main_process()
+    with _output_dir(out, main_process) as tmp:
+        # The arguments before the model: under ZeRO-3 they activate DeepSpeed's config, so the
+        # model is created partitioned over the processes rather than whole on every rank.
+        args = method_arguments(method, settings, seed, str(tmp))
+        # Training keeps fp32 master weights whatever model.dtype (the serving dtype) says; bf16
+        # is autocast (training.bf16). Only pure_bf16 trains the bf16 weights themselves. No
+        # device move here: the Trainer places the model on its own process's device.
+        model = load_model(
+            model_path,
+            "bfloat16" if settings["pure_bf16"] else "float32",
+            settings["trust_remote_code"],
+            device=None,
+            attn_implementation=settings["attn_implementation"],
+        )
+        created_partitioned = is_partitioned(model)
+        log.info("model %s", describe_placement(model))
+        model.train()
+        model = _trainable(model, settings)
+        trainer, result = _train(method, model, tok, df, trainset_path, problems_path, settings, args, out)
+        log.info("trained %s seed %d: %s", method, seed, result.metrics)
+        deepspeed = bool(getattr(trainer, "is_deepspeed_enabled", False))
+        final = trainer.model
+        if settings.get("finetuning", "full") == "lora":
+            from .train.lora import merged
+
+            final = merged(final)
+        update = save_checkpoint(final, str(tmp), model_path, settings["save_dtype"], deepspeed, main_process)
+        if main_process:
+            tok.save_pretrained(str(tmp))
+            write_json(
+                {
+                    "method": method,
+                    "seed": seed,
+                    "settings": settings,
+                    "processes": process_count(),
+                    "distributed_type": str(trainer.accelerator.state.distributed_type),
+                    "created_partitioned": created_partitioned,
+                    "weight_update": update,
+                    "metrics": result.metrics,
+                    "log_history": trainer.state.log_history,
+                },
+                tmp / "o1pruner_training.json",
+            )
+
+
+def _trainable(model, settings: dict):
+    """The model with only what `training.finetuning` trains left trainable (LoRA: wrapped)."""
     finetuning = settings.get("finetuning", "full")
     if finetuning == "freeze" or (finetuning == "full" and settings.get("trainable_last_layers")):
         from .train.freeze import train_only_last_layers
@@ -248,69 +288,35 @@ def finetune(
         model = add_lora(
             model, settings.get("lora_r", 16), settings.get("lora_alpha", 32), settings.get("lora_dropout", 0.05)
         )
-    # Under a multi-process launcher every rank trains; only rank 0 writes the checkpoint folder.
-    main_process = is_main_process()
-    with _output_dir(out, main_process) as tmp:
-        if method == "o1_pruner":
-            trainer, result = _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, seed, str(tmp))
-        elif method == "sft":
-            from .train.trl_baselines import train_sft
+    return model
 
-            trainer, result = train_sft(
-                model, tok, _examples(tok, df, problems_path, settings), settings, seed, str(tmp)
-            )
-        elif method == "dpo":
-            from .prompt import render_prompt
-            from .train.trl_baselines import train_dpo
 
-            problems = {p["id"]: p["problem"] for p in read_jsonl(problems_path, required=PROBLEM_REQUIRED)}
-            pairs = [
-                {
-                    "prompt": render_prompt(tok, problems[r.problem_id], settings["system_prompt"]),
-                    "chosen": r.chosen,
-                    "rejected": r.rejected,
-                }
-                for r in df.itertuples()
-            ]
-            shared = Path(out).parent / f".{Path(out).name}.dpo-pairs"
-            try:
-                trainer, result = train_dpo(model, tok, pairs, settings, seed, str(tmp), str(shared))
-            finally:
-                if main_process:
-                    shutil.rmtree(shared, ignore_errors=True)
-        else:
-            raise InputError(f"unknown training method {method!r}")
-        log.info("trained %s seed %d: %s", method, seed, result.metrics)
-        from .train.precision import cast_for_saving, check_update_survives
+def _train(method, model, tok, df, trainset_path, problems_path, settings, args, out):
+    """Run `method`'s trainer; returns (trainer, train() result)."""
+    if method == "o1_pruner":
+        return _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, args)
+    if method == "sft":
+        from .train.trl_baselines import train_sft
 
-        if finetuning == "lora":
-            from .train.lora import merged
+        return train_sft(model, tok, _examples(tok, df, problems_path, settings), args)
+    from .prompt import render_prompt
+    from .train.trl_baselines import train_dpo
 
-            final = merged(trainer.model)
-            if main_process:
-                check_update_survives(model_path, final, settings["save_dtype"])
-            cast_for_saving(final, settings["save_dtype"]).save_pretrained(str(tmp), safe_serialization=True)
-        else:
-            # Under ZeRO-3 / FSDP each rank holds only a shard of the weights: not measured there.
-            sharded = getattr(trainer, "is_deepspeed_enabled", False) or getattr(trainer, "is_fsdp_enabled", False)
-            if trainer.is_world_process_zero() and not sharded:
-                check_update_survives(model_path, trainer.model, settings["save_dtype"])
-            cast_for_saving(trainer.model, settings["save_dtype"])
-            trainer.save_model(str(tmp))
-        if main_process:
-            tok.save_pretrained(str(tmp))
-            write_json(
-                {
-                    "method": method,
-                    "seed": seed,
-                    "settings": settings,
-                    "processes": process_count(),
-                    "distributed_type": str(trainer.accelerator.state.distributed_type),
-                    "metrics": result.metrics,
-                    "log_history": trainer.state.log_history,
-                },
-                tmp / "o1pruner_training.json",
-            )
+    problems = {p["id"]: p["problem"] for p in read_jsonl(problems_path, required=PROBLEM_REQUIRED)}
+    pairs = [
+        {
+            "prompt": render_prompt(tok, problems[r.problem_id], settings["system_prompt"]),
+            "chosen": r.chosen,
+            "rejected": r.rejected,
+        }
+        for r in df.itertuples()
+    ]
+    shared = Path(out).parent / f".{Path(out).name}.dpo-pairs"
+    try:
+        return train_dpo(model, tok, pairs, args, str(shared))
+    finally:
+        if is_main_process():
+            shutil.rmtree(shared, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -327,21 +333,17 @@ def _output_dir(out: str, main_process: bool):
             yield Path(tmp)
 
 
-def _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, seed, out_dir):
+def _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, args):
 
     from .console import trainer_progress_callback
     from .train.data import PaddingCollator
-    from .train.o1_pruner import ListDataset, O1PrunerConfig, O1PrunerTrainer
-    from .train.trl_baselines import training_arguments
+    from .train.o1_pruner import ListDataset, O1PrunerTrainer
 
     if "ref_logp" not in df.columns:
         raise InputError(f"{trainset_path}: no ref_logp column; run `o1pruner ref-logprobs` first")
     examples = _examples(tok, df, problems_path, settings)
     for ex, adv, ref in zip(examples, df["advantage"], df["ref_logp"]):
         ex["advantage"], ex["ref_logp"] = float(adv), float(ref)
-    args = O1PrunerConfig(
-        **training_arguments(settings, seed, out_dir), epsilon=settings["epsilon"], cutoff_len=settings["cutoff_len"]
-    )
     trainer = O1PrunerTrainer(
         model=model,
         args=args,

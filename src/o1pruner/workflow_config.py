@@ -14,6 +14,7 @@ Imported by `rules/common.smk`, so it needs only the standard library, PyYAML an
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 import re
 from pathlib import Path
@@ -200,19 +201,32 @@ def training_processes(training: dict) -> int:
 
 
 def check_training_layout(config: dict) -> None:
-    """What the schema cannot see about how training is spread over processes: a sharded mode
-    on CPU processes, more processes than (known) training problems, a global batch that the
-    processes cannot split evenly."""
+    """What the schema cannot see about how training is spread over processes: DeepSpeed ZeRO
+    without DeepSpeed or with options it does not support here, more processes than (known)
+    training problems, a global batch that the processes cannot split evenly."""
     from .distributed import BatchLayoutError, gradient_accumulation
 
     t = config["training"]
     processes = training_processes(t)
-    if t["gpus"] == 0 and t["cpu_processes"] > 1 and t["distributed"] != "ddp":
-        raise ConfigError(
-            f"config key training.distributed: {t['distributed']} cannot run on CPU processes (DeepSpeed ZeRO "
-            "needs GPUs, and accelerate enables FSDP only on GPU-type devices); set training.distributed: ddp "
-            "with training.cpu_processes"
-        )
+    if processes > 1 and t["distributed"] != "ddp":
+        if importlib.util.find_spec("deepspeed") is None:
+            raise ConfigError(
+                f"config key training.distributed: {t['distributed']} needs DeepSpeed, which is not installed in "
+                "this environment (it is in requirements.txt); or set training.distributed: ddp"
+            )
+        for method, overrides in {None: {}, **t["method_overrides"]}.items():
+            s = {**t, **overrides}
+            where = f"training.method_overrides.{method}" if method else "training"
+            if s["pure_bf16"]:
+                raise ConfigError(
+                    f"config key {where}.pure_bf16: DeepSpeed ZeRO ({t['distributed']}) keeps its own fp32 master "
+                    "weights; pure bf16 training runs with training.distributed: ddp"
+                )
+            if s["finetuning"] == "lora":
+                raise ConfigError(
+                    f"config key {where}.finetuning: lora is not supported with training.distributed: "
+                    f"{t['distributed']} (merging the adapters needs whole weights); use ddp"
+                )
     train = config["datasets"]["train"]
     if train == "toy":
         problems = config["toy"]["n_train"]
@@ -230,6 +244,26 @@ def check_training_layout(config: dict) -> None:
             f"config key training.global_batch_size: {t['global_batch_size']} is not a multiple of "
             f"per_device_batch_size {t['per_device_batch_size']} x {processes} training process(es)"
         ) from None
+
+
+def train_launcher_command(training: dict, gpus: int, accelerate_dir: Path, method: str | None = None) -> str:
+    """How a training-side job (fine-tuning, reference log-probs) is started: `o1pruner` in one
+    process; several processes (the job's GPUs, or `cpu_processes` without GPUs) through
+    `accelerate launch` with `config/accelerate/<distributed>.yaml`, or, for DDP on CPU, through
+    `torchrun` (`accelerate launch --cpu` starts one process unless MPI is set up). Mixed
+    precision comes from training.bf16, so the accelerate file cannot contradict it."""
+    t = {**training, **training["method_overrides"].get(method, {})} if method else training
+    processes = gpus if gpus > 0 else t["cpu_processes"]
+    if processes <= 1:
+        return "o1pruner"
+    if gpus == 0 and t["distributed"] == "ddp":
+        return f"torchrun --standalone --nproc-per-node {processes} -m o1pruner.cli"
+    mixed = "bf16" if t["bf16"] and not t["pure_bf16"] else "no"
+    accelerate_file = Path(accelerate_dir) / f"{t['distributed']}.yaml"
+    return (
+        f"accelerate launch --config_file {accelerate_file} --num_processes {processes} "
+        f"--mixed_precision {mixed} -m o1pruner.cli"
+    )
 
 
 def put_interpreter_on_path() -> None:

@@ -19,43 +19,66 @@ log = logging.getLogger(__name__)
 SAVE_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
+class UpdateMeter:
+    """Accumulates, tensor by tensor, `relative_update` = ||w - w0|| / ||w0|| over all weights
+    the reference's safetensors hold, and `rounding_error` = ||(r(w) - r(w0)) - (w - w0)|| /
+    ||w - w0||, r = rounding to `save_dtype`: how far the update a saved checkpoint carries is
+    from the trained one (0 = exact; above 1 the saved update is mostly rounding noise: each
+    weight moved by zero or one whole step of the dtype's grid instead of by its own update).
+    Tensor by tensor, so that neither a second model nor a whole gathered one is held."""
+
+    def __init__(self, reference_path: str, save_dtype: str = "bfloat16"):
+        from safetensors import safe_open
+
+        self.dtype = SAVE_DTYPES[save_dtype]
+        self._files = [safe_open(str(f), framework="pt") for f in sorted(Path(reference_path).glob("*.safetensors"))]
+        self._where = {name: f for f in self._files for name in f.keys()}
+        self.update_sq = self.ref_sq = self.error_sq = 0.0
+
+    def add(self, name: str, weight: torch.Tensor) -> None:
+        if name not in self._where:
+            return
+        w0 = self._where[name].get_tensor(name).float()
+        d = weight.detach().float().cpu() - w0
+        kept = weight.detach().cpu().to(self.dtype).float() - w0.to(self.dtype).float()
+        self.update_sq += float(d.pow(2).sum())
+        self.ref_sq += float(w0.pow(2).sum())
+        self.error_sq += float((kept - d).pow(2).sum())
+
+    def result(self) -> dict:
+        if self.update_sq == 0:
+            return {"relative_update": 0.0, "rounding_error": 0.0}
+        return {
+            "relative_update": (self.update_sq / max(self.ref_sq, 1e-30)) ** 0.5,
+            "rounding_error": (self.error_sq / self.update_sq) ** 0.5,
+        }
+
+
 def update_sizes(reference_path: str, model: torch.nn.Module, save_dtype: str = "bfloat16") -> dict:
-    """`relative_update` = ||w - w0|| / ||w0|| over all weights the reference file holds, and
-    `rounding_error` = ||(r(w) - r(w0)) - (w - w0)|| / ||w - w0||, r = rounding to `save_dtype`:
-    how far the update a saved checkpoint carries is from the trained one (0 = exact; above 1
-    the saved update is mostly rounding noise: each weight moved by zero or one whole step of
-    the dtype's grid instead of by its own update)."""
-    from safetensors import safe_open
-
-    dtype = SAVE_DTYPES[save_dtype]
-    state = {name: p for name, p in model.state_dict().items()}
-    update_sq = ref_sq = error_sq = 0.0
-    for file in sorted(Path(reference_path).glob("*.safetensors")):
-        with safe_open(str(file), framework="pt") as weights:
-            for name in weights.keys():
-                if name not in state:
-                    continue
-                w0 = weights.get_tensor(name).float()
-                w = state[name].detach().float().cpu()
-                d = w - w0
-                kept = w.to(dtype).float() - w0.to(dtype).float()
-                update_sq += float(d.pow(2).sum())
-                ref_sq += float(w0.pow(2).sum())
-                error_sq += float((kept - d).pow(2).sum())
-    if update_sq == 0:
-        return {"relative_update": 0.0, "rounding_error": 0.0}
-    return {"relative_update": (update_sq / max(ref_sq, 1e-30)) ** 0.5, "rounding_error": (error_sq / update_sq) ** 0.5}
+    """`UpdateMeter`'s sizes for a model held whole in this process."""
+    meter = UpdateMeter(reference_path, save_dtype)
+    for name, weight in model.state_dict().items():
+        meter.add(name, weight)
+    return meter.result()
 
 
-def check_update_survives(reference_path: str, model: torch.nn.Module, save_dtype: str) -> dict | None:
+def can_measure_update(reference_path: str) -> bool:
+    """Whether the reference's weights are at hand (not for a hub id)."""
+    return any(Path(reference_path).glob("*.safetensors"))
+
+
+def measured_dtype(save_dtype: str) -> str:
+    """The dtype the update is measured against: the saved one, or bf16 (the serving dtype a
+    user may cast to later) for an fp32 checkpoint."""
+    return "bfloat16" if save_dtype == "float32" else save_dtype
+
+
+def report_update(sizes: dict, save_dtype: str) -> None:
     """Log the update's size; warn when saving in `save_dtype` changes it by more than half."""
-    if not any(Path(reference_path).glob("*.safetensors")):
-        return None  # a hub id: the reference weights are not at hand to compare
-    sizes = update_sizes(reference_path, model, "bfloat16" if save_dtype == "float32" else save_dtype)
     log.info(
         "weight update: ||w - w0|| / ||w0|| = %.3g; saved in %s it would be off by %.0f%% of itself",
         sizes["relative_update"],
-        "bfloat16" if save_dtype == "float32" else save_dtype,
+        measured_dtype(save_dtype),
         100 * sizes["rounding_error"],
     )
     if save_dtype != "float32" and sizes["rounding_error"] > 0.5:
@@ -68,11 +91,12 @@ def check_update_survives(reference_path: str, model: torch.nn.Module, save_dtyp
             sizes["relative_update"],
             torch.finfo(SAVE_DTYPES[save_dtype]).eps,
         )
+
+
+def check_update_survives(reference_path: str, model: torch.nn.Module, save_dtype: str) -> dict | None:
+    """Measure a whole model's update and report it (None for a hub id)."""
+    if not can_measure_update(reference_path):
+        return None
+    sizes = update_sizes(reference_path, model, measured_dtype(save_dtype))
+    report_update(sizes, save_dtype)
     return sizes
-
-
-def cast_for_saving(model: torch.nn.Module, save_dtype: str) -> torch.nn.Module:
-    dtype = SAVE_DTYPES[save_dtype]
-    if next(model.parameters()).dtype != dtype:
-        model.to(dtype)
-    return model
