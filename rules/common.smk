@@ -3,6 +3,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 # The workflow's own package, importable without installing it (light imports only).
@@ -15,6 +16,7 @@ from o1pruner.workflow_config import (
     check_model_path,
     check_toy_reference,
     coerce_cli_values,
+    generation_cli,
     is_dry_run,
     load_schema,
     put_interpreter_on_path,
@@ -51,11 +53,22 @@ TRAIN_DATASET = config["datasets"]["train"]
 TEST_DATASETS = config["datasets"]["test"]
 THREADS = config.get("resources", {}).get("threads", 2)
 SHARDS = config["sampling"]["shards"]
-# Generating rules use the vLLM environment when that backend is chosen.
+# Generating rules use the vLLM environment when that backend is chosen: envs/vllm.yaml under
+# --use-conda, else the `o1pruner` of vllm.venv (checked here, before any job).
 SAMPLING_ENV = (
     f"../envs/{'vllm' if config['sampling']['backend'] == 'vllm' else 'o1pruner'}.yaml"
 )
 EVAL_ENV = f"../envs/{'vllm' if config['evaluation']['backend'] == 'vllm' else 'o1pruner'}.yaml"
+USE_CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+try:
+    SAMPLING_CLI, EVAL_CLI = (
+        generation_cli(
+            config, section, USE_CONDA, Path(workflow.basedir), is_dry_run(sys.argv)
+        )
+        for section in ("sampling", "evaluation")
+    )
+except ConfigError as e:
+    sys.exit(f"config error: {e}")
 # Evaluation runs that use the unchanged reference model.
 REFERENCE_RUNS = ["baseline"] + config["evaluation"]["controls"]
 if config["evaluation"]["sampled_reference"]:
@@ -171,7 +184,8 @@ def model_settings():
 def generation_settings(section, **extra):
     """Settings of a generating rule; the vLLM engine settings only matter with that backend."""
     if config[section].get("backend") == "vllm":
-        extra["vllm"] = config.get("vllm", {})
+        # where the engine runs (vllm.venv) is not what it computes
+        extra["vllm"] = {k: v for k, v in config["vllm"].items() if k != "venv"}
     return settings(section, **model_settings(), **extra)
 
 

@@ -18,7 +18,8 @@ rule evaluate:
     params:
         model=run_model_path,
         settings=run_settings,
+        cli=EVAL_CLI,
     shell:
-        "o1pruner --log-file {log} evaluate --model {params.model} --problems {input.problems} "
+        "{params.cli} --log-file {log} evaluate --model {params.model} --problems {input.problems} "
         "--settings {params.settings} --run {wildcards.run} --out {output.samples} "
         "--metrics {output.metrics} --threads {threads}"

@@ -21,8 +21,9 @@ rule presample_shard:
         model=model_arg,
         settings=lambda wc: generation_settings("sampling"),
         num_shards=SHARDS,
+        cli=SAMPLING_CLI,
     shell:
-        "o1pruner --log-file {log} presample --model {params.model} --problems {input.problems} "
+        "{params.cli} --log-file {log} presample --model {params.model} --problems {input.problems} "
         "--settings {params.settings} --shard {wildcards.shard} --num-shards {params.num_shards} "
         "--out {output} --threads {threads}"
 

@@ -205,3 +205,20 @@ def test_malformed_and_empty_problem_files(tmp_path):
 def test_missing_input_file_is_a_clear_error(tmp_path):
     code = main(["baseline", "--samples", str(tmp_path / "none.parquet"), "--out", str(tmp_path / "o.parquet")])
     assert code == 2 and not (tmp_path / "o.parquet").exists()
+
+
+def test_a_vllm_backend_without_the_vllm_environment_stops_before_any_job(tmp_path):
+    cfg = smoke_config()
+    cfg["evaluation"]["backend"] = "vllm"
+    cfg["vllm"] = {"venv": str(tmp_path / "no-such-venv")}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    run = subprocess.run(
+        snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "1"), capture_output=True, text=True, timeout=300
+    )
+    out = run.stdout + run.stderr
+    expected = (
+        f"config error: config key evaluation.backend: vllm needs the vLLM environment, but {tmp_path}/no-such-venv"
+    )
+    assert run.returncode != 0 and expected in out, out
+    assert "bash scripts/setup.sh --vllm" in out and len(out.strip().splitlines()) <= 4, out
+    assert not (tmp_path / "results").exists() and not (tmp_path / "logs").exists()

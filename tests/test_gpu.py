@@ -36,7 +36,13 @@ def test_vllm_backend_matches_the_sample_format(tmp_path):
                 "system_prompt": "Answer in \\boxed{}.",
                 "answer_box": "last",
                 "dtype": "float32",
-                "vllm": {"gpu_memory_utilization": 0.3},
+                "vllm": {
+                    "tensor_parallel_size": 1,
+                    "max_model_len": None,
+                    "gpu_memory_utilization": 0.3,
+                    "cpu_kv_cache_gib": 1,
+                    "enforce_eager": False,
+                },
             }
         )
         out = tmp_path / f"{backend}.parquet"

@@ -1,9 +1,10 @@
-"""The vLLM backend's side of the contract, on CPU, against a stand-in `vllm` module.
-
-vLLM itself needs a GPU (tests/test_gpu.py runs it where one exists). This pins down what our
-code asks of it and how it reads the answers: one SamplingParams per prompt seeded by the
-prompt's global index (so shards cannot change samples), greedy as temperature 0, banned phrases
-as `bad_words`, the end-of-turn token as the stop token, token counts from `token_ids`.
+"""The vLLM backend's side of the contract on the CUDA platform, against a stand-in `vllm`
+module: the real engine runs here only as the CPU build (tests/test_vllm.py), where per-request
+seeds do not exist. This pins down what our code asks of a CUDA engine and how it reads the
+answers: one SamplingParams per prompt seeded by the prompt's global index (so shards cannot
+change samples), greedy as temperature 0, banned phrases as token sequences for the project's
+logits processor (not vLLM's `bad_words`), the end-of-turn token as the stop token, token
+counts from `token_ids`.
 """
 
 import json
@@ -26,8 +27,8 @@ class FakeSamplingParams:
     max_tokens: int = 16
     seed: int | None = None
     stop_token_ids: list = field(default_factory=list)
-    bad_words: list | None = None
     skip_special_tokens: bool = True
+    extra_args: dict | None = None
     top_k: int = 0
     min_p: float = 0.0
     repetition_penalty: float = 1.0
@@ -55,7 +56,7 @@ class FakeLLM:
         for p in params:
             outputs = []
             for j in range(p.n):
-                text = f"The answer is \\boxed{{{(p.seed + j) % 10}}}."
+                text = f"The answer is \\boxed{{{((p.seed or 0) + j) % 10}}}."
                 ids = self.tokenizer(text, add_special_tokens=False).input_ids
                 truncated = len(ids) >= p.max_tokens
                 ids = ids[: p.max_tokens] if truncated else ids + p.stop_token_ids[:1]
@@ -70,7 +71,10 @@ class FakeLLM:
 def fake_vllm(monkeypatch):
     module = types.ModuleType("vllm")
     module.LLM, module.SamplingParams = FakeLLM, FakeSamplingParams
+    platforms = types.ModuleType("vllm.platforms")
+    platforms.current_platform = types.SimpleNamespace(is_cpu=lambda: False)  # a CUDA machine
     monkeypatch.setitem(sys.modules, "vllm", module)
+    monkeypatch.setitem(sys.modules, "vllm.platforms", platforms)
     FakeLLM.instances = []
     return FakeLLM
 
@@ -85,7 +89,13 @@ def tiny_model(tmp_path_factory):
 
 SETTINGS = {
     "backend": "vllm",
-    "vllm": {"tensor_parallel_size": 2, "max_model_len": 512, "gpu_memory_utilization": 0.5},
+    "vllm": {
+        "tensor_parallel_size": 2,
+        "max_model_len": 512,
+        "gpu_memory_utilization": 0.5,
+        "cpu_kv_cache_gib": 1,
+        "enforce_eager": False,
+    },
     "k": 3,
     "temperature": 0.7,
     "top_p": 0.9,
@@ -117,12 +127,14 @@ def test_presampling_through_vllm_passes_engine_and_sampling_settings(fake_vllm,
         "seed": 11,
         "gpu_memory_utilization": 0.5,
         "trust_remote_code": False,
+        "enforce_eager": False,
         "generation_config": "vllm",  # the checkpoint's decoding settings are ignored
+        "logits_processors": ["o1pruner.sampling.vllm_logits:BannedSequences"],
     }
     prompts, params = llm.calls[0]
     assert len(prompts) == 10 and all(p.endswith("assistant\n") for p in prompts)
     assert [p.seed for p in params] == [11 + i for i in range(10)]
-    assert {(p.n, p.temperature, p.top_p, p.max_tokens, p.bad_words) for p in params} == {(3, 0.7, 0.9, 32, None)}
+    assert {(p.n, p.temperature, p.top_p, p.max_tokens, p.extra_args) for p in params} == {(3, 0.7, 0.9, 32, None)}
     assert params[0].stop_token_ids == [llm.tokenizer.eos_token_id]
     neutral = {(p.top_k, p.min_p, p.repetition_penalty, p.presence_penalty, p.frequency_penalty) for p in params}
     assert neutral == {(-1, 0.0, 1.0, 0.0, 0.0)}
@@ -144,7 +156,10 @@ def test_greedy_evaluation_with_banned_markers_through_vllm(fake_vllm, tiny_mode
     from o1pruner.sampling.backends import load_generator
 
     model, _ = tiny_model
-    generator, _ = load_generator(str(model), {"backend": "vllm", "dtype": "float32"}, threads=1)
+    from o1pruner.sampling.banned import VLLM_EXTRA_ARGS_KEY, banned_token_sequences
+
+    settings = {"backend": "vllm", "dtype": "float32", "vllm": SETTINGS["vllm"]}
+    generator, tok = load_generator(str(model), settings, threads=1)
     out = generator(
         ["a", "b"],
         num_samples=1,
@@ -158,8 +173,10 @@ def test_greedy_evaluation_with_banned_markers_through_vllm(fake_vllm, tiny_mode
         batch_size=64,
     )
     _, params = fake_vllm.instances[0].calls[0]
-    assert [(p.temperature, p.top_p, p.seed, p.bad_words) for p in params] == [
-        (0.0, 1.0, 4, ["Wait"]),
-        (0.0, 1.0, 5, ["Wait"]),
+    banned = {VLLM_EXTRA_ARGS_KEY: banned_token_sequences(tok, ["Wait"])}
+    assert len(banned[VLLM_EXTRA_ARGS_KEY]) >= 2  # `Wait` and ` Wait` at least
+    assert [(p.temperature, p.top_p, p.seed, p.extra_args) for p in params] == [
+        (0.0, 1.0, None, banned),
+        (0.0, 1.0, None, banned),
     ]
     assert all(g.truncated and len(g.token_ids) == 3 for gens in out for g in gens)

@@ -62,7 +62,7 @@ def presample(
     start, end, first_batch = shard_range(len(problems), prompts_per_batch, shard, num_shards)
     problems = problems[start:end]
     log.info("shard %d of %d: problems %d..%d", shard, num_shards, start, end - 1)
-    generator, tok = load_generator(model_path, settings, threads)
+    generator, tok = load_generator(model_path, settings, threads, first_index=start)
     df, wall = sample_and_grade(
         generator,
         tok,

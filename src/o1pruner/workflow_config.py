@@ -17,6 +17,7 @@ import difflib
 import importlib.util
 import os
 import re
+import shlex
 from pathlib import Path
 
 import yaml
@@ -264,6 +265,23 @@ def train_launcher_command(training: dict, gpus: int, accelerate_dir: Path, meth
         f"accelerate launch --config_file {accelerate_file} --num_processes {processes} "
         f"--mixed_precision {mixed} -m o1pruner.cli"
     )
+
+
+def generation_cli(config: dict, section: str, use_conda: bool, basedir: Path, dry_run: bool = False) -> str:
+    """The `o1pruner` that a generating rule (`sampling` or `evaluation`) runs: the workflow's
+    own, or, for the vllm backend without --use-conda, the one in the vLLM environment
+    (`vllm.venv`, made by `bash scripts/setup.sh --vllm`; vLLM pins its own torch and
+    transformers, so it cannot share the workflow's). Under --use-conda, envs/vllm.yaml's."""
+    if config[section]["backend"] != "vllm" or use_conda:
+        return "o1pruner"
+    venv = Path(config["vllm"]["venv"])
+    cli = (venv if venv.is_absolute() else basedir / venv) / "bin" / "o1pruner"
+    if not cli.exists() and not dry_run:
+        raise ConfigError(
+            f"config key {section}.backend: vllm needs the vLLM environment, but {cli} does not exist: run "
+            "`bash scripts/setup.sh --vllm`, set vllm.venv, or run with --use-conda"
+        )
+    return shlex.quote(str(cli))
 
 
 def put_interpreter_on_path() -> None:

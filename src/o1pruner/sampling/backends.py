@@ -1,25 +1,15 @@
 """The generation backends behind one call signature.
 
 `transformers`: batched `generate` (CPU or GPU), one seed per batch of the unsharded run.
-`vllm`: GPU, one seed per prompt. Both return `Generation` records whose token counts are the
-generated token ids including the end-of-turn token.
+`vllm`: the vLLM engine (see vllm_backend for seeds per platform). Both return `Generation`
+records whose token counts are the generated token ids including the end-of-turn token.
 """
 
 from __future__ import annotations
 
+from .banned import banned_token_sequences
 from .hf_backend import Generation
 from .hf_backend import generate as hf_generate
-
-
-def banned_token_sequences(tokenizer, phrases: list[str]) -> list[list[int]] | None:
-    """Token sequences of each phrase, with and without a leading space (mid- and line-start)."""
-    seqs = []
-    for phrase in phrases:
-        for variant in (phrase, " " + phrase):
-            ids = tokenizer(variant, add_special_tokens=False).input_ids
-            if ids and ids not in seqs:
-                seqs.append(ids)
-    return seqs or None
 
 
 class TransformersGenerator:
@@ -34,7 +24,7 @@ class TransformersGenerator:
             self.tokenizer,
             prompts,
             seed=seed + first_batch,
-            bad_words_ids=banned_token_sequences(self.tokenizer, list(banned_phrases)),
+            bad_words_ids=banned_token_sequences(self.tokenizer, list(banned_phrases)) or None,
             **kwargs,
         )
 
@@ -68,7 +58,9 @@ class VLLMGenerator:
         )
 
 
-def load_generator(model_path: str, settings: dict, threads: int | None):
+def load_generator(model_path: str, settings: dict, threads: int | None, first_index: int = 0):
+    """The configured backend's generator for a job whose first prompt has global index
+    `first_index` (it seeds the vLLM engine where per-request seeds are not supported)."""
     from ..models import check_model_path, load_model, load_tokenizer, set_threads
 
     set_threads(threads)
@@ -78,16 +70,8 @@ def load_generator(model_path: str, settings: dict, threads: int | None):
         from .vllm_backend import load_llm
 
         check_model_path(model_path)
-        v = settings.get("vllm", {})
-        llm = load_llm(
-            model_path,
-            settings.get("dtype", "bfloat16"),
-            v.get("tensor_parallel_size", 1),
-            v.get("max_model_len"),
-            settings.get("seed", 0),
-            v.get("gpu_memory_utilization", 0.9),
-            trust,
-        )
+        seed = settings.get("seed", 0) + first_index
+        llm = load_llm(model_path, settings["dtype"], settings["vllm"], seed, trust, threads)
         return VLLMGenerator(llm, tokenizer), tokenizer
     model = load_model(model_path, settings.get("dtype", "float32"), trust)
     return TransformersGenerator(model, tokenizer), tokenizer

