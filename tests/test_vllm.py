@@ -217,3 +217,18 @@ def test_a_kv_cache_that_cannot_hold_one_sequence_is_an_error_before_sampling(sm
     console = run.stdout + run.stderr
     assert "config key vllm.cpu_kv_cache_gib: 0.0001 GiB holds fewer than one sequence of 4096 tokens" in console
     assert len(console.strip().splitlines()) <= 3, console
+
+
+def test_a_head_size_the_cpu_build_lacks_is_an_error_before_sampling(vllm_bin, tmp_path):
+    """vLLM's CPU attention has no kernel for a head size of 16: one line naming the model."""
+    from helpers import tiny_toy_model
+
+    model, problems, _ = tiny_toy_model(tmp_path, 4, hidden=32)  # 2 heads of 16
+    out = tmp_path / "samples.parquet"
+    settings = _generation_settings("vllm", k=2, temperature=1.0, top_p=1.0, seed=0)
+    run = _cli(vllm_bin, "--log-file", str(tmp_path / "presample.log"), "presample", "--model", str(model),
+               "--problems", str(problems), "--settings", settings, "--out", str(out), check=False)  # fmt: skip
+    console = run.stdout + run.stderr
+    assert run.returncode != 0 and not out.exists()
+    assert f"{model}: attention head size 16 is not supported by vLLM's CPU build" in console, console
+    assert len(console.strip().splitlines()) <= 3, console

@@ -6,9 +6,10 @@ Runs in the vLLM environment (`bash scripts/setup.sh --vllm`, or envs/vllm.yaml 
 - Seeds. Where the platform supports per-request seeds (CUDA), each prompt gets its own seed
   (`seed + global index`), so samples do not depend on how problems are batched or sharded.
   vLLM's CPU platform rejects per-request seeds ("CPU Generator does not use offset"); there the
-  engine is seeded once per job with `seed + first prompt index` and the requests go in a fixed
-  order, so the same config and shard layout give the same samples, but a different number of
-  shards gives different (equally valid) samples.
+  engine is seeded once per job with `seed + first prompt index`, runs in this process and gets
+  all requests, in a fixed order, before its first step, so the same config and shard layout
+  give the same samples, but a different number of shards gives different (equally valid)
+  samples.
 - Banned phrases are banned as token sequences by `vllm_logits.BannedSequences`, a logits processor,
   from the same spellings the transformers backend bans (`banned.py`); vLLM's own `bad_words`
   adds a phrase's leading-space spelling only when it has as many tokens as the bare phrase,
@@ -100,13 +101,19 @@ def load_llm(
     cpu = on_cpu_platform()
     max_model_len = settings.get("max_model_len")
     check_engine_settings(model_path, dtype, max_model_len, settings, cpu)
-    if cpu and "VLLM_CPU_OMP_THREADS_BIND" not in os.environ:
-        # vLLM's CPU build pins every engine to the same first core(s) of the machine, so two
-        # jobs that Snakemake runs side by side would share one core; unpinned, with the job's
-        # thread count, they spread over the cores the jobs were given.
-        os.environ["VLLM_CPU_OMP_THREADS_BIND"] = "nobind"
-        if threads:
-            os.environ["OMP_NUM_THREADS"] = str(threads)
+    if cpu:
+        # The engine core in this process, not in a child: a child receives the requests over
+        # IPC while it already schedules, so which requests share the first steps, and hence the
+        # draws each takes from the one random stream, would vary from run to run. In process,
+        # all requests are queued before the first step: the same samples every run.
+        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+        if "VLLM_CPU_OMP_THREADS_BIND" not in os.environ:
+            # vLLM's CPU build pins every engine to the same first core(s), so two jobs that
+            # Snakemake runs side by side would share one core; unpinned, with the job's thread
+            # count, they spread over the cores the jobs were given.
+            os.environ["VLLM_CPU_OMP_THREADS_BIND"] = "nobind"
+            if threads:
+                os.environ["OMP_NUM_THREADS"] = str(threads)
     memory = (
         {"kv_cache_memory_bytes": int(settings["cpu_kv_cache_gib"] * GIB)}
         if cpu
