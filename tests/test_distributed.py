@@ -34,13 +34,19 @@ def data(tmp_path_factory):
     return o1_pruner_training_data(tmp_path_factory.mktemp("dist"), n_rows=32)
 
 
-def _run(processes: int, args: list[str], log: Path, distributed: str = "ddp", bf16: bool = False) -> None:
-    """Run `o1pruner` as the workflow's finetune rule would on a CPU machine."""
+def _command(processes: int, args: list[str], log: Path, distributed: str = "ddp", bf16: bool = False) -> list[str]:
+    """`o1pruner` as the workflow's finetune rule would start it on a CPU machine."""
     training = {"cpu_processes": processes, "distributed": distributed, "bf16": bf16, "pure_bf16": False}
     launcher = train_launcher_command({**training, "method_overrides": {}}, 0, REPO / "config" / "accelerate")
-    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
-    command = [*shlex.split(launcher), "--log-file", str(log), *args]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    return [*shlex.split(launcher), "--log-file", str(log), *args]
+
+
+ENV = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+
+
+def _run(processes: int, args: list[str], log: Path, distributed: str = "ddp", bf16: bool = False) -> None:
+    command = _command(processes, args, log, distributed, bf16)
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, env=ENV)
     assert run.returncode == 0, log.read_text()[-3000:] if log.exists() else run.stderr[-3000:]
 
 
@@ -155,7 +161,7 @@ def test_smoke_workflow_trains_with_two_cpu_processes_under_zero3(tmp_path):
         timeout=1500,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "--num_processes 2 --mixed_precision no -m o1pruner.cli" in run.stdout + run.stderr
+    assert "--num_processes 2 --main_process_port 0 --mixed_precision no -m o1pruner.cli" in run.stdout + run.stderr
     for method in cfg["training"]["methods"]:
         info = json.loads(
             (tmp_path / f"results/checkpoints/toy-qwen2-smoke/{method}/seed0/o1pruner_training.json").read_text()

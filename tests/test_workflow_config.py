@@ -120,13 +120,15 @@ def test_train_launcher_follows_processes_sharding_and_precision():
     assert train_launcher_command(base, 1, accel) == "o1pruner"
     assert train_launcher_command(base, 8, accel) == (
         "accelerate launch --config_file /repo/config/accelerate/zero3.yaml --num_processes 8 "
-        "--mixed_precision bf16 -m o1pruner.cli"
+        "--main_process_port 0 --mixed_precision bf16 -m o1pruner.cli"
     )
     cpu_ddp = {**base, "cpu_processes": 2, "distributed": "ddp"}
     assert train_launcher_command(cpu_ddp, 0, accel) == "torchrun --standalone --nproc-per-node 2 -m o1pruner.cli"
     # a method that turns bf16 off gets no mixed precision from the launcher either
     no_bf16 = {**base, "cpu_processes": 2, "method_overrides": {"dpo": {"bf16": False}}}
-    assert "--num_processes 2 --mixed_precision no " in train_launcher_command(no_bf16, 0, accel, "dpo")
+    assert "--num_processes 2 --main_process_port 0 --mixed_precision no " in train_launcher_command(
+        no_bf16, 0, accel, "dpo"
+    )
     assert "--mixed_precision bf16 " in train_launcher_command(no_bf16, 0, accel, "sft")
 
 

@@ -261,8 +261,10 @@ def train_launcher_command(training: dict, gpus: int, accelerate_dir: Path, meth
         return f"torchrun --standalone --nproc-per-node {processes} -m o1pruner.cli"
     mixed = "bf16" if t["bf16"] and not t["pure_bf16"] else "no"
     accelerate_file = Path(accelerate_dir) / f"{t['distributed']}.yaml"
+    # A free port per launch: two jobs launched at once on one machine would both take
+    # accelerate's default 29500, and the second would fail.
     return (
-        f"accelerate launch --config_file {accelerate_file} --num_processes {processes} "
+        f"accelerate launch --config_file {accelerate_file} --num_processes {processes} --main_process_port 0 "
         f"--mixed_precision {mixed} -m o1pruner.cli"
     )
 
