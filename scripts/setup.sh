@@ -3,7 +3,7 @@
 # and this project (editable).
 #   bash scripts/setup.sh            the workflow
 #   bash scripts/setup.sh --slurm    + the SLURM executor plugin (for --profile profiles/slurm)
-#   bash scripts/setup.sh --test     + pytest, ruff, snakefmt and the SLURM plugin (scripts/test.sh runs this)
+#   bash scripts/setup.sh --test     + pytest, ruff, snakefmt and the SLURM plugin (scripts/test.sh runs it with --vllm)
 #   bash scripts/setup.sh --vllm     + a second environment, .venv-vllm, with vLLM for the rules whose
 #                                    backend is vllm (it pins its own torch and transformers)
 #
