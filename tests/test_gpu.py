@@ -1,6 +1,5 @@
 """GPU paths: vLLM sampling and multi-GPU training. Skipped with a reason on CPU-only machines."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -15,12 +14,15 @@ no_gpu = not torch.cuda.is_available()
 pytestmark = pytest.mark.gpu
 
 
-@pytest.mark.skipif(no_gpu, reason="needs a CUDA GPU (vLLM sampling)")
-@pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="vLLM is not installed (pip install -e .[vllm])")
-def test_vllm_backend_matches_the_sample_format(tmp_path):
-    from helpers import presample_args
+VLLM_CLI = REPO / ".venv-vllm" / "bin" / "o1pruner"
 
-    from o1pruner.cli import main
+
+@pytest.mark.skipif(not VLLM_CLI.exists(), reason="no vLLM environment (bash scripts/setup.sh --vllm)")
+@pytest.mark.skipif(no_gpu, reason="needs a CUDA GPU (vLLM's CUDA build, per-prompt seeds)")
+def test_vllm_backend_matches_the_sample_format(tmp_path):
+    """On CUDA: the vLLM environment's `o1pruner` writes the same rows as the transformers
+    backend, and 1 vs 2 shards give the same samples (per-prompt seeds)."""
+    from helpers import presample_args
 
     model, problems = _tiny(tmp_path)
     for backend in ("transformers", "vllm"):
@@ -31,7 +33,7 @@ def test_vllm_backend_matches_the_sample_format(tmp_path):
                 "temperature": 1.0,
                 "top_p": 1.0,
                 "max_new_tokens": 32,
-                "batch_size": 64,
+                "batch_size": 16,  # 4 prompts x k per batch: 4 batches, so 2 shards of 2
                 "seed": 0,
                 "system_prompt": "Answer in \\boxed{}.",
                 "answer_box": "last",
@@ -45,13 +47,23 @@ def test_vllm_backend_matches_the_sample_format(tmp_path):
                 },
             }
         )
-        out = tmp_path / f"{backend}.parquet"
-        assert main(presample_args(model, problems, settings, out)) == 0
+        cli = VLLM_CLI if backend == "vllm" else Path(sys.executable).parent / "o1pruner"
+        for shards in (1, 2):
+            for shard in range(shards):
+                out = tmp_path / f"{backend}-{shard}-of-{shards}.parquet"
+                args = presample_args(
+                    model, problems, settings, out, "--shard", str(shard), "--num-shards", str(shards)
+                )
+                subprocess.run([str(cli), *args], check=True, timeout=900)
     import pandas as pd
 
-    hf, vl = pd.read_parquet(tmp_path / "transformers.parquet"), pd.read_parquet(tmp_path / "vllm.parquet")
+    def read(backend, shards):
+        return pd.concat([pd.read_parquet(tmp_path / f"{backend}-{s}-of-{shards}.parquet") for s in range(shards)])
+
+    hf, vl = read("transformers", 1), read("vllm", 1)
     assert list(hf.columns) == list(vl.columns) and len(hf) == len(vl)
     assert (vl["n_tokens"] == vl["response_ids"].map(len)).all()
+    pd.testing.assert_frame_equal(vl.reset_index(drop=True), read("vllm", 2).reset_index(drop=True))
 
 
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 GPUs (accelerate launch, 2 processes)")
