@@ -14,6 +14,7 @@ from o1pruner.workflow_config import (
     check_config,
     check_training_layout,
     check_model_path,
+    check_sampling_layout,
     check_toy_reference,
     coerce_cli_values,
     generation_cli,
@@ -37,6 +38,7 @@ try:
     check_config(config, SCHEMA)
     validate(config, schema="../config/schema.yaml")  # fills in the schema's defaults
     check_training_layout(config)
+    check_sampling_layout(config)
     if config["model"]["toy_reference"]:
         check_toy_reference(config)
     else:

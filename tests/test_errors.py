@@ -222,3 +222,13 @@ def test_a_vllm_backend_without_the_vllm_environment_stops_before_any_job(tmp_pa
     assert run.returncode != 0 and expected in out, out
     assert "bash scripts/setup.sh --vllm" in out and len(out.strip().splitlines()) <= 4, out
     assert not (tmp_path / "results").exists() and not (tmp_path / "logs").exists()
+
+
+def test_more_presampling_shards_than_generation_batches_stop_before_any_job(tmp_path):
+    cfg = smoke_config()  # 48 training problems, 64 // 8 = 8 per batch: 6 batches
+    cfg["sampling"]["shards"] = 7
+    result = dry_run(tmp_path, cfg)
+    out = result.stdout + result.stderr
+    expected = "config error: config key sampling.shards: 7 is more than the 6 generation batch(es) of the 48 training"
+    assert result.returncode != 0 and expected in out, out
+    assert len(out.strip().splitlines()) <= 4, out

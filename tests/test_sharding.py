@@ -19,7 +19,7 @@ from o1pruner.stages import shard_range
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("n_problems,per_batch,shards", [(10, 3, 4), (7, 2, 3), (5, 8, 2), (12, 4, 1)])
+@pytest.mark.parametrize("n_problems,per_batch,shards", [(10, 3, 4), (7, 2, 3), (5, 2, 3), (12, 4, 1)])
 def test_shards_cover_every_problem_once_in_whole_batches(n_problems, per_batch, shards):
     covered = []
     for s in range(shards):
@@ -111,3 +111,13 @@ def test_killed_sampling_reruns_only_unfinished_shards(tmp_path):
     assert len(kept) >= n_finished
     assert (tmp_path / target).exists()
     shutil.rmtree(tmp_path / "results", ignore_errors=True)
+
+
+def test_a_shard_without_a_batch_is_a_clear_error():
+    """With more shards than generation batches some shard would get no problems (it crashed
+    mid-job before); the workflow refuses this when planning where it knows the problem count."""
+    from o1pruner.io import InputError
+
+    assert shard_range(16, 4, 1, 4) == (4, 8, 1)
+    with pytest.raises(InputError, match=r"sampling.shards 2 is more than the 1 generation batch\(es\) of 16"):
+        shard_range(16, 16, 0, 2)

@@ -41,6 +41,11 @@ def shard_range(n_problems: int, prompts_per_batch: int, shard: int, num_shards:
     if not 0 <= shard < num_shards:
         raise InputError(f"shard {shard} is outside 0..{num_shards - 1}")
     n_batches = -(-n_problems // prompts_per_batch)
+    if num_shards > n_batches:
+        raise InputError(
+            f"sampling.shards {num_shards} is more than the {n_batches} generation batch(es) of {n_problems} problems "
+            f"({prompts_per_batch} per batch = sampling.batch_size // sampling.k): lower sampling.shards"
+        )
     first, last = shard * n_batches // num_shards, (shard + 1) * n_batches // num_shards
     return first * prompts_per_batch, min(n_problems, last * prompts_per_batch), first
 

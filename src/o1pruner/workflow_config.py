@@ -201,6 +201,14 @@ def training_processes(training: dict) -> int:
     return training["gpus"] if training["gpus"] > 0 else training["cpu_processes"]
 
 
+def known_training_problems(config: dict) -> int | None:
+    """The number of training problems, where the config says it (toy n_train, a dataset's n)."""
+    train = config["datasets"]["train"]
+    if train == "toy":
+        return config["toy"]["n_train"]
+    return config["datasets"]["sources"].get(train, {}).get("train", {}).get("n")
+
+
 def check_training_layout(config: dict) -> None:
     """What the schema cannot see about how training is spread over processes: DeepSpeed ZeRO
     without DeepSpeed or with options it does not support here, more processes than (known)
@@ -228,11 +236,7 @@ def check_training_layout(config: dict) -> None:
                     f"config key {where}.finetuning: lora is not supported with training.distributed: "
                     f"{t['distributed']} (merging the adapters needs whole weights); use ddp"
                 )
-    train = config["datasets"]["train"]
-    if train == "toy":
-        problems = config["toy"]["n_train"]
-    else:
-        problems = config["datasets"]["sources"].get(train, {}).get("train", {}).get("n")
+    problems = known_training_problems(config)
     if problems and processes > problems:
         raise ConfigError(
             f"{processes} training processes for {problems} training problems: lower training.cpu_processes / "
@@ -245,6 +249,20 @@ def check_training_layout(config: dict) -> None:
             f"config key training.global_batch_size: {t['global_batch_size']} is not a multiple of "
             f"per_device_batch_size {t['per_device_batch_size']} x {processes} training process(es)"
         ) from None
+
+
+def check_sampling_layout(config: dict) -> None:
+    """Pre-sampling shards are whole generation batches: no more shards than batches, where the
+    number of training problems is known when the workflow is planned."""
+    problems = known_training_problems(config)
+    s = config["sampling"]
+    per_batch = max(1, s["batch_size"] // s["k"])
+    if problems and s["shards"] > -(-problems // per_batch):
+        raise ConfigError(
+            f"config key sampling.shards: {s['shards']} is more than the {-(-problems // per_batch)} generation "
+            f"batch(es) of the {problems} training problems ({per_batch} per batch = sampling.batch_size // "
+            "sampling.k)"
+        )
 
 
 def train_launcher_command(training: dict, gpus: int, accelerate_dir: Path, method: str | None = None) -> str:
