@@ -54,14 +54,6 @@ class UpdateMeter:
         }
 
 
-def update_sizes(reference_path: str, model: torch.nn.Module, save_dtype: str = "bfloat16") -> dict:
-    """`UpdateMeter`'s sizes for a model held whole in this process."""
-    meter = UpdateMeter(reference_path, save_dtype)
-    for name, weight in model.state_dict().items():
-        meter.add(name, weight)
-    return meter.result()
-
-
 def can_measure_update(reference_path: str) -> bool:
     """Whether the reference's weights are at hand (not for a hub id)."""
     return any(Path(reference_path).glob("*.safetensors"))
@@ -91,12 +83,3 @@ def report_update(sizes: dict, save_dtype: str) -> None:
             sizes["relative_update"],
             torch.finfo(SAVE_DTYPES[save_dtype]).eps,
         )
-
-
-def check_update_survives(reference_path: str, model: torch.nn.Module, save_dtype: str) -> dict | None:
-    """Measure a whole model's update and report it (None for a hub id)."""
-    if not can_measure_update(reference_path):
-        return None
-    sizes = update_sizes(reference_path, model, measured_dtype(save_dtype))
-    report_update(sizes, save_dtype)
-    return sizes
