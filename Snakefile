@@ -8,7 +8,7 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-report: "report/workflow.rst"
+report: "captions/workflow.rst"
 
 
 include: "rules/common.smk"

@@ -50,6 +50,9 @@ def main():
             "system_prompt": SYSTEM,
             "answer_box": "last",
             "dtype": "float32",
+            "trust_remote_code": False,
+            "backend": "transformers",
+            "vllm": None,
         }
     )
 

@@ -25,14 +25,15 @@ def worker(a) -> None:
     from o1pruner.io import read_jsonl
     from o1pruner.sampling.backends import load_generator
     from o1pruner.sampling.run import sample_and_grade
+    from o1pruner.settings import PresampleSettings
 
-    settings = {
-        "backend": a.worker,
-        "dtype": "float32",
-        "seed": 0,
+    settings = PresampleSettings.from_json({
+        "backend": a.worker, "dtype": "float32", "trust_remote_code": False, "system_prompt": a.system,
+        "answer_box": "last", "k": a.k, "temperature": 1.0, "top_p": 1.0, "max_new_tokens": a.max_new_tokens,
+        "batch_size": a.batch_size, "seed": 0,
         "vllm": {"tensor_parallel_size": 1, "max_model_len": 512, "gpu_memory_utilization": 0.9,
                  "cpu_kv_cache_gib": 1, "enforce_eager": False},
-    }  # fmt: skip
+    })  # fmt: skip
     problems = read_jsonl(a.problems)[: a.n]
     start = time.perf_counter()
     generator, tok = load_generator(a.model, settings, a.threads)

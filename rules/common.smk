@@ -9,9 +9,11 @@ from snakemake.utils import validate
 # The workflow's own package, importable without installing it (light imports only).
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 import o1pruner.report.outputs as report_names
+from o1pruner import job_settings, runs
 from o1pruner.workflow_config import (
     ConfigError,
     check_config,
+    check_registered_names,
     check_training_layout,
     check_model_path,
     check_sampling_layout,
@@ -21,7 +23,6 @@ from o1pruner.workflow_config import (
     is_dry_run,
     load_schema,
     put_interpreter_on_path,
-    toy_reference_settings,
     train_launcher_command,
 )
 
@@ -37,6 +38,7 @@ try:
     config.update(coerce_cli_values(dict(config), SCHEMA))
     check_config(config, SCHEMA)
     validate(config, schema="../config/schema.yaml")  # fills in the schema's defaults
+    check_registered_names(config)
     check_training_layout(config)
     check_sampling_layout(config)
     if config["model"]["toy_reference"]:
@@ -53,7 +55,7 @@ except ConfigError as e:
 MODEL = config["model"]["name"]
 TRAIN_DATASET = config["datasets"]["train"]
 TEST_DATASETS = config["datasets"]["test"]
-THREADS = config.get("resources", {}).get("threads", 2)
+THREADS = config["resources"]["threads"]
 SHARDS = config["sampling"]["shards"]
 # Generating rules use the vLLM environment when that backend is chosen: envs/vllm.yaml under
 # --use-conda, else the `o1pruner` of vllm.venv (checked here, before any job).
@@ -71,31 +73,22 @@ try:
     )
 except ConfigError as e:
     sys.exit(f"config error: {e}")
-# Evaluation runs that use the unchanged reference model.
-REFERENCE_RUNS = ["baseline"] + config["evaluation"]["controls"]
-if config["evaluation"]["sampled_reference"]:
-    REFERENCE_RUNS.append("baseline_sampled")
-TRAINED_RUNS = [
-    f"{method}-seed{seed}"
-    for method in config["training"]["methods"]
-    for seed in config["training"]["seeds"]
-]
-# Ablations: O1-Pruner variants (another lambda, a difficulty band of the training problems),
-# trained once with the first seed from the same pre-samples.
-ABLATIONS = config.get("ablations", {})
-DIFFICULTY_BANDS = {"hard": [0.0, 0.4], "mid": [0.3, 0.7], "easy": [0.6, 1.0]}
-
-
-def lambda_tag(value):
-    return format(float(value), "g").replace(".", "p")
-
-
-ABLATION_METHODS = [
-    f"o1_pruner_lambda{lambda_tag(v)}" for v in ABLATIONS.get("lambdas", [])
-]
-if ABLATIONS.get("difficulty"):
-    ABLATION_METHODS += [f"o1_pruner_{band}" for band in DIFFICULTY_BANDS]
-TRAINED_RUNS += [f"{m}-seed{config['training']['seeds'][0]}" for m in ABLATION_METHODS]
+# Which jobs exist: the registry of methods and runs (src/o1pruner/runs.py) read with this
+# config. Adding a method, seed or control adds jobs without rerunning the others.
+try:
+    REFERENCE_RUNS = runs.reference_runs(config)
+    TRAINED_RUNS = runs.trained_runs(config)
+    METHODS = {m.name: m for m in runs.trained_methods(config)}
+except runs.UnknownName as e:
+    sys.exit(f"config error: {e}")
+WILDCARDS = runs.method_wildcards(config)
+# The drawn samples of the length-harmonizing methods: variants that differ only in the
+# reward (lambda) share one draw and its reference log-probs.
+DRAWS = {
+    runs.draw_name(m, config): job_settings.draw_settings(config, m.name)
+    for m in METHODS.values()
+    if m.data == "length_harmonizing"
+}
 
 
 # Cheap bookkeeping steps run on the submitting machine, never as cluster jobs.
@@ -104,9 +97,10 @@ localrules:
     toy_data,
     prepare_dataset,
     presample,
-    baseline_stats,
-    trainset,
-    baseline_trainset,
+    reference_stats,
+    draw,
+    rewards,
+    select,
     report,
 
 
@@ -114,81 +108,15 @@ wildcard_constraints:
     model=r"[A-Za-z0-9._-]+",
     dataset=r"[A-Za-z0-9_]+",
     split=r"train|test",
-    method=r"[a-z0-9_]+",
     seed=r"\d+",
-    run=r"[a-z0-9_]+(-seed\d+)?",
+    method=WILDCARDS["method"],
+    run=WILDCARDS["run"],
+    draw=runs.wildcard_pattern(DRAWS),
 
 
-# Config keys that choose *which* jobs exist, not what a job computes: they stay out of the
-# job settings, so adding a method, seed or control adds jobs without rerunning the others.
-NOT_JOB_SETTINGS = {
-    "training": {
-        "methods",
-        "seeds",
-        "method_overrides",
-        "gpus",
-        "cpu_processes",
-        "distributed",
-        "baseline_samples_per_problem",
-        "dpo_beta",
-    },
-    "evaluation": {
-        "controls",
-        "sampled_reference",
-        "sampled_temperature",
-        "overthinking_markers",
-    },
-    "sampling": {"shards", "gpus_per_shard"},
-    "toy": {
-        "reference",
-        "long_thought_fraction",
-        "check_prob",
-        "solution_style",
-        "estimate_error",
-        "fast_prompt_fraction",
-    },
-}
-
-
-def settings(*sections, **extra):
-    """Shell-quoted JSON of config sections: a rule's params, so that editing one of those
-    sections (and nothing else) reruns that rule and what depends on it."""
-    merged = {}
-    for section in sections:
-        skip = NOT_JOB_SETTINGS.get(section, set())
-        merged.update(
-            {k: v for k, v in config.get(section, {}).items() if k not in skip}
-        )
-    merged.update(extra)
-    return shlex.quote(json.dumps(merged, sort_keys=True))
-
-
-def training_settings(wildcards):
-    """Shared training settings, plus what only this method uses or overrides."""
-    method = base_method(wildcards)
-    extra = dict(model_settings())
-    if method == "dpo":
-        extra["dpo_beta"] = config["training"]["dpo_beta"]
-    extra.update(config["training"]["method_overrides"].get(method, {}))
-    return settings("training", **extra)
-
-
-def model_settings():
-    m, p = config["model"], config["prompt"]
-    return {
-        "dtype": m["dtype"],
-        "trust_remote_code": m["trust_remote_code"],
-        "system_prompt": p["system"],
-        "answer_box": p["answer_box"],
-    }
-
-
-def generation_settings(section, **extra):
-    """Settings of a generating rule; the vLLM engine settings only matter with that backend."""
-    if config[section].get("backend") == "vllm":
-        # where the engine runs (vllm.venv) is not what it computes
-        extra["vllm"] = {k: v for k, v in config["vllm"].items() if k != "venv"}
-    return settings(section, **model_settings(), **extra)
+def as_param(settings):
+    """Shell-quoted JSON: a rule's params, so that a job reruns when what it computes from changes."""
+    return shlex.quote(json.dumps(settings, sort_keys=True))
 
 
 def reference_model():
@@ -199,51 +127,18 @@ def reference_model():
     return []  # a hub id: `o1pruner` loads (and checks) it when the first rule runs
 
 
-def variant_reward_settings(wildcards):
-    """The reward settings of an O1-Pruner variant: another lambda or a difficulty band."""
-    extra = {}
-    suffix = wildcards.variant[len("o1_pruner") :]
-    if suffix.startswith("_lambda"):
-        extra["lambda"] = float(suffix[len("_lambda") :].replace("p", "."))
-    elif suffix:
-        extra["difficulty_band"] = DIFFICULTY_BANDS[suffix[1:]]
-    return settings("reward", **extra)
-
-
-def base_method(wildcards):
-    return "o1_pruner" if wildcards.method.startswith("o1_pruner") else wildcards.method
-
-
-def method_trainset(wildcards):
-    base = f"results/trainset/{wildcards.model}/{TRAIN_DATASET}"
-    if wildcards.method.startswith("o1_pruner"):
-        return f"{base}/{wildcards.method}.ref_logp.parquet"
-    return f"{base}/{wildcards.method}.parquet"
+def method_draw(wildcards):
+    """The drawn samples, with reference log-probs, that a length-harmonizing method trains on."""
+    draw = runs.draw_name(METHODS[wildcards.method], config)
+    return f"results/trainset/{wildcards.model}/{wildcards.dataset}/drawn/{draw}.ref_logp.parquet"
 
 
 def run_model(wildcards):
+    """The model a run evaluates: the reference (folder or hub id) or a fine-tuned checkpoint."""
     if wildcards.run in REFERENCE_RUNS:
         return reference_model()
-    method, seed = wildcards.run.rsplit("-seed", 1)
+    method, seed = runs.split_run(wildcards.run)
     return f"results/checkpoints/{wildcards.model}/{method}/seed{seed}"
-
-
-def run_model_path(wildcards):
-    m = run_model(wildcards)
-    return m if m else config["model"]["path"]
-
-
-def run_settings(wildcards):
-    extra = {}
-    if wildcards.run == "marker_ban":
-        extra["banned_phrases"] = config["evaluation"]["overthinking_markers"]
-    if wildcards.run == "fast_prompt":
-        extra["fast_prompt"] = True
-    if wildcards.run == "baseline_sampled":
-        extra["do_sample"] = True
-        extra["temperature"] = config["evaluation"]["sampled_temperature"]
-        extra["seed"] = config["sampling"]["seed"]
-    return generation_settings("evaluation", **extra)
 
 
 # Results of different models (and toy worlds) live side by side: the toy problems, tables and
@@ -274,7 +169,7 @@ def report_outputs():
     `snakemake --report` (captions in report/<name>.rst)."""
 
     def shown(path, name, category):
-        return report(path, caption=f"../report/{name}.rst", category=category)
+        return report(path, caption=f"../captions/{name}.rst", category=category)
 
     outputs = {
         name: shown(f"{TABLES}/{name}.csv", name, "Tables") for name in REPORT_TABLES
@@ -306,7 +201,7 @@ def provenance():
     return {
         "config_sha256": digest,
         "model": MODEL,
-        "paper_name": config["model"].get("paper_name"),
+        "paper_name": config["model"]["paper_name"],
         "reward_lambda": config["reward"]["lambda"],
         "reward_clip": config["reward"]["reward_clip"],
         "toy_solution_style": config.get("toy", {}).get("solution_style"),
@@ -315,7 +210,7 @@ def provenance():
 
 
 def model_arg(wildcards, input):
-    """The reference model as a CLI argument: the input folder, or the hub id."""
+    """The model as a CLI argument: the input folder, or the hub id of the reference."""
     return input.model if input.model else config["model"]["path"]
 
 
@@ -355,9 +250,13 @@ def prepare_args(wildcards):
 
 def train_launcher(wildcards, resources):
     """`o1pruner`, `torchrun` or `accelerate launch`, by the job's GPUs and training.distributed."""
+    training = (
+        job_settings.method_training(config, wildcards.method)
+        if "method" in wildcards.keys()
+        else config["training"]
+    )
     return train_launcher_command(
-        config["training"],
+        training,
         int(resources.get("gpu", 0) or 0),
         Path(workflow.basedir) / "config" / "accelerate",
-        base_method(wildcards) if "method" in wildcards.keys() else None,
     )

@@ -7,7 +7,7 @@ rule toy_data:
     conda:
         "../envs/o1pruner.yaml"
     params:
-        settings=settings("toy"),
+        settings=lambda wc: as_param(job_settings.toy_data_settings(config)),
     shell:
         "o1pruner --log-file {log} toy-data --settings {params.settings} "
         "--train {output.train} --test {output.test}"
@@ -40,7 +40,7 @@ if config["model"]["toy_reference"]:
         log:
             f"logs/models/{MODEL}/toy_reference.log",
         benchmark:
-            f"benchmarks/models/{MODEL}/toy_reference.tsv"
+            f"results/benchmarks/models/{MODEL}/toy_reference.tsv"
         conda:
             "../envs/o1pruner.yaml"
         threads: THREADS
@@ -48,9 +48,7 @@ if config["model"]["toy_reference"]:
             mem_mb=4000,
             runtime=30,
         params:
-            settings=lambda wc: shlex.quote(
-                json.dumps(toy_reference_settings(config), sort_keys=True)
-            ),
+            settings=as_param(job_settings.toy_reference_settings(config)),
         shell:
             "o1pruner --log-file {log} toy-reference --settings {params.settings} --test {input.test} "
             "--out {output} --threads {threads}"

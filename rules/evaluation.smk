@@ -8,7 +8,7 @@ rule evaluate:
     log:
         "logs/evaluate/{model}/{dataset}/{run}.log",
     benchmark:
-        "benchmarks/evaluate/{model}/{dataset}/{run}.tsv"
+        "results/benchmarks/evaluate/{model}/{dataset}/{run}.tsv"
     conda:
         EVAL_ENV
     threads: 1
@@ -16,8 +16,8 @@ rule evaluate:
         mem_mb=8000,
         runtime=240,
     params:
-        model=run_model_path,
-        settings=run_settings,
+        model=model_arg,
+        settings=lambda wc: as_param(job_settings.evaluation_settings(config, wc.run)),
         cli=EVAL_CLI,
     shell:
         "{params.cli} --log-file {log} evaluate --model {params.model} --problems {input.problems} "

@@ -15,8 +15,9 @@ rule report:
         markers=lambda wc: " ".join(
             shlex.quote(m) for m in config["evaluation"]["overthinking_markers"]
         ),
-        provenance=lambda wc: shlex.quote(json.dumps(provenance(), sort_keys=True)),
+        provenance=lambda wc: as_param(provenance()),
+        reference_run=runs.REFERENCE,
     shell:
         "o1pruner --log-file {log} report --metrics {input.metrics} --samples {input.samples} "
-        "--reference-run baseline --out-dir {params.tables} --figures-dir {params.figures} "
+        "--reference-run {params.reference_run} --out-dir {params.tables} --figures-dir {params.figures} "
         "--provenance {params.provenance} --presamples {input.presamples} --markers {params.markers}"

@@ -7,7 +7,7 @@ rule presample_shard:
     log:
         f"logs/presample/{{model}}/{{dataset}}/{{shard}}-of-{SHARDS}.log",
     benchmark:
-        f"benchmarks/presample/{{model}}/{{dataset}}/{{shard}}-of-{SHARDS}.tsv"
+        f"results/benchmarks/presample/{{model}}/{{dataset}}/{{shard}}-of-{SHARDS}.tsv"
     wildcard_constraints:
         shard=r"\d+",
     conda:
@@ -19,7 +19,7 @@ rule presample_shard:
         gpu=config["sampling"]["gpus_per_shard"],
     params:
         model=model_arg,
-        settings=lambda wc: generation_settings("sampling"),
+        settings=as_param(job_settings.presample_settings(config)),
         num_shards=SHARDS,
         cli=SAMPLING_CLI,
     shell:
@@ -45,14 +45,14 @@ rule presample:
         "o1pruner --log-file {log} merge-samples --shards {input} --out {output}"
 
 
-rule baseline_stats:
+rule reference_stats:
     input:
         "results/samples/{model}/{dataset}/samples.parquet",
     output:
-        "results/baseline/{model}/{dataset}/stats.parquet",
+        "results/reference_stats/{model}/{dataset}/stats.parquet",
     log:
-        "logs/baseline/{model}/{dataset}.log",
+        "logs/reference_stats/{model}/{dataset}.log",
     conda:
         "../envs/o1pruner.yaml"
     shell:
-        "o1pruner --log-file {log} baseline --samples {input} --out {output}"
+        "o1pruner --log-file {log} reference-stats --samples {input} --out {output}"

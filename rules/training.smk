@@ -1,53 +1,31 @@
-rule trainset:
+rule draw:
     input:
         samples="results/samples/{model}/{dataset}/samples.parquet",
-        stats="results/baseline/{model}/{dataset}/stats.parquet",
+        stats="results/reference_stats/{model}/{dataset}/stats.parquet",
     output:
-        "results/trainset/{model}/{dataset}/{variant}.parquet",
+        "results/trainset/{model}/{dataset}/drawn/{draw}.parquet",
     log:
-        "logs/trainset/{model}/{dataset}/{variant}.log",
-    wildcard_constraints:
-        variant=r"o1_pruner(_lambda[0-9p]+|_hard|_mid|_easy)?",
+        "logs/draw/{model}/{dataset}/{draw}.log",
     conda:
         "../envs/o1pruner.yaml"
     params:
-        settings=variant_reward_settings,
+        settings=lambda wc: as_param(DRAWS[wc.draw]),
     shell:
-        "o1pruner --log-file {log} trainset --samples {input.samples} --stats {input.stats} "
+        "o1pruner --log-file {log} draw --samples {input.samples} --stats {input.stats} "
         "--settings {params.settings} --out {output}"
-
-
-rule baseline_trainset:
-    input:
-        "results/samples/{model}/{dataset}/samples.parquet",
-    output:
-        "results/trainset/{model}/{dataset}/{method}.parquet",
-    log:
-        "logs/trainset/{model}/{dataset}/{method}.log",
-    wildcard_constraints:
-        method="sft|dpo",
-    conda:
-        "../envs/o1pruner.yaml"
-    params:
-        m=config["training"]["baseline_samples_per_problem"],
-    shell:
-        "o1pruner --log-file {log} select --method {wildcards.method} --samples {input} -m {params.m} "
-        "--out {output}"
 
 
 rule reference_logprobs:
     input:
-        trainset="results/trainset/{model}/{dataset}/{variant}.parquet",
+        drawn="results/trainset/{model}/{dataset}/drawn/{draw}.parquet",
         problems=problems_file("train"),
         model=reference_model(),
     output:
-        "results/trainset/{model}/{dataset}/{variant}.ref_logp.parquet",
+        "results/trainset/{model}/{dataset}/drawn/{draw}.ref_logp.parquet",
     log:
-        "logs/reference_logprobs/{model}/{dataset}/{variant}.log",
+        "logs/reference_logprobs/{model}/{dataset}/{draw}.log",
     benchmark:
-        "benchmarks/reference_logprobs/{model}/{dataset}/{variant}.tsv"
-    wildcard_constraints:
-        variant=r"o1_pruner(_lambda[0-9p]+|_hard|_mid|_easy)?",
+        "results/benchmarks/reference_logprobs/{model}/{dataset}/{draw}.tsv"
     conda:
         "../envs/o1pruner.yaml"
     threads: THREADS
@@ -57,20 +35,52 @@ rule reference_logprobs:
     params:
         model=model_arg,
         launcher=train_launcher,
-        settings=lambda wc: settings(
-            **model_settings(),
-            cutoff_len=config["training"]["cutoff_len"],
-            logprob_batch_size=config["training"]["logprob_batch_size"],
-        ),
+        settings=as_param(job_settings.logprob_settings(config)),
     shell:
-        "{params.launcher} --log-file {log} ref-logprobs --model {params.model} --trainset {input.trainset} "
+        "{params.launcher} --log-file {log} ref-logprobs --model {params.model} --samples {input.drawn} "
         "--problems {input.problems} --settings {params.settings} --out {output} "
         "--threads {threads}"
 
 
+rule rewards:
+    input:
+        drawn=method_draw,
+        stats="results/reference_stats/{model}/{dataset}/stats.parquet",
+    output:
+        "results/trainset/{model}/{dataset}/{method}.parquet",
+    log:
+        "logs/trainset/{model}/{dataset}/{method}.log",
+    wildcard_constraints:
+        method=WILDCARDS["harmonized"],
+    conda:
+        "../envs/o1pruner.yaml"
+    params:
+        settings=lambda wc: as_param(job_settings.reward_settings(config, wc.method)),
+    shell:
+        "o1pruner --log-file {log} rewards --drawn {input.drawn} --stats {input.stats} "
+        "--settings {params.settings} --out {output}"
+
+
+rule select:
+    input:
+        "results/samples/{model}/{dataset}/samples.parquet",
+    output:
+        "results/trainset/{model}/{dataset}/{method}.parquet",
+    log:
+        "logs/trainset/{model}/{dataset}/{method}.log",
+    wildcard_constraints:
+        method=WILDCARDS["selected"],
+    conda:
+        "../envs/o1pruner.yaml"
+    params:
+        settings=lambda wc: as_param(job_settings.selection_settings(config, wc.method)),
+    shell:
+        "o1pruner --log-file {log} select --samples {input} --settings {params.settings} --out {output}"
+
+
 rule finetune:
     input:
-        trainset=method_trainset,
+        trainset=f"results/trainset/{{model}}/{TRAIN_DATASET}/{{method}}.parquet",
         problems=data_path(TRAIN_DATASET, "train"),
         model=reference_model(),
     output:
@@ -78,7 +88,7 @@ rule finetune:
     log:
         "logs/finetune/{model}/{method}/seed{seed}.log",
     benchmark:
-        "benchmarks/finetune/{model}/{method}/seed{seed}.tsv"
+        "results/benchmarks/finetune/{model}/{method}/seed{seed}.tsv"
     conda:
         "../envs/o1pruner.yaml"
     threads: 1
@@ -88,10 +98,10 @@ rule finetune:
         gpu=config["training"]["gpus"],
     params:
         model=model_arg,
-        method=base_method,
+        trainer=lambda wc: METHODS[wc.method].trainer,
         launcher=train_launcher,
-        settings=training_settings,
+        settings=lambda wc: as_param(job_settings.training_settings(config, wc.method)),
     shell:
-        "{params.launcher} --log-file {log} train --method {params.method} --model {params.model} "
+        "{params.launcher} --log-file {log} train --trainer {params.trainer} --model {params.model} "
         "--trainset {input.trainset} --problems {input.problems} --settings {params.settings} "
         "--seed {wildcards.seed} --out {output} --threads {threads}"

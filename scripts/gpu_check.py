@@ -67,9 +67,11 @@ def precision_check(data: Path, out: Path) -> bool:
 def generation_check(data: Path, out: Path) -> bool:
     import pandas as pd
 
-    settings = {"k": 8, "temperature": 1.0, "top_p": 1.0, "max_new_tokens": 64, "batch_size": 256, "seed": 0,
-                "system_prompt": "Answer in \\boxed{}.", "answer_box": "last", "dtype": "bfloat16",
-                "trust_remote_code": False}  # fmt: skip
+    model = {"system_prompt": "Answer in \\boxed{}.", "answer_box": "last", "dtype": "bfloat16",
+             "trust_remote_code": False, "backend": "transformers", "vllm": None, "max_new_tokens": 64}  # fmt: skip
+    settings = {**model, "k": 8, "temperature": 1.0, "top_p": 1.0, "batch_size": 256, "seed": 0}
+    greedy = {**model, "batch_size": 64, "do_sample": False, "temperature": 1.0, "seed": 0, "fast_prompt": False,
+              "banned_phrases": []}  # fmt: skip
     start = time.perf_counter()
     code = main(presample_args(data / "model", data / "problems.jsonl", json.dumps(settings), out / "samples.parquet"))
     wall = time.perf_counter() - start
@@ -79,7 +81,7 @@ def generation_check(data: Path, out: Path) -> bool:
     print(f"pre-sampling: {len(df)} samples, {df['n_tokens'].sum() / wall:.0f} generated tokens/s "
           f"(load included, {wall:.1f} s), mean {df['n_tokens'].mean():.1f} tokens")  # fmt: skip
     args = ["evaluate", "--model", str(data / "model"), "--problems", str(data / "problems.jsonl"), "--settings",
-            json.dumps({**settings, "batch_size": 64}), "--run", "baseline", "--out", str(out / "eval.parquet"),
+            json.dumps(greedy), "--run", "reference", "--out", str(out / "eval.parquet"),
             "--metrics", str(out / "eval.json")]  # fmt: skip
     start = time.perf_counter()
     code = main(args)

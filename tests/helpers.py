@@ -60,13 +60,49 @@ def presample_args(model: Path, problems: Path, settings: str, out: Path, *extra
     ]
 
 
-def training_settings(**overrides) -> dict:
-    """The `train` stage's settings as the workflow passes them: the schema's defaults of the
-    `training` section, the model settings, then `overrides`."""
+def workflow_config(*extra_files: Path) -> dict:
+    """config/smoke.yaml (and `extra_files`) as the workflow sees it: checked, defaults filled in."""
+    from o1pruner.workflow_config import load_config
+
+    return load_config(REPO / "config" / "smoke.yaml", *extra_files)
+
+
+def presample_settings(backend: str = "transformers", vllm: dict | None = None, **overrides) -> str:
+    """`--settings` of `o1pruner presample` as the workflow builds them (smoke config), then `overrides`."""
+    from o1pruner import job_settings
+
+    config = workflow_config()
+    config["sampling"]["backend"] = backend
+    config["vllm"].update(vllm or {})
+    return json.dumps({**job_settings.presample_settings(config), **overrides})
+
+
+def evaluation_settings(run: str = "reference", backend: str = "transformers", vllm: dict | None = None, **overrides):
+    """`--settings` of `o1pruner evaluate` for `run` as the workflow builds them, then `overrides`."""
+    from o1pruner import job_settings
+
+    config = workflow_config()
+    config["evaluation"]["backend"] = backend
+    config["vllm"].update(vllm or {})
+    return json.dumps({**job_settings.evaluation_settings(config, run), **overrides})
+
+
+def logprob_settings(**overrides) -> str:
+    from o1pruner import job_settings
+
+    return json.dumps({**job_settings.logprob_settings(workflow_config()), **overrides})
+
+
+def training_settings(trainer: str = "o1_pruner", **overrides) -> dict:
+    """The `train` stage's settings as the workflow passes them, from the schema's defaults of
+    the `training` section (not the smoke config's), the model settings, then `overrides`."""
+    from o1pruner.job_settings import NOT_TRAINING_SETTINGS
     from o1pruner.workflow_config import load_schema
 
     props = load_schema(REPO / "config" / "schema.yaml")["properties"]["training"]["properties"]
-    settings = {k: v["default"] for k, v in props.items() if "default" in v}
+    settings = {k: v["default"] for k, v in props.items() if "default" in v and k not in NOT_TRAINING_SETTINGS}
+    if trainer == "dpo":
+        settings["dpo_beta"] = props["dpo_beta"]["default"]
     settings.update(dtype="float32", trust_remote_code=False, system_prompt=SYSTEM, answer_box="last")
     settings.update(overrides)
     return settings
@@ -111,7 +147,7 @@ def o1_pruner_training_data(root: Path, n_rows: int = 16) -> Path:
         }
     )
     df.to_parquet(root / "trainset.parquet")
-    # DPO pairs as `o1pruner select --method dpo` writes them: a concise solution chosen over a
+    # DPO pairs as `o1pruner select` (shortest_vs_longest) writes them: a concise solution chosen over a
     # long-thought one, the prompt rendered by the trainer from the problem.
     pairs = [
         {

@@ -25,7 +25,7 @@ def test_aes_command_reproduces_the_published_table(tmp_path):
     given.to_csv(tmp_path / "in.csv", index=False)
     assert main(["aes", str(tmp_path / "in.csv"), "--out", str(tmp_path / "out.csv")]) == 0
     scored = pd.read_csv(tmp_path / "out.csv")
-    methods = scored["method"] != "baseline"
+    methods = scored["method"] != "reference"
     assert methods.sum() == 24
     diff = (scored.loc[methods, "aes"] - published.loc[methods, "aes"]).abs()
     assert diff.max() <= 0.01, scored.loc[methods].assign(published=published["aes"])[diff > 0.01]
@@ -38,14 +38,14 @@ def test_aes_command_prints_without_out(tmp_path, capsys):
     from o1pruner.cli import main
 
     (tmp_path / "in.csv").write_text(
-        "model,method,dataset,accuracy,length\nm,baseline,MATH,70,1000\nm,sft,MATH,70,500\n"
+        "model,method,dataset,accuracy,length\nm,reference,MATH,70,1000\nm,sft,MATH,70,500\n"
     )
     assert main(["aes", str(tmp_path / "in.csv")]) == 0
     printed = capsys.readouterr().out
     assert "aes_formula" in printed and "sft" in printed and list(tmp_path.iterdir()) == [tmp_path / "in.csv"]
 
 
-def test_aes_command_names_missing_baseline(tmp_path):
+def test_aes_command_names_a_missing_reference_row(tmp_path):
     from o1pruner.cli import main
 
     (tmp_path / "in.csv").write_text("model,method,dataset,accuracy,length\nm,sft,MATH,70,900\n")
@@ -56,12 +56,12 @@ def test_aes_command_names_missing_baseline(tmp_path):
 def test_published_numbers_are_attached_for_a_paper_model():
     import pandas as pd
 
-    from o1pruner.report.build import attach_published
+    from o1pruner.report.tables import attach_published
 
     main = pd.DataFrame(
         {
             "model": ["m", "m"],
-            "method": ["baseline", "o1_pruner"],
+            "method": ["reference", "o1_pruner"],
             "dataset": ["math500", "gsm8k"],
             "accuracy": [70.0, 90.0],
             "mean_tokens": [1000.0, 400.0],
@@ -75,12 +75,12 @@ def test_published_numbers_are_attached_for_a_paper_model():
 def test_average_row_is_the_mean_of_per_dataset_values():
     import pandas as pd
 
-    from o1pruner.report.build import with_average
+    from o1pruner.report.tables import with_average
 
     main = pd.DataFrame(
         {
             "model": "m",
-            "method": ["baseline", "baseline", "x", "x"],
+            "method": ["reference", "reference", "x", "x"],
             "dataset": ["a", "b", "a", "b"],
             "n_problems": [10, 20, 10, 20],
             "accuracy": [80.0, 60.0, 90.0, 50.0],

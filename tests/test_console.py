@@ -30,8 +30,8 @@ def test_job_prints_stages_and_progress_to_the_console_and_all_else_to_its_log(t
 
 
 def test_cli_log_option_reports_start_done_and_errors(tmp_path):
-    log = tmp_path / "logs" / "baseline" / "m" / "d.log"
-    cmd = [sys.executable, "-m", "o1pruner.cli", "--log-file", str(log), "baseline"]
+    log = tmp_path / "logs" / "reference_stats" / "m" / "d.log"
+    cmd = [sys.executable, "-m", "o1pruner.cli", "--log-file", str(log), "reference-stats"]
     cmd += ["--samples", str(tmp_path / "none.parquet"), "--out", str(tmp_path / "o.parquet")]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2

@@ -6,27 +6,18 @@ import json
 import shutil
 
 import pandas as pd
-from helpers import presample_args, tiny_toy_model
+from helpers import evaluation_settings, presample_args, presample_settings, tiny_toy_model
 
 from o1pruner.cli import main
 
 LEAKY = {"repetition_penalty": 1.3, "top_k": 3, "temperature": 0.1, "min_p": 0.2, "do_sample": True}
 
 
-def _settings(**extra) -> str:
-    base = {
-        "k": 3,
-        "temperature": 1.0,
-        "top_p": 1.0,
-        "max_new_tokens": 24,
-        "batch_size": 12,
-        "seed": 0,
-        "system_prompt": "Answer in \\boxed{}.",
-        "answer_box": "last",
-        "dtype": "float32",
-        "trust_remote_code": False,
-    }
-    return json.dumps({**base, **extra})
+def _settings(stage: str, **extra) -> str:
+    common = dict(max_new_tokens=24, batch_size=12, system_prompt="Answer in \\boxed{}.")
+    if stage == "presample":
+        return presample_settings(**common, k=3, temperature=1.0, top_p=1.0, seed=0, **extra)
+    return evaluation_settings("reference", **{**common, **extra})
 
 
 def _leaky_copy(model_dir, tmp_path):
@@ -45,9 +36,15 @@ def test_checkpoint_generation_config_does_not_change_samples_or_greedy_outputs(
     model_dir, problems, _ = tiny_toy_model(tmp_path, n_problems=8)
     leaky = _leaky_copy(model_dir, tmp_path)
     for name, model in (("clean", model_dir), ("leaky", leaky)):
-        assert main(presample_args(model, problems, _settings(), tmp_path / f"{name}-samples.parquet")) == 0
+        assert main(presample_args(model, problems, _settings("presample"), tmp_path / f"{name}-samples.parquet")) == 0
         args = ["evaluate", "--model", str(model), "--problems", str(problems), "--settings"]
-        args += [_settings(batch_size=8), "--run", "baseline", "--out", str(tmp_path / f"{name}-eval.parquet")]
+        args += [
+            _settings("evaluate", batch_size=8),
+            "--run",
+            "reference",
+            "--out",
+            str(tmp_path / f"{name}-eval.parquet"),
+        ]
         assert main([*args, "--metrics", str(tmp_path / f"{name}-eval.json")]) == 0
     for kind in ("samples", "eval"):
         clean = pd.read_parquet(tmp_path / f"clean-{kind}.parquet")

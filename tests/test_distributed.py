@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from helpers import REPO, o1_pruner_training_data, training_settings
+from helpers import REPO, SYSTEM, logprob_settings, training_settings
 from safetensors.torch import load_file
 
 from o1pruner.workflow_config import train_launcher_command
@@ -30,14 +30,14 @@ pytestmark = [pytest.mark.distributed, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return o1_pruner_training_data(tmp_path_factory.mktemp("dist"), n_rows=32)
+def data(training_data):
+    return training_data(32)
 
 
 def _command(processes: int, args: list[str], log: Path, distributed: str = "ddp", bf16: bool = False) -> list[str]:
     """`o1pruner` as the workflow's finetune rule would start it on a CPU machine."""
     training = {"cpu_processes": processes, "distributed": distributed, "bf16": bf16, "pure_bf16": False}
-    launcher = train_launcher_command({**training, "method_overrides": {}}, 0, REPO / "config" / "accelerate")
+    launcher = train_launcher_command(training, 0, REPO / "config" / "accelerate")
     return [*shlex.split(launcher), "--log-file", str(log), *args]
 
 
@@ -52,9 +52,9 @@ def _run(processes: int, args: list[str], log: Path, distributed: str = "ddp", b
 
 def _train(data: Path, out: Path, method: str, processes: int, distributed: str = "ddp", **extra) -> Path:
     base = dict(learning_rate=1e-3, per_device_batch_size=4, global_batch_size=8, lr_scheduler="constant")
-    settings = training_settings(**{**base, "warmup_ratio": 0.0, "cutoff_len": 256, "bf16": False, **extra})
+    settings = training_settings(method, **{**base, "warmup_ratio": 0.0, "cutoff_len": 256, "bf16": False, **extra})
     trainset = data / ("dpo.parquet" if method == "dpo" else "trainset.parquet")
-    args = ["train", "--method", method, "--model", str(data / "model"), "--trainset", str(trainset)]
+    args = ["train", "--trainer", method, "--model", str(data / "model"), "--trainset", str(trainset)]
     args += ["--problems", str(data / "problems.jsonl"), "--settings", json.dumps(settings), "--seed", "0"]
     args += ["--out", str(out), "--threads", "1"]
     _run(processes, args, out.parent / "logs" / "train" / f"{out.name}.log", distributed, settings["bf16"])
@@ -127,11 +127,11 @@ def test_zero3_bf16_mixed_precision_keeps_fp32_master_weights(data, one_process,
 
 @pytest.mark.parametrize("distributed", ["ddp", "zero3"])
 def test_reference_logprobs_with_two_processes_equal_one(data, tmp_path, distributed):
-    settings = json.dumps(training_settings(cutoff_len=256, logprob_batch_size=3))
+    settings = logprob_settings(cutoff_len=256, logprob_batch_size=3, dtype="float32", system_prompt=SYSTEM)
     outs = []
     for processes in (1, 2):
         out = tmp_path / f"ref{processes}.parquet"
-        args = ["ref-logprobs", "--model", str(data / "model"), "--trainset", str(data / "trainset.parquet")]
+        args = ["ref-logprobs", "--model", str(data / "model"), "--samples", str(data / "trainset.parquet")]
         args += ["--problems", str(data / "problems.jsonl"), "--settings", settings, "--out", str(out)]
         _run(processes, args, tmp_path / "logs" / "ref" / f"{processes}.log", distributed)
         outs.append(pd.read_parquet(out))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import presample_args, snakemake_cmd
+from helpers import presample_args, presample_settings, snakemake_cmd
 
 from o1pruner.cli import main
 
@@ -44,6 +44,26 @@ def _set(cfg: dict, dotted: str, value):
         ("sampling.top_k", 5, "config key sampling.top_k is not a known key"),
         ("reward.lamda", 5, "config key reward.lamda is not a known key (did you mean reward.lambda?)"),
         ("reward.normalize", "minmax", "config key reward.normalize: 'minmax' is not one of ['zscore', 'none']"),
+        (
+            "training.baseline_samples_per_problem",
+            2,
+            "config key training.baseline_samples_per_problem was replaced: use training.shortest_correct_per_problem",
+        ),
+        (
+            "training.methods",
+            ["o1_pruner", "simpo"],
+            "config key training.methods: 'simpo' is not a registered method (registered: o1_pruner, sft, dpo;",
+        ),
+        (
+            "evaluation.controls",
+            ["marker_ban", "budget"],
+            "config key evaluation.controls: 'budget' is not a registered control (registered: marker_ban,",
+        ),
+        (
+            "training.method_overrides",
+            {"o1_pruner_lambda9": {}, "spo": {"learning_rate": 1.0}},
+            "config key training.method_overrides.spo: not a registered method",
+        ),
     ],
 )
 def test_config_errors_name_the_key_in_one_short_message_before_any_job(tmp_path, key, value, expected):
@@ -138,18 +158,7 @@ def test_missing_model_path_fails_in_the_first_rule_that_loads_it(tmp_path):
     problems = tmp_path / "problems.jsonl"
     problems.write_text(json.dumps({"id": "a", "problem": "1+1?", "answer": "2"}) + "\n")
     out = tmp_path / "samples.parquet"
-    settings = json.dumps(
-        {
-            "k": 1,
-            "temperature": 1.0,
-            "top_p": 1.0,
-            "max_new_tokens": 8,
-            "batch_size": 1,
-            "seed": 0,
-            "system_prompt": None,
-            "answer_box": "last",
-        }
-    )
+    settings = presample_settings(k=1, max_new_tokens=8, batch_size=1, system_prompt=None)
     code = main(presample_args(tmp_path / "no-such-model", problems, settings, out))
     assert code == 2 and not out.exists()
     (tmp_path / "half-model").mkdir()
@@ -202,8 +211,27 @@ def test_malformed_and_empty_problem_files(tmp_path):
         read_jsonl(f)
 
 
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        ({"top_k": 5}, "--settings: unknown key 'top_k' for PresampleSettings"),
+        ({"temperature": None}, "--settings: key 'temperature' is missing for PresampleSettings"),
+    ],
+)
+def test_incomplete_or_unknown_stage_settings_stop_before_any_work(tiny_model, tmp_path, change, expected, capsys):
+    """A stage run by hand gets its settings typed at the command line: no silent default."""
+    model, problems = tiny_model
+    settings = json.loads(presample_settings())
+    settings.update({k: v for k, v in change.items() if v is not None})
+    for k in [k for k, v in change.items() if v is None]:
+        del settings[k]
+    out = tmp_path / "samples.parquet"
+    assert main(presample_args(model, problems, json.dumps(settings), out)) == 2
+    assert expected in capsys.readouterr().err and not out.exists()
+
+
 def test_missing_input_file_is_a_clear_error(tmp_path):
-    code = main(["baseline", "--samples", str(tmp_path / "none.parquet"), "--out", str(tmp_path / "o.parquet")])
+    code = main(["reference-stats", "--samples", str(tmp_path / "none.parquet"), "--out", str(tmp_path / "o.parquet")])
     assert code == 2 and not (tmp_path / "o.parquet").exists()
 
 

@@ -2,21 +2,37 @@
 
 import pytest
 import torch
-from helpers import o1_pruner_training_data, training_settings
+from helpers import training_settings
 
+from o1pruner.settings import TrainingSettings
 from o1pruner.stages import finetune
 
 SYSTEM = "Answer in \\boxed{}."
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
-    return o1_pruner_training_data(tmp_path_factory.mktemp("ft"))
+def setup(training_data):
+    return training_data(16)
 
 
-def _settings(**extra):
+def _settings(**extra) -> TrainingSettings:
     base = dict(learning_rate=1e-2, per_device_batch_size=8, global_batch_size=8, lr_scheduler="constant")
-    return training_settings(**{**base, "warmup_ratio": 0.0, "cutoff_len": 256, "bf16": False, **extra})
+    return TrainingSettings.from_json(
+        training_settings(**{**base, "warmup_ratio": 0.0, "cutoff_len": 256, "bf16": False, **extra})
+    )
+
+
+def _finetune(setup, settings: TrainingSettings, out) -> None:
+    finetune(
+        trainer="o1_pruner",
+        model_path=str(setup / "model"),
+        trainset_path=str(setup / "trainset.parquet"),
+        problems_path=str(setup / "problems.jsonl"),
+        settings=settings,
+        seed=0,
+        out=str(out),
+        threads=1,
+    )
 
 
 def _weights(path):
@@ -31,16 +47,7 @@ def test_training_modes(setup, tmp_path, mode):
     if mode == "freeze":
         extra["trainable_last_layers"] = 1
     out = tmp_path / mode
-    finetune(
-        "o1_pruner",
-        str(setup / "model"),
-        str(setup / "trainset.parquet"),
-        str(setup / "problems.jsonl"),
-        _settings(**extra),
-        0,
-        str(out),
-        1,
-    )
+    _finetune(setup, _settings(**extra), out)
     assert not (out / "adapter_config.json").exists()
     base, tuned = _weights(setup / "model"), _weights(out)
     assert base.keys() == tuned.keys()
@@ -60,8 +67,7 @@ def _delta(base: dict, path) -> torch.Tensor:
 @pytest.fixture(scope="module")
 def fp32_update(setup, tmp_path_factory):
     out = tmp_path_factory.mktemp("fp32") / "model"
-    finetune("o1_pruner", str(setup / "model"), str(setup / "trainset.parquet"), str(setup / "problems.jsonl"),
-             _precision_settings(bf16=False), 0, str(out), 1)  # fmt: skip
+    _finetune(setup, _precision_settings(bf16=False), out)
     return _delta(_weights(setup / "model"), out)
 
 
@@ -79,8 +85,7 @@ def test_bf16_training_keeps_fp32_master_weights(setup, tmp_path, fp32_update, p
     fails the same check."""
     out = tmp_path / "model"
     settings = _precision_settings(bf16=True, pure_bf16=pure_bf16)
-    finetune("o1_pruner", str(setup / "model"), str(setup / "trainset.parquet"), str(setup / "problems.jsonl"),
-             settings, 0, str(out), 1)  # fmt: skip
+    _finetune(setup, settings, out)
     update = _delta(_weights(setup / "model"), out)
     ratio = float(update.norm() / fp32_update.norm())
     cosine = float(torch.nn.functional.cosine_similarity(update, fp32_update, dim=0))
@@ -94,8 +99,7 @@ def test_saving_in_bf16_warns_when_it_rounds_the_update_away(setup, tmp_path, ca
 
     out = tmp_path / "model"
     with caplog.at_level(logging.INFO):
-        finetune("o1_pruner", str(setup / "model"), str(setup / "trainset.parquet"), str(setup / "problems.jsonl"),
-                 _precision_settings(bf16=True, save_dtype="bfloat16"), 0, str(out), 1)  # fmt: skip
+        _finetune(setup, _precision_settings(bf16=True, save_dtype="bfloat16"), out)
     assert "weight update: ||w - w0|| / ||w0||" in caplog.text
     assert "set training.save_dtype: float32 to keep it" in caplog.text
     assert next(iter(_weights(out).values())).dtype == torch.bfloat16

@@ -38,6 +38,7 @@ def test_vllm_backend_matches_the_sample_format(tmp_path):
                 "system_prompt": "Answer in \\boxed{}.",
                 "answer_box": "last",
                 "dtype": "float32",
+                "trust_remote_code": False,
                 "vllm": {
                     "tensor_parallel_size": 1,
                     "max_model_len": None,

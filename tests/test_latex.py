@@ -12,7 +12,7 @@ from o1pruner.report.latex import to_latex
 
 def main_table() -> pd.DataFrame:
     rows = [
-        ("baseline", "math500", 80.0, 1000.0, 1.0, 0.0, 0.0, 1, None, None),
+        ("reference", "math500", 80.0, 1000.0, 1.0, 0.0, 0.0, 1, None, None),
         ("fast_prompt", "math500", 9.0, 1610.0, 1.61, -5.13, 2.10, 1, None, None),
         ("o1_pruner", "math500", 79.5, 500.0, 0.5, 0.47, 0.50, 3, 0.1, 2.0),
         ("o1_pruner_lambda0p5", "math500", 78.0, 480.0, 0.48, 0.4, 0.5, 1, None, None),

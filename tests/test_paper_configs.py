@@ -23,9 +23,11 @@ def test_paper_config_validates_and_dry_runs(tmp_path, name, k, lam):
     for rule in [
         "prepare_dataset",
         "presample",
-        "baseline_stats",
-        "trainset",
+        "reference_stats",
+        "draw",
         "reference_logprobs",
+        "rewards",
+        "select",
         "finetune",
         "evaluate",
         "report",

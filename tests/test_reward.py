@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from o1pruner.reward import advantages, build_training_set, length_harmonizing_reward
+from o1pruner.reward import add_rewards, advantages, draw_samples, length_harmonizing_reward
 
 
 def test_reward_hand_computed():
@@ -42,11 +42,11 @@ def _samples():
 
 
 def test_training_set_uses_all_k_for_means_and_m_for_training():
-    from o1pruner.baseline import aggregate
+    from o1pruner.reference_stats import aggregate
 
     samples = _samples()
     stats = aggregate(samples)
-    ts = build_training_set(samples, stats, lam=2.0, samples_per_problem=2, clip=(-2, 4), normalize="none", seed=0)
+    ts = add_rewards(draw_samples(samples, 2, seed=0), stats, lam=2.0, clip=(-2, 4), normalize="none")
     assert ts.groupby("problem_id").size().to_dict() == {"a": 2, "b": 2}
     a = ts[ts["problem_id"] == "a"].iloc[0]
     assert a["mean_tokens"] == 25.0 and a["accuracy"] == 0.5
@@ -54,17 +54,17 @@ def test_training_set_uses_all_k_for_means_and_m_for_training():
     assert a["reward_raw"] == pytest.approx(expected)
     assert a["advantage"] == pytest.approx(np.clip(expected, -2, 4))
     # Same seed, same draw; another seed may differ.
-    again = build_training_set(samples, stats, 2.0, 2, (-2, 4), "none", seed=0)
-    assert again["sample_idx"].tolist() == ts["sample_idx"].tolist()
+    again = add_rewards(draw_samples(samples, 2, seed=0), stats, 5.0, (-2, 4), "zscore")
+    assert again["sample_idx"].tolist() == ts["sample_idx"].tolist()  # the draw does not depend on lambda
 
 
 def test_training_set_requires_statistics_for_every_problem():
-    from o1pruner.baseline import aggregate
+    from o1pruner.reference_stats import aggregate
 
     samples = _samples()
     stats = aggregate(samples[samples["problem_id"] == "a"])
     with pytest.raises(ValueError, match="problem_id"):
-        build_training_set(samples, stats, 2.0, 2, None, "none", 0)
+        add_rewards(draw_samples(samples, 2, 0), stats, 2.0, None, "none")
 
 
 def test_difficulty_bands_rank_by_accuracy_then_length():

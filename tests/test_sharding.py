@@ -1,7 +1,6 @@
 """Sharded pre-sampling: the merged samples do not depend on the number of shards, and a
 re-run after a crash recomputes only the shards that did not finish."""
 
-import json
 import os
 import shutil
 import signal
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import presample_args, snakemake_cmd
+from helpers import presample_args, presample_settings, snakemake_cmd
 
 from o1pruner.cli import main
 from o1pruner.stages import shard_range
@@ -29,29 +28,9 @@ def test_shards_cover_every_problem_once_in_whole_batches(n_problems, per_batch,
     assert covered == list(range(n_problems))
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    from helpers import tiny_toy_model
-
-    model, problems, _ = tiny_toy_model(tmp_path_factory.mktemp("model"), 20)
-    return model, problems
-
-
 def test_one_and_four_shards_give_byte_identical_samples(tiny_model, tmp_path):
     model, problems = tiny_model
-    settings = json.dumps(
-        {
-            "k": 3,
-            "temperature": 1.0,
-            "top_p": 1.0,
-            "max_new_tokens": 24,
-            "batch_size": 6,
-            "seed": 5,
-            "system_prompt": "Answer in \\boxed{}.",
-            "answer_box": "last",
-            "dtype": "float32",
-        }
-    )
+    settings = presample_settings(k=3, temperature=1.0, top_p=1.0, max_new_tokens=24, batch_size=6, seed=5)
 
     def run(n: int) -> bytes:
         parts = []

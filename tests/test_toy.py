@@ -145,7 +145,7 @@ def test_solution_styles_counts_the_check_and_the_restatements_apart():
 def test_reward_by_style_follows_the_o1_pruner_reward():
     import pandas as pd
 
-    from o1pruner.baseline import aggregate
+    from o1pruner.reference_stats import aggregate
     from o1pruner.toy.styles import reward_by_style
 
     # One problem: a long checked sample (40 tokens, right) and a short estimate (10, wrong).

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import REPO, snakemake_cmd
+from helpers import REPO, evaluation_settings, presample_settings, snakemake_cmd, workflow_config
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 
@@ -67,28 +67,25 @@ def _smoke_config() -> dict:
 def parity_problems(smoke_run, tmp_path_factory):
     """300 fresh problems of the smoke toy world (its own test split has 30)."""
     root = tmp_path_factory.mktemp("parity")
-    toy = {**_smoke_config()["toy"], "n_test": 300, "seed": 1}
+    from o1pruner.job_settings import toy_data_settings
+
+    toy = {**toy_data_settings(workflow_config()), "n_test": 300, "seed": 1}
     _cli(Path(sys.executable).parent, "--log-file", str(root / "data.log"), "toy-data", "--settings",
          json.dumps(toy), "--train", str(root / "train.jsonl"), "--test", str(root / "test.jsonl"))  # fmt: skip
     return root
 
 
-def _generation_settings(backend: str, **extra) -> str:
-    cfg = _smoke_config()
-    s = {
-        "backend": backend,
-        "dtype": "float32",
-        "trust_remote_code": False,
-        "system_prompt": cfg["prompt"]["system"],
-        "answer_box": cfg["prompt"]["answer_box"],
-        "max_new_tokens": cfg["evaluation"]["max_new_tokens"],
-        "batch_size": 64,
-        **extra,
-    }
-    if backend == "vllm":
-        s["vllm"] = {"tensor_parallel_size": 1, "max_model_len": 512, "gpu_memory_utilization": 0.9}
-        s["vllm"].update(cpu_kv_cache_gib=1, enforce_eager=True)
-    return json.dumps(s)
+# The engine settings of config/vllm.yaml (the toy's overlay).
+VLLM = {"tensor_parallel_size": 1, "max_model_len": 512, "gpu_memory_utilization": 0.9}
+VLLM.update(cpu_kv_cache_gib=1, enforce_eager=True)
+
+
+def _presample_settings(**extra) -> str:
+    return presample_settings("vllm", VLLM, **extra)
+
+
+def _evaluation_settings(run: str, backend: str, **extra) -> str:
+    return evaluation_settings(run, backend, VLLM if backend == "vllm" else None, batch_size=64, **extra)
 
 
 def _bin(backend: str) -> Path:
@@ -100,7 +97,7 @@ def _evaluate(root: Path, problems: Path, run: str, **extra) -> pd.DataFrame:
     out = problems.parent / f"transformers-{run}.parquet"
     _cli(_bin("transformers"), "--log-file", str(out.with_suffix(".log")), "evaluate", "--model",
          str(root / f"results/models/{MODEL}/reference"), "--problems", str(problems), "--settings",
-         _generation_settings("transformers", **extra), "--run", run, "--out", str(out), "--metrics",
+         _evaluation_settings(run, "transformers", **extra), "--run", run, "--out", str(out), "--metrics",
          str(out.with_suffix(".json")), "--threads", "2")  # fmt: skip
     return pd.read_parquet(out)
 
@@ -113,21 +110,22 @@ import pandas as pd
 from o1pruner.io import read_jsonl
 from o1pruner.sampling.backends import load_generator
 from o1pruner.sampling.run import sample_and_grade
+from o1pruner.settings import EvaluationSettings
 
 if __name__ == "__main__":
     model, problems, settings, out = sys.argv[1:]
-    settings = json.loads(settings)
+    settings = EvaluationSettings.from_json(json.loads(settings))
     problems = read_jsonl(problems)
     generator, tok = load_generator(model, settings, 2)
     common = dict(num_samples=1, do_sample=False, temperature=1.0, top_p=1.0, batch_size=64, seed=0,
-                  max_new_tokens=settings["max_new_tokens"], system_prompt=settings["system_prompt"])
-    for run, banned in (("baseline", []), ("marker_ban", ["Wait"])):
+                  max_new_tokens=settings.max_new_tokens, system_prompt=settings.system_prompt)
+    for run, banned in (("reference", []), ("marker_ban", ["Wait"])):
         df, _ = sample_and_grade(generator, tok, problems, banned_phrases=banned, **common)
         df.drop(columns=["response_ids"]).to_parquet(f"{out}/vllm-{run}.parquet")
     from vllm import SamplingParams
     from o1pruner.prompt import render_prompt
-    prompts = [render_prompt(tok, p["problem"], settings["system_prompt"]) for p in problems]
-    params = SamplingParams(temperature=0, max_tokens=settings["max_new_tokens"], bad_words=["Wait"],
+    prompts = [render_prompt(tok, p["problem"], settings.system_prompt) for p in problems]
+    params = SamplingParams(temperature=0, max_tokens=settings.max_new_tokens, bad_words=["Wait"],
                             stop_token_ids=[tok.eos_token_id])
     texts = [o.outputs[0].text for o in generator.llm.generate(prompts, params)]
     pd.DataFrame({"response": texts}).to_parquet(f"{out}/vllm-bad_words.parquet")
@@ -138,13 +136,13 @@ if __name__ == "__main__":
 def greedy_runs(smoke_run, parity_problems, vllm_bin):
     model = smoke_run / f"results/models/{MODEL}/reference"
     problems = parity_problems / "test.jsonl"
-    settings = _generation_settings("vllm")
+    settings = _evaluation_settings("reference", "vllm")
     run = subprocess.run([str(vllm_bin / "python"), "-c", VLLM_SCRIPT, str(model), str(problems), settings,
                           str(parity_problems)], capture_output=True, text=True, timeout=900)  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
-    runs = {f"vllm-{r}": pd.read_parquet(parity_problems / f"vllm-{r}.parquet") for r in ("baseline", "marker_ban")}
+    runs = {f"vllm-{r}": pd.read_parquet(parity_problems / f"vllm-{r}.parquet") for r in ("reference", "marker_ban")}
     runs["vllm-bad_words"] = pd.read_parquet(parity_problems / "vllm-bad_words.parquet")
-    runs["transformers-baseline"] = _evaluate(smoke_run, problems, "baseline")
+    runs["transformers-reference"] = _evaluate(smoke_run, problems, "reference")
     runs["transformers-marker_ban"] = _evaluate(smoke_run, problems, "marker_ban", banned_phrases=["Wait"])
     return runs
 
@@ -152,7 +150,7 @@ def greedy_runs(smoke_run, parity_problems, vllm_bin):
 def test_smoke_workflow_on_vllm_writes_every_table(smoke_run):
     tables = smoke_run / "results" / "tables" / MODEL
     assert (tables / "main_results.md").exists() and (tables / "summary.md").exists()
-    for run in ("baseline", "marker_ban", "fast_prompt", "o1_pruner-seed0"):
+    for run in ("reference", "marker_ban", "fast_prompt", "o1_pruner-seed0"):
         metrics = json.loads((smoke_run / f"results/eval/{MODEL}/toy/{run}.json").read_text())
         assert metrics["settings"]["backend"] == "vllm" and metrics["n_problems"] == 30, run
     samples = pd.read_parquet(smoke_run / f"results/samples/{MODEL}/toy/samples.parquet")
@@ -160,7 +158,7 @@ def test_smoke_workflow_on_vllm_writes_every_table(smoke_run):
 
 
 def test_greedy_outputs_match_the_transformers_backend(greedy_runs):
-    hf, vl = greedy_runs["transformers-baseline"], greedy_runs["vllm-baseline"]
+    hf, vl = greedy_runs["transformers-reference"], greedy_runs["vllm-reference"]
     same = (hf.set_index("problem_id")["response"] == vl.set_index("problem_id")["response"]).mean()
     assert len(hf) == 300 and same >= 0.98, f"{100 * same:.1f}% identical greedy responses"
 
@@ -168,7 +166,7 @@ def test_greedy_outputs_match_the_transformers_backend(greedy_runs):
 def test_marker_ban_works_under_vllm(greedy_runs):
     """Marker rate 0 under vLLM, mean tokens within 2% of the transformers backend's."""
     hf, vl = greedy_runs["transformers-marker_ban"], greedy_runs["vllm-marker_ban"]
-    assert greedy_runs["vllm-baseline"]["response"].str.contains("Wait").mean() > 0.5  # there was a marker to ban
+    assert greedy_runs["vllm-reference"]["response"].str.contains("Wait").mean() > 0.5  # there was a marker to ban
     assert not vl["response"].str.contains("Wait").any()
     assert abs(vl["n_tokens"].mean() / hf["n_tokens"].mean() - 1) <= 0.02
 
@@ -206,7 +204,7 @@ def test_presampling_matches_the_transformers_backend_and_repeats(smoke_run, tmp
 
 
 def test_a_kv_cache_that_cannot_hold_one_sequence_is_an_error_before_sampling(smoke_run, parity_problems, tmp_path):
-    settings = json.loads(_generation_settings("vllm", k=2, temperature=1.0, top_p=1.0, seed=0))
+    settings = json.loads(_presample_settings(k=2, temperature=1.0, top_p=1.0, seed=0))
     settings["vllm"].update(max_model_len=4096, cpu_kv_cache_gib=0.0001)
     out = tmp_path / "samples.parquet"
     model = smoke_run / f"results/models/{MODEL}/reference"
@@ -225,7 +223,7 @@ def test_a_head_size_the_cpu_build_lacks_is_an_error_before_sampling(vllm_bin, t
 
     model, problems, _ = tiny_toy_model(tmp_path, 4, hidden=32)  # 2 heads of 16
     out = tmp_path / "samples.parquet"
-    settings = _generation_settings("vllm", k=2, temperature=1.0, top_p=1.0, seed=0)
+    settings = _presample_settings(k=2, temperature=1.0, top_p=1.0, seed=0)
     run = _cli(vllm_bin, "--log-file", str(tmp_path / "presample.log"), "presample", "--model", str(model),
                "--problems", str(problems), "--settings", settings, "--out", str(out), check=False)  # fmt: skip
     console = run.stdout + run.stderr

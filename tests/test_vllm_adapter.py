@@ -79,14 +79,6 @@ def fake_vllm(monkeypatch):
     return FakeLLM
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    from helpers import tiny_toy_model
-
-    model, problems, _ = tiny_toy_model(tmp_path_factory.mktemp("model"), 10)
-    return model, problems
-
-
 SETTINGS = {
     "backend": "vllm",
     "vllm": {
@@ -105,6 +97,7 @@ SETTINGS = {
     "system_prompt": "Answer in \\boxed{}.",
     "answer_box": "last",
     "dtype": "bfloat16",
+    "trust_remote_code": False,
 }
 
 
@@ -132,14 +125,14 @@ def test_presampling_through_vllm_passes_engine_and_sampling_settings(fake_vllm,
         "logits_processors": ["o1pruner.sampling.vllm_logits:BannedSequences"],
     }
     prompts, params = llm.calls[0]
-    assert len(prompts) == 10 and all(p.endswith("assistant\n") for p in prompts)
-    assert [p.seed for p in params] == [11 + i for i in range(10)]
+    assert len(prompts) == 20 and all(p.endswith("assistant\n") for p in prompts)
+    assert [p.seed for p in params] == [11 + i for i in range(20)]
     assert {(p.n, p.temperature, p.top_p, p.max_tokens, p.extra_args) for p in params} == {(3, 0.7, 0.9, 32, None)}
     assert params[0].stop_token_ids == [llm.tokenizer.eos_token_id]
     neutral = {(p.top_k, p.min_p, p.repetition_penalty, p.presence_penalty, p.frequency_penalty) for p in params}
     assert neutral == {(-1, 0.0, 1.0, 0.0, 0.0)}
     # Rows as the transformers backend writes them; token counts include the end-of-turn token.
-    assert len(df) == 30 and list(df["sample_idx"][:3]) == [0, 1, 2]
+    assert len(df) == 60 and list(df["sample_idx"][:3]) == [0, 1, 2]
     assert (df["n_tokens"] == df["response_ids"].map(len)).all()
     assert all(ids[-1] == llm.tokenizer.eos_token_id for ids in df["response_ids"])
     assert df["extracted_answer"].iloc[0] == str(11 % 10)
@@ -157,8 +150,9 @@ def test_greedy_evaluation_with_banned_markers_through_vllm(fake_vllm, tiny_mode
 
     model, _ = tiny_model
     from o1pruner.sampling.banned import VLLM_EXTRA_ARGS_KEY, banned_token_sequences
+    from o1pruner.settings import PresampleSettings
 
-    settings = {"backend": "vllm", "dtype": "float32", "vllm": SETTINGS["vllm"]}
+    settings = PresampleSettings.from_json({**SETTINGS, "dtype": "float32"})
     generator, tok = load_generator(str(model), settings, threads=1)
     out = generator(
         ["a", "b"],

@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -52,15 +53,15 @@ def test_chain_produces_every_artifact(smoke):
         assert col in samples.columns
     k = yaml.safe_load((smoke / "config.yaml").read_text())["sampling"]["k"]
     assert samples.groupby("problem_id").size().eq(k).all()
-    stats = pd.read_parquet(smoke / "results/baseline/toy-qwen2-smoke/toy/stats.parquet")
+    stats = pd.read_parquet(smoke / "results/reference_stats/toy-qwen2-smoke/toy/stats.parquet")
     assert {"mean_tokens", "accuracy", "k"} <= set(stats.columns)
-    ts = pd.read_parquet(smoke / "results/trainset/toy-qwen2-smoke/toy/o1_pruner.ref_logp.parquet")
+    ts = pd.read_parquet(smoke / "results/trainset/toy-qwen2-smoke/toy/o1_pruner.parquet")
     assert {"problem_id", "sample_idx", "reward_raw", "advantage", "ref_logp"} <= set(ts.columns)
     assert (ts["ref_logp"] < 0).all()
     main = pd.read_csv(smoke / "results/tables/toy-qwen2-smoke/main_results.csv")
     assert {"model", "method", "dataset", "n_problems", "accuracy", "mean_tokens", "aes"} <= set(main.columns)
-    assert set(main["method"]) == {"baseline", "marker_ban", "fast_prompt", "o1_pruner", "sft", "dpo"}
-    assert (main.loc[main["method"] == "baseline", "aes"] == 0).all()
+    assert set(main["method"]) == {"reference", "marker_ban", "fast_prompt", "o1_pruner", "sft", "dpo"}
+    assert (main.loc[main["method"] == "reference", "aes"] == 0).all()
     for fig in [
         "length_distribution",
         "accuracy_vs_tokens",
@@ -96,15 +97,35 @@ def test_evaluation_setting_reruns_only_evaluation_and_report(smoke):
     assert jobs == {"evaluate": runs, "report": 1, "all": 1}
 
 
-def test_reward_setting_keeps_the_samples(smoke):
+def test_a_new_lambda_keeps_the_samples_and_their_reference_logprobs(smoke):
+    """The reference log-probs depend on which samples were drawn (reward.seed, m), not on
+    lambda: a new lambda recomputes the rewards and retrains, nothing before."""
     cfg = yaml.safe_load((smoke / "config.yaml").read_text())
     cfg["reward"]["lambda"] = 1.0
     changed = smoke / "changed_reward.yaml"
     changed.write_text(yaml.safe_dump(cfg))
     jobs = planned_jobs(snakemake(smoke, "-n", config=changed))
-    assert "presample" not in jobs and "toy_reference" not in jobs and "baseline_stats" not in jobs
     seeds = len(cfg["training"]["seeds"])
-    assert jobs["trainset"] == 1 and jobs["finetune"] == seeds and jobs["evaluate"] == seeds
+    assert jobs == {"rewards": 1, "finetune": seeds, "evaluate": seeds, "report": 1, "all": 1}
+    # another draw (reward.seed) does need new reference log-probs
+    cfg["reward"]["seed"] = 1
+    changed.write_text(yaml.safe_dump(cfg))
+    jobs = planned_jobs(snakemake(smoke, "-n", config=changed))
+    assert jobs["draw"] == 1 and jobs["reference_logprobs"] == 1
+
+
+def test_an_ablation_lambda_equal_to_the_main_one_trains_once(smoke):
+    """ablations.lambdas [main, 0.5]: only the 0.5 variant is new (one seed), and it shares the
+    main run's drawn samples and reference log-probs."""
+    cfg = yaml.safe_load((smoke / "config.yaml").read_text())
+    cfg["ablations"] = {**cfg.get("ablations", {}), "lambdas": [cfg["reward"]["lambda"], 0.5]}
+    changed = smoke / "ablation_lambdas.yaml"
+    changed.write_text(yaml.safe_dump(cfg))
+    result = snakemake(smoke, "-n", config=changed)
+    assert planned_jobs(result) == {"rewards": 1, "finetune": 1, "evaluate": 1, "report": 1, "all": 1}
+    assert (
+        "o1_pruner_lambda0p5" in result.stdout and f"o1_pruner_lambda{cfg['reward']['lambda']:g}" not in result.stdout
+    )
 
 
 def _comparable_metrics(work: Path) -> dict:
@@ -119,7 +140,7 @@ def _comparable_metrics(work: Path) -> dict:
 def _assert_same_results(a: Path, b: Path):
     for rel in [
         "results/samples/toy-qwen2-smoke/toy/samples.parquet",
-        "results/trainset/toy-qwen2-smoke/toy/o1_pruner.ref_logp.parquet",
+        "results/trainset/toy-qwen2-smoke/toy/o1_pruner.parquet",
     ]:
         pd.testing.assert_frame_equal(pd.read_parquet(a / rel), pd.read_parquet(b / rel))
     assert _comparable_metrics(a) == _comparable_metrics(b)
@@ -204,7 +225,38 @@ def test_adding_a_method_plans_exactly_its_jobs(smoke, tmp_path):
     assert snakemake(work, "--cores", "2", config=work / "without_dpo.yaml").returncode == 0
     seeds = len(cfg["training"]["seeds"])
     jobs = planned_jobs(snakemake(work, "-n"))
-    assert jobs == {"baseline_trainset": 1, "finetune": seeds, "evaluate": seeds, "report": 1, "all": 1}
+    assert jobs == {"select": 1, "finetune": seeds, "evaluate": seeds, "report": 1, "all": 1}
+
+
+REGISTER_AND_RUN = """
+import sys
+from o1pruner import runs
+runs.register(runs.Method("sft_lr2x", "SFT (2x lr)", trainer="sft", data="shortest_correct",
+                          training={"learning_rate": float(sys.argv[1])}))
+from snakemake.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_method_added_through_the_registry_alone_plans_exactly_its_jobs(smoke):
+    """One `runs.register` call (no rule, report or config-check edits) and the method's name in
+    training.methods: its data selection, a fine-tuning and an evaluation per seed, the report."""
+    cfg = yaml.safe_load((smoke / "config.yaml").read_text())
+    cfg["training"]["methods"] = [*cfg["training"]["methods"], "sft_lr2x"]
+    changed = smoke / "registered_method.yaml"
+    changed.write_text(yaml.safe_dump(cfg))
+    lr = 2 * cfg["training"]["learning_rate"]
+    cmd = [sys.executable, "-c", REGISTER_AND_RUN, str(lr), *snakemake_cmd(smoke, changed, "-n", "-p")[3:]]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    seeds = len(cfg["training"]["seeds"])
+    assert planned_jobs(result) == {"select": 1, "finetune": seeds, "evaluate": seeds, "report": 1, "all": 1}
+    out = result.stdout + result.stderr
+    assert "results/trainset/toy-qwen2-smoke/toy/sft_lr2x.parquet" in out
+    assert all(f"results/checkpoints/toy-qwen2-smoke/sft_lr2x/seed{s}" in out for s in cfg["training"]["seeds"])
+    assert f'\\"learning_rate\\": {lr}' in out or f'"learning_rate": {lr}' in out, out[-2000:]
+    # without the registration the same config is refused before any job
+    plain = subprocess.run(snakemake_cmd(smoke, changed, "-n"), capture_output=True, text=True, timeout=300)
+    assert plain.returncode != 0 and "'sft_lr2x' is not a registered method" in plain.stdout + plain.stderr
 
 
 def test_estimate_check_variant_reports_which_wait_is_kept(tmp_path):
@@ -218,7 +270,7 @@ def test_estimate_check_variant_reports_which_wait_is_kept(tmp_path):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     styles = pd.read_csv(tmp_path / "results/tables/toy-qwen2-smoke/toy_solution_styles.csv")
     assert {"method", "level", "check_kept", "restatements", "accuracy", "mean_tokens"} <= set(styles.columns)
-    assert {"baseline", "marker_ban", "fast_prompt", "o1_pruner"} <= set(styles["method"])
+    assert {"reference", "marker_ban", "fast_prompt", "o1_pruner"} <= set(styles["method"])
     # Banning the marker bans the check too.
     assert (styles.loc[styles["method"] == "marker_ban", "check_kept"] == 0).all()
     rewards = pd.read_csv(tmp_path / "results/tables/toy-qwen2-smoke/toy_reward_by_style.csv")

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from o1pruner import job_settings
 from o1pruner.workflow_config import (
     TOY_SETTINGS_FILE,
     ConfigError,
@@ -15,7 +16,7 @@ from o1pruner.workflow_config import (
     coerce_cli_values,
     is_dry_run,
     load_schema,
-    toy_reference_settings,
+    with_defaults,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,7 +87,7 @@ def test_a_toy_reference_from_another_toy_world_is_not_overwritten(tmp_path):
     cfg["model"]["path"] = str(tmp_path / "ref")
     check_toy_reference(cfg)  # nothing trained yet
     (tmp_path / "ref").mkdir()
-    (tmp_path / "ref" / TOY_SETTINGS_FILE).write_text(json.dumps(toy_reference_settings(cfg)))
+    (tmp_path / "ref" / TOY_SETTINGS_FILE).write_text(json.dumps(job_settings.toy_reference_settings(cfg)))
     check_toy_reference(cfg)  # the same toy world
     cfg["toy"]["n_train"] = 48
     with pytest.raises(ConfigError, match=r"trained from another toy config \(different toy.n_train\)"):
@@ -124,12 +125,21 @@ def test_train_launcher_follows_processes_sharding_and_precision():
     )
     cpu_ddp = {**base, "cpu_processes": 2, "distributed": "ddp"}
     assert train_launcher_command(cpu_ddp, 0, accel) == "torchrun --standalone --nproc-per-node 2 -m o1pruner.cli"
-    # a method that turns bf16 off gets no mixed precision from the launcher either
-    no_bf16 = {**base, "cpu_processes": 2, "method_overrides": {"dpo": {"bf16": False}}}
-    assert "--num_processes 2 --main_process_port 0 --mixed_precision no " in train_launcher_command(
-        no_bf16, 0, accel, "dpo"
-    )
-    assert "--mixed_precision bf16 " in train_launcher_command(no_bf16, 0, accel, "sft")
+    # a method that turns bf16 off gets no mixed precision from the launcher either (the rule
+    # passes the training section as that method trains with it)
+    from o1pruner.job_settings import method_training
+
+    cfg = config()
+    cfg["training"].update(cpu_processes=2, distributed="zero3", bf16=True, method_overrides={"dpo": {"bf16": False}})
+    cfg["ablations"] = {"lambdas": [0.0]}
+    cfg = with_defaults(cfg, SCHEMA)
+    expected = {"dpo": "no", "sft": "bf16", "o1_pruner": "bf16"}
+    for method, mixed in expected.items():
+        command = train_launcher_command(method_training(cfg, method), 0, accel)
+        assert f"--num_processes 2 --main_process_port 0 --mixed_precision {mixed} " in command, method
+    # an ablation variant trains with the overrides of the method it varies
+    cfg["training"]["method_overrides"] = {"o1_pruner": {"bf16": False}}
+    assert "--mixed_precision no " in train_launcher_command(method_training(cfg, "o1_pruner_lambda0"), 0, accel)
 
 
 def test_zero_without_deepspeed_installed_is_a_config_error(monkeypatch):

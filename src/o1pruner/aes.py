@@ -23,7 +23,7 @@ def aes_formula(acc: float, length: float, acc_base: float, len_base: float, alp
     return alpha * d_len + (beta * abs(d_acc) if d_acc >= 0 else -gamma * abs(d_acc))
 
 
-def score_table(df, reference_method: str = "baseline", length_column: str = "length"):
+def score_table(df, reference_method: str = "reference", length_column: str = "length"):
     """Add `aes` (published form) and `aes_formula` to rows of model, method, dataset, accuracy,
     length, each scored against the reference row of the same model and dataset."""
     import pandas as pd

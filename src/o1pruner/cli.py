@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from .io import InputError
+from .runs import REFERENCE, TRAINERS
 
 
 def _settings(text: str) -> dict:
@@ -28,15 +29,16 @@ def _settings(text: str) -> dict:
 
 
 def cmd_toy_data(a) -> None:
+    from .settings import ToyDataSettings
     from .toy.build import write_toy_splits
 
-    write_toy_splits(a.settings, a.train, a.test)
+    write_toy_splits(settings=ToyDataSettings.from_json(a.settings), train_path=a.train, test_path=a.test)
 
 
 def cmd_toy_reference(a) -> None:
     from .toy.build import build_reference
 
-    build_reference(a.settings, a.test, a.out, a.threads)
+    build_reference(settings=a.settings, test_path=a.test, out_dir=a.out, threads=a.threads)
 
 
 def cmd_prepare(a) -> None:
@@ -46,58 +48,59 @@ def cmd_prepare(a) -> None:
     print(f"{len(rows)} problems -> {a.out}")
 
 
-def cmd_presample(a) -> None:
-    from .stages import presample
+def _stage(name: str, settings_class: str | None = None, **arguments: str):
+    """The command of `stages.<name>`: its keyword arguments from the parsed command line
+    (keyword -> option name), and its `--settings` typed as `settings.<settings_class>`."""
 
-    presample(a.model, a.problems, a.settings, a.out, a.threads, a.shard, a.num_shards)
+    def command(a) -> None:
+        from . import settings, stages
 
+        kwargs = {keyword: getattr(a, option) for keyword, option in arguments.items()}
+        if settings_class:
+            kwargs["settings"] = getattr(settings, settings_class).from_json(a.settings)
+        getattr(stages, name)(**kwargs)
 
-def cmd_merge_samples(a) -> None:
-    from .stages import merge_samples
-
-    merge_samples(a.shards, a.out)
-
-
-def cmd_baseline(a) -> None:
-    from .stages import baseline_stats
-
-    baseline_stats(a.samples, a.out)
+    return command
 
 
-def cmd_trainset(a) -> None:
-    from .stages import trainset
-
-    trainset(a.samples, a.stats, a.settings, a.out)
-
-
-def cmd_select(a) -> None:
-    from .stages import select_baseline_data
-
-    select_baseline_data(a.method, a.samples, a.m, a.out)
-
-
-def cmd_ref_logprobs(a) -> None:
-    from .stages import reference_logprobs
-
-    reference_logprobs(a.model, a.trainset, a.problems, a.settings, a.out, a.threads)
-
-
-def cmd_train(a) -> None:
-    from .stages import finetune
-
-    finetune(a.method, a.model, a.trainset, a.problems, a.settings, a.seed, a.out, a.threads)
-
-
-def cmd_evaluate(a) -> None:
-    from .stages import evaluate
-
-    evaluate(a.model, a.problems, a.settings, a.run, a.out, a.metrics, a.threads)
+JOB = dict(out="out", threads="threads")
+cmd_presample = _stage(
+    "presample", "PresampleSettings", model_path="model", problems_path="problems", shard="shard",
+    num_shards="num_shards", **JOB,
+)  # fmt: skip
+cmd_merge_samples = _stage("merge_samples", shard_paths="shards", out="out")
+cmd_reference_stats = _stage("reference_stats", samples_path="samples", out="out")
+cmd_draw = _stage("draw", "DrawSettings", samples_path="samples", stats_path="stats", out="out")
+cmd_rewards = _stage("rewards", "RewardSettings", drawn_path="drawn", stats_path="stats", out="out")
+cmd_select = _stage("select", "SelectionSettings", samples_path="samples", out="out")
+cmd_ref_logprobs = _stage(
+    "reference_logprobs", "LogprobSettings", model_path="model", samples_path="samples", problems_path="problems",
+    **JOB,
+)  # fmt: skip
+cmd_train = _stage(
+    "finetune", "TrainingSettings", trainer="trainer", model_path="model", trainset_path="trainset",
+    problems_path="problems", seed="seed", **JOB,
+)  # fmt: skip
+cmd_evaluate = _stage(
+    "evaluate", "EvaluationSettings", model_path="model", problems_path="problems", run="run",
+    metrics_out="metrics", **JOB,
+)  # fmt: skip
 
 
 def cmd_report(a) -> None:
     from .report.build import build_report
+    from .settings import ReportSettings
 
-    build_report(a.metrics, a.samples, a.reference_run, a.out_dir, a.figures_dir, a.provenance, a.presamples, a.markers)
+    build_report(
+        metric_paths=a.metrics,
+        sample_paths=a.samples,
+        reference_run=a.reference_run,
+        out_dir=a.out_dir,
+        figures_dir=a.figures_dir,
+        run=ReportSettings.from_json(a.provenance, "--provenance"),
+        presamples_path=a.presamples,
+        markers=a.markers,
+    )
 
 
 def cmd_aes(a) -> None:
@@ -193,31 +196,41 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shards", nargs="+", required=True)
     p.add_argument("--out", required=True)
 
-    p = add("baseline", cmd_baseline, "per-problem mean tokens and accuracy over the K samples")
+    p = add("reference-stats", cmd_reference_stats, "the reference's per-problem mean tokens and accuracy")
     p.add_argument("--samples", required=True)
     p.add_argument("--out", required=True)
 
-    p = add("trainset", cmd_trainset, "length-harmonizing rewards and advantages")
+    p = add("draw", cmd_draw, "m pre-samples per problem for a length-harmonizing method")
     p.add_argument("--samples", required=True)
+    p.add_argument("--stats", required=True, help="reference statistics (difficulty bands rank by them)")
+    p.add_argument("--settings", type=_settings, required=True, help="samples_per_problem, seed, difficulty_band")
+    p.add_argument("--out", required=True)
+
+    p = add("rewards", cmd_rewards, "length-harmonizing rewards and advantages of the drawn samples")
+    p.add_argument("--drawn", required=True, help="drawn samples with reference log-probs")
     p.add_argument("--stats", required=True)
-    p.add_argument("--settings", type=_settings, required=True, help="the config's `reward` section (JSON)")
+    p.add_argument("--settings", type=_settings, required=True, help="lambda, reward_clip, normalize")
     p.add_argument("--out", required=True)
 
-    p = add("select", cmd_select, "SFT / DPO training data from the pre-samples")
-    p.add_argument("--method", required=True, choices=["sft", "dpo"])
+    p = add("select", cmd_select, "a baseline method's training data (SFT samples, DPO pairs) from the pre-samples")
     p.add_argument("--samples", required=True)
-    p.add_argument("-m", type=int, default=2, help="shortest correct samples per problem")
+    p.add_argument(
+        "--settings",
+        type=_settings,
+        required=True,
+        help="selection (shortest_correct or shortest_vs_longest) and samples_per_problem",
+    )
     p.add_argument("--out", required=True)
 
-    p = add("ref-logprobs", cmd_ref_logprobs, "reference mean-token log-probs of the training samples")
+    p = add("ref-logprobs", cmd_ref_logprobs, "reference mean-token log-probs of drawn samples")
     p.add_argument("--model", required=True)
-    p.add_argument("--trainset", required=True)
+    p.add_argument("--samples", required=True)
     p.add_argument("--problems", required=True)
     p.add_argument("--settings", type=_settings, required=True)
     p.add_argument("--out", required=True)
 
     p = add("train", cmd_train, "fine-tune the reference model")
-    p.add_argument("--method", required=True, choices=["o1_pruner", "sft", "dpo"])
+    p.add_argument("--trainer", required=True, choices=list(TRAINERS))
     p.add_argument("--model", required=True)
     p.add_argument("--trainset", required=True)
     p.add_argument("--problems", required=True)
@@ -229,24 +242,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", required=True)
     p.add_argument("--problems", required=True)
     p.add_argument("--settings", type=_settings, required=True)
-    p.add_argument("--run", required=True, help="name of the evaluated run (baseline, marker_ban, o1_pruner-seed0)")
+    p.add_argument("--run", required=True, help="name of the evaluated run (reference, marker_ban, o1_pruner-seed0)")
     p.add_argument("--out", required=True)
     p.add_argument("--metrics", required=True)
 
     p = add("report", cmd_report, "tables and figures from evaluation metrics")
     p.add_argument("--metrics", nargs="+", required=True)
     p.add_argument("--samples", nargs="+", required=True)
-    p.add_argument("--reference-run", default="baseline")
+    p.add_argument("--reference-run", default=REFERENCE)
     p.add_argument("--out-dir", required=True)
     p.add_argument("--figures-dir", required=True)
-    p.add_argument("--provenance", type=_settings, default={})
+    p.add_argument(
+        "--provenance",
+        type=_settings,
+        required=True,
+        help="config hash, model, lambda, ... (JSON), as the rule passes it",
+    )
     p.add_argument("--presamples", default=None, help="pre-samples of the training set (profile, length intervals)")
     p.add_argument("--markers", nargs="*", default=[], help="overthinking markers counted per run")
 
-    p = add("aes", cmd_aes, "score rows (model, method, dataset, accuracy, length) with AES vs their baseline")
+    p = add(
+        "aes", cmd_aes, "score rows (model, method, dataset, accuracy, length) with AES against their reference row"
+    )
     p.add_argument("table", help="CSV with columns model, method, dataset, accuracy, length")
     p.add_argument(
-        "--reference-method", default="baseline", help="the method whose rows are the reference of each dataset"
+        "--reference-method", default=REFERENCE, help="the method whose rows are the reference of each dataset"
     )
     p.add_argument("--out", default=None, help="also write the CSV with `aes` and `aes_formula` added")
 
@@ -295,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _job_name(command: str, log_path: str) -> str:
-    """`evaluate toy-qwen2/toy/baseline` from logs/evaluate/toy-qwen2/toy/baseline.log."""
+    """`evaluate toy-qwen2/toy/reference` from logs/evaluate/toy-qwen2/toy/reference.log."""
     parts = Path(log_path).with_suffix("").parts
     return f"{command} {'/'.join(parts[2:]) if len(parts) > 2 else parts[-1]}"
 

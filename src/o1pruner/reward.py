@@ -35,31 +35,33 @@ def advantages(raw: np.ndarray, clip: tuple[float, float] | None, normalize: str
     return a
 
 
-def build_training_set(
-    samples: pd.DataFrame,
-    stats: pd.DataFrame,
-    lam: float,
-    samples_per_problem: int,
-    clip: tuple[float, float] | None,
-    normalize: str,
-    seed: int,
-) -> pd.DataFrame:
-    """m samples per problem (seeded draw, without replacement) with reward and advantage.
+def draw_samples(samples: pd.DataFrame, samples_per_problem: int, seed: int) -> pd.DataFrame:
+    """m samples per problem (seeded draw, without replacement), problems in id order.
 
-    The means use all K samples (`stats`); only the drawn samples enter training.
+    The draw depends on m and the seed only, not on the reward, so variants that differ in
+    lambda train on the same samples and share their reference log-probs.
     """
-    merged = samples.merge(
-        stats[["problem_id", "mean_tokens", "accuracy"]], on="problem_id", how="left", validate="many_to_one"
-    )
-    if merged["mean_tokens"].isna().any():
-        missing = merged.loc[merged["mean_tokens"].isna(), "problem_id"].unique()[:5]
-        raise ValueError(f"samples without baseline statistics, e.g. problem_id {list(missing)}")
     rng = np.random.default_rng(seed)
     picked = []
-    for _, group in merged.groupby("problem_id", sort=True):
+    for _, group in samples.groupby("problem_id", sort=True):
         take = min(samples_per_problem, len(group))
         picked.append(group.iloc[np.sort(rng.choice(len(group), size=take, replace=False))])
-    out = pd.concat(picked, ignore_index=True)
+    return pd.concat(picked, ignore_index=True)
+
+
+def add_rewards(
+    drawn: pd.DataFrame, stats: pd.DataFrame, lam: float, clip: tuple[float, float] | None, normalize: str
+) -> pd.DataFrame:
+    """The drawn samples with the reference statistics, reward and advantage.
+
+    The statistics use all K samples (`stats`); only the drawn samples enter training.
+    """
+    out = drawn.merge(
+        stats[["problem_id", "mean_tokens", "accuracy"]], on="problem_id", how="left", validate="many_to_one"
+    )
+    if out["mean_tokens"].isna().any():
+        missing = out.loc[out["mean_tokens"].isna(), "problem_id"].unique()[:5]
+        raise ValueError(f"samples without reference statistics, e.g. problem_id {list(missing)}")
     out["reward_raw"] = length_harmonizing_reward(
         out["n_tokens"], out["correct"], out["mean_tokens"], out["accuracy"], lam
     )

@@ -17,18 +17,28 @@ import pandas as pd
 
 from .distributed import is_main_process, process_count
 from .io import InputError, read_jsonl, write_json, write_parquet
+from .settings import (
+    DrawSettings,
+    EvaluationSettings,
+    LogprobSettings,
+    ModelSettings,
+    PresampleSettings,
+    RewardSettings,
+    SelectionSettings,
+    TrainingSettings,
+)
 
 log = logging.getLogger(__name__)
 
 PROBLEM_REQUIRED = ("id", "problem", "answer")
 
 
-def _load(model_path: str, settings: dict, threads: int | None):
+def _load(model_path: str, settings: ModelSettings, threads: int | None):
     from .models import load_model, load_tokenizer, set_threads
 
     set_threads(threads)
-    tok = load_tokenizer(model_path, settings.get("trust_remote_code", False))
-    model = load_model(model_path, settings.get("dtype", "float32"), settings.get("trust_remote_code", False))
+    tok = load_tokenizer(model_path, settings.trust_remote_code)
+    model = load_model(model_path, settings.dtype, settings.trust_remote_code)
     return model, tok
 
 
@@ -51,19 +61,20 @@ def shard_range(n_problems: int, prompts_per_batch: int, shard: int, num_shards:
 
 
 def presample(
+    *,
     model_path: str,
     problems_path: str,
-    settings: dict,
+    settings: PresampleSettings,
     out: str,
     threads: int | None,
-    shard: int = 0,
-    num_shards: int = 1,
+    shard: int,
+    num_shards: int,
 ) -> None:
     from .sampling.backends import load_generator
     from .sampling.run import sample_and_grade
 
     problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
-    prompts_per_batch = max(1, settings["batch_size"] // settings["k"])
+    prompts_per_batch = max(1, settings.batch_size // settings.k)
     start, end, first_batch = shard_range(len(problems), prompts_per_batch, shard, num_shards)
     problems = problems[start:end]
     log.info("shard %d of %d: problems %d..%d", shard, num_shards, start, end - 1)
@@ -72,17 +83,17 @@ def presample(
         generator,
         tok,
         problems,
-        num_samples=settings["k"],
+        num_samples=settings.k,
         do_sample=True,
-        temperature=settings["temperature"],
-        top_p=settings["top_p"],
-        max_new_tokens=settings["max_new_tokens"],
-        batch_size=settings["batch_size"],
-        seed=settings["seed"],
+        temperature=settings.temperature,
+        top_p=settings.top_p,
+        max_new_tokens=settings.max_new_tokens,
+        batch_size=settings.batch_size,
+        seed=settings.seed,
         first_batch=first_batch,
         first_index=start,
-        system_prompt=settings["system_prompt"],
-        answer_box=settings["answer_box"],
+        system_prompt=settings.system_prompt,
+        answer_box=settings.answer_box,
     )
     log.info("pre-sampling: accuracy %.3f, mean tokens %.1f, %.1f s", df["correct"].mean(), df["n_tokens"].mean(), wall)
     write_parquet(
@@ -91,7 +102,7 @@ def presample(
         {
             "stage": "presample",
             "model": model_path,
-            "settings": settings,
+            "settings": settings.to_json(),
             "shard": shard,
             "num_shards": num_shards,
             "wall_time_s": wall,
@@ -99,7 +110,7 @@ def presample(
     )
 
 
-def merge_samples(shard_paths: list[str], out: str) -> None:
+def merge_samples(*, shard_paths: list[str], out: str) -> None:
     """Concatenate shard files in shard order; the metadata keeps the shared settings only."""
     from .io import read_parquet_metadata
 
@@ -112,8 +123,8 @@ def merge_samples(shard_paths: list[str], out: str) -> None:
     log.info("merged %d shards: %d samples of %d problems", len(shard_paths), len(df), df["problem_id"].nunique())
 
 
-def baseline_stats(samples_path: str, out: str) -> None:
-    from .baseline import aggregate
+def reference_stats(*, samples_path: str, out: str) -> None:
+    from .reference_stats import aggregate
 
     stats = aggregate(pd.read_parquet(samples_path))
     log.info(
@@ -122,31 +133,36 @@ def baseline_stats(samples_path: str, out: str) -> None:
         stats["accuracy"].mean(),
         stats["mean_tokens"].mean(),
     )
-    write_parquet(stats, out, {"stage": "baseline", "samples": samples_path})
+    write_parquet(stats, out, {"stage": "reference_stats", "samples": samples_path})
 
 
-def trainset(samples_path: str, stats_path: str, settings: dict, out: str) -> None:
-    from .reward import build_training_set
+def draw(*, samples_path: str, stats_path: str, settings: DrawSettings, out: str) -> None:
+    """The m samples per problem that a length-harmonizing method trains on."""
+    from .reward import difficulty_band, draw_samples
 
     samples = pd.read_parquet(samples_path)
-    stats = pd.read_parquet(stats_path)
-    clip = tuple(settings["reward_clip"]) if settings.get("reward_clip") else None
-    if settings.get("difficulty_band"):
-        from .reward import difficulty_band
-
-        lo, hi = settings["difficulty_band"]
-        keep = difficulty_band(stats, lo, hi)
-        samples, stats = samples[samples["problem_id"].isin(keep)], stats[stats["problem_id"].isin(keep)]
+    if settings.difficulty_band:
+        lo, hi = settings.difficulty_band
+        keep = difficulty_band(pd.read_parquet(stats_path), lo, hi)
+        samples = samples[samples["problem_id"].isin(keep)]
         log.info("difficulty band [%.2f, %.2f): %d problems", lo, hi, len(keep))
-    df = build_training_set(
-        samples,
-        stats,
-        settings["lambda"],
-        settings["samples_per_problem"],
-        clip,
-        settings["normalize"],
-        settings["seed"],
-    )
+    drawn = draw_samples(samples, settings.samples_per_problem, settings.seed)
+    log.info("drawn: %d samples of %d problems", len(drawn), drawn["problem_id"].nunique())
+    write_parquet(drawn, out, {"stage": "draw", "settings": settings.to_json()})
+
+
+def rewards(*, drawn_path: str, stats_path: str, settings: RewardSettings, out: str) -> None:
+    """O1-Pruner's training set: the drawn samples with reward and advantage."""
+    from .reward import add_rewards
+
+    drawn = pd.read_parquet(drawn_path)
+    if "ref_logp" not in drawn.columns:
+        raise InputError(f"{drawn_path}: no ref_logp column; run `o1pruner ref-logprobs` on the drawn samples first")
+    clip = tuple(settings.reward_clip) if settings.reward_clip else None
+    try:
+        df = add_rewards(drawn, pd.read_parquet(stats_path), settings.lambda_, clip, settings.normalize)
+    except ValueError as e:
+        raise InputError(f"{stats_path}: {e}") from None
     log.info(
         "training set: %d samples of %d problems; reward mean %.3f, advantage std %.3f",
         len(df),
@@ -154,31 +170,37 @@ def trainset(samples_path: str, stats_path: str, settings: dict, out: str) -> No
         df["reward_raw"].mean(),
         df["advantage"].std(ddof=0),
     )
-    write_parquet(df, out, {"stage": "trainset", "settings": settings})
+    write_parquet(df, out, {"stage": "rewards", "settings": settings.to_json()})
 
 
-def _examples(tok, trainset_df: pd.DataFrame, problems_path: str, settings: dict) -> list[dict]:
-    from .train.data import encode_examples
-
+def _problem_texts(problems_path: str, problem_ids) -> dict[str, str]:
     problems = {p["id"]: p["problem"] for p in read_jsonl(problems_path, required=PROBLEM_REQUIRED)}
-    missing = sorted(set(trainset_df["problem_id"]) - set(problems))
+    missing = sorted(set(problem_ids) - set(problems))
     if missing:
         raise InputError(f"{problems_path}: no problem with id {missing[0]!r} (and {len(missing) - 1} more)")
+    return problems
+
+
+def _examples(tok, trainset_df: pd.DataFrame, problems_path: str, settings) -> list[dict]:
+    from .train.data import encode_examples
+
+    problems = _problem_texts(problems_path, trainset_df["problem_id"])
     return encode_examples(
         tok,
         [problems[i] for i in trainset_df["problem_id"]],
         [list(r) for r in trainset_df["response_ids"]],
-        settings["system_prompt"],
-        settings["cutoff_len"],
+        settings.system_prompt,
+        settings.cutoff_len,
     )
 
 
 def reference_logprobs(
-    model_path: str, trainset_path: str, problems_path: str, settings: dict, out: str, threads: int | None
+    *, model_path: str, samples_path: str, problems_path: str, settings: LogprobSettings, out: str, threads: int | None
 ) -> None:
+    """The reference's mean token log-prob of each drawn sample (O1-Pruner's PPO ratio)."""
     from .train.logprobs import mean_logprobs
 
-    df = pd.read_parquet(trainset_path)
+    df = pd.read_parquet(samples_path)
     model, tok = _load(model_path, settings, threads)
     examples = _examples(tok, df, problems_path, settings)
     start = time.perf_counter()
@@ -190,35 +212,37 @@ def reference_logprobs(
 
         state = PartialState(cpu=not torch.cuda.is_available())
         with state.split_between_processes(list(range(len(examples)))) as mine:
-            values = mean_logprobs(model, [examples[i] for i in mine], tok.pad_token_id, settings["logprob_batch_size"])
+            values = mean_logprobs(model, [examples[i] for i in mine], tok.pad_token_id, settings.logprob_batch_size)
             scored = dict(zip(mine, values))
         scored = {i: v for part in gather_object([scored]) for i, v in part.items()}
         if not state.is_main_process:
             return
         df["ref_logp"] = [scored[i] for i in range(len(examples))]
     else:
-        df["ref_logp"] = mean_logprobs(model, examples, tok.pad_token_id, settings["logprob_batch_size"])
+        df["ref_logp"] = mean_logprobs(model, examples, tok.pad_token_id, settings.logprob_batch_size)
     log.info("reference log-probs of %d samples in %.1f s", len(df), time.perf_counter() - start)
-    write_parquet(df, out, {"stage": "ref_logprobs", "model": model_path, "settings": settings})
+    write_parquet(df, out, {"stage": "ref_logprobs", "model": model_path, "settings": settings.to_json()})
 
 
-def select_baseline_data(method: str, samples_path: str, m: int, out: str) -> None:
-    from .baselines import select_dpo_pairs, select_sft
+def select(*, samples_path: str, settings: SelectionSettings, out: str) -> None:
+    """A baseline method's training data (SFT samples, DPO pairs) from the pre-samples."""
+    from .baseline_data import SELECTIONS
 
     samples = pd.read_parquet(samples_path)
-    df = select_sft(samples, m) if method == "sft" else select_dpo_pairs(samples, m)
+    df = SELECTIONS[settings.selection](samples, settings.samples_per_problem)
     if df.empty:
-        raise InputError(f"{samples_path}: no correct sample in any problem, so no {method} training data")
-    log.info("%s: %d rows from %d problems", method, len(df), df["problem_id"].nunique())
-    write_parquet(df, out, {"stage": f"select_{method}", "m": m})
+        raise InputError(f"{samples_path}: no correct sample in any problem, so no {settings.selection} training data")
+    log.info("%s: %d rows from %d problems", settings.selection, len(df), df["problem_id"].nunique())
+    write_parquet(df, out, {"stage": "select", "settings": settings.to_json()})
 
 
 def finetune(
-    method: str,
+    *,
+    trainer: str,
     model_path: str,
     trainset_path: str,
     problems_path: str,
-    settings: dict,
+    settings: TrainingSettings,
     seed: int,
     out: str,
     threads: int | None,
@@ -227,95 +251,83 @@ def finetune(
     from .train.arguments import method_arguments
     from .train.checkpoint import describe_placement, is_partitioned, save_checkpoint
 
-    settings = {**settings, **settings.get("method_overrides", {}).get(method, {})}
     df = pd.read_parquet(trainset_path)
     set_threads(threads)
-    tok = load_tokenizer(model_path, settings["trust_remote_code"])
+    tok = load_tokenizer(model_path, settings.trust_remote_code)
     # Under a multi-process launcher every rank trains; only rank 0 writes the checkpoint folder.
     main_process = is_main_process()
     with _output_dir(out, main_process) as tmp:
         # The arguments before the model: under ZeRO-3 they activate DeepSpeed's config, so the
         # model is created partitioned over the processes rather than whole on every rank.
-        args = method_arguments(method, settings, seed, str(tmp))
+        args = method_arguments(trainer, settings, seed, str(tmp))
         # Training keeps fp32 master weights whatever model.dtype (the serving dtype) says; bf16
         # is autocast (training.bf16). Only pure_bf16 trains the bf16 weights themselves. No
         # device move here: the Trainer places the model on its own process's device.
         model = load_model(
             model_path,
-            "bfloat16" if settings["pure_bf16"] else "float32",
-            settings["trust_remote_code"],
+            "bfloat16" if settings.pure_bf16 else "float32",
+            settings.trust_remote_code,
             device=None,
-            attn_implementation=settings["attn_implementation"],
+            attn_implementation=settings.attn_implementation,
         )
         created_partitioned = is_partitioned(model)
         log.info("model %s", describe_placement(model))
         model.train()
         model = _trainable(model, settings)
-        trainer, result = _train(method, model, tok, df, trainset_path, problems_path, settings, args, out)
-        log.info("trained %s seed %d: %s", method, seed, result.metrics)
-        deepspeed = bool(getattr(trainer, "is_deepspeed_enabled", False))
-        final = trainer.model
-        if settings.get("finetuning", "full") == "lora":
+        hf_trainer, result = _train(trainer, model, tok, df, trainset_path, problems_path, settings, args, out)
+        log.info("trained with %s, seed %d: %s", trainer, seed, result.metrics)
+        deepspeed = bool(getattr(hf_trainer, "is_deepspeed_enabled", False))
+        final = hf_trainer.model
+        if settings.finetuning == "lora":
             from .train.lora import merged
 
             final = merged(final)
-        update = save_checkpoint(final, str(tmp), model_path, settings["save_dtype"], deepspeed, main_process)
+        update = save_checkpoint(final, str(tmp), model_path, settings.save_dtype, deepspeed, main_process)
         if main_process:
             tok.save_pretrained(str(tmp))
             write_json(
                 {
-                    "method": method,
+                    "trainer": trainer,
                     "seed": seed,
-                    "settings": settings,
+                    "settings": settings.to_json(),
                     "processes": process_count(),
-                    "distributed_type": str(trainer.accelerator.state.distributed_type),
+                    "distributed_type": str(hf_trainer.accelerator.state.distributed_type),
                     "created_partitioned": created_partitioned,
                     "weight_update": update,
                     "metrics": result.metrics,
-                    "log_history": trainer.state.log_history,
+                    "log_history": hf_trainer.state.log_history,
                 },
                 tmp / "o1pruner_training.json",
             )
 
 
-def _trainable(model, settings: dict):
+def _trainable(model, settings: TrainingSettings):
     """The model with only what `training.finetuning` trains left trainable (LoRA: wrapped)."""
-    finetuning = settings.get("finetuning", "full")
-    if finetuning == "freeze" or (finetuning == "full" and settings.get("trainable_last_layers")):
+    finetuning = settings.finetuning
+    if finetuning == "freeze" or (finetuning == "full" and settings.trainable_last_layers):
         from .train.freeze import train_only_last_layers
 
-        if not settings.get("trainable_last_layers"):
+        if not settings.trainable_last_layers:
             raise InputError("training.finetuning is freeze but training.trainable_last_layers is not set")
-        train_only_last_layers(model, settings["trainable_last_layers"])
+        train_only_last_layers(model, settings.trainable_last_layers)
     elif finetuning == "lora":
         from .train.lora import add_lora
 
-        model = add_lora(
-            model, settings.get("lora_r", 16), settings.get("lora_alpha", 32), settings.get("lora_dropout", 0.05)
-        )
+        model = add_lora(model, settings.lora_r, settings.lora_alpha, settings.lora_dropout)
     return model
 
 
-def _train(method, model, tok, df, trainset_path, problems_path, settings, args, out):
-    """Run `method`'s trainer; returns (trainer, train() result)."""
-    if method == "o1_pruner":
+def _train(trainer, model, tok, df, trainset_path, problems_path, settings, args, out):
+    """Run the trainer; returns (the Trainer, its train() result)."""
+    if trainer == "o1_pruner":
         return _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, args)
-    if method == "sft":
+    if trainer == "sft":
         from .train.trl_baselines import train_sft
 
         return train_sft(model, tok, _examples(tok, df, problems_path, settings), args)
-    from .prompt import render_prompt
-    from .train.trl_baselines import train_dpo
+    from .train.trl_baselines import dpo_pairs, train_dpo
 
-    problems = {p["id"]: p["problem"] for p in read_jsonl(problems_path, required=PROBLEM_REQUIRED)}
-    pairs = [
-        {
-            "prompt": render_prompt(tok, problems[r.problem_id], settings["system_prompt"]),
-            "chosen": r.chosen,
-            "rejected": r.rejected,
-        }
-        for r in df.itertuples()
-    ]
+    pairs = dpo_pairs(tok, df, _problem_texts(problems_path, df["problem_id"]), settings.system_prompt)
     shared = Path(out).parent / f".{Path(out).name}.dpo-pairs"
     try:
         return train_dpo(model, tok, pairs, args, str(shared))
@@ -345,7 +357,7 @@ def _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, arg
     from .train.o1_pruner import ListDataset, O1PrunerTrainer
 
     if "ref_logp" not in df.columns:
-        raise InputError(f"{trainset_path}: no ref_logp column; run `o1pruner ref-logprobs` first")
+        raise InputError(f"{trainset_path}: no ref_logp column; make it with `o1pruner rewards` from drawn samples")
     examples = _examples(tok, df, problems_path, settings)
     for ex, adv, ref in zip(examples, df["advantage"], df["ref_logp"]):
         ex["advantage"], ex["ref_logp"] = float(adv), float(ref)
@@ -360,7 +372,14 @@ def _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, arg
 
 
 def evaluate(
-    model_path: str, problems_path: str, settings: dict, run: str, out: str, metrics_out: str, threads: int | None
+    *,
+    model_path: str,
+    problems_path: str,
+    settings: EvaluationSettings,
+    run: str,
+    out: str,
+    metrics_out: str,
+    threads: int | None,
 ) -> None:
     from .sampling.backends import load_generator
     from .sampling.run import sample_and_grade
@@ -372,24 +391,32 @@ def evaluate(
         tok,
         problems,
         num_samples=1,
-        do_sample=settings.get("do_sample", False),
-        temperature=settings.get("temperature", 1.0),
+        do_sample=settings.do_sample,
+        temperature=settings.temperature,
         top_p=1.0,
-        max_new_tokens=settings["max_new_tokens"],
-        batch_size=settings["batch_size"],
-        seed=settings.get("seed", 0),
-        system_prompt=settings["system_prompt"],
-        fast_prompt=settings.get("fast_prompt", False),
-        banned_phrases=settings.get("banned_phrases", []),
-        answer_box=settings["answer_box"],
+        max_new_tokens=settings.max_new_tokens,
+        batch_size=settings.batch_size,
+        seed=settings.seed,
+        system_prompt=settings.system_prompt,
+        fast_prompt=settings.fast_prompt,
+        banned_phrases=settings.banned_phrases,
+        answer_box=settings.answer_box,
     )
     df["run"] = run
     metrics = summarize(df)
     metrics.update(
-        {"run": run, "model_path": model_path, "problems": problems_path, "wall_time_s": wall, "settings": settings}
+        {
+            "run": run,
+            "model_path": model_path,
+            "problems": problems_path,
+            "wall_time_s": wall,
+            "settings": settings.to_json(),
+        }
     )
     log.info("%s: accuracy %.2f%%, mean tokens %.1f, %.1f s", run, metrics["accuracy"], metrics["mean_tokens"], wall)
-    write_parquet(df.drop(columns=["response_ids"]), out, {"stage": "evaluate", "run": run, "settings": settings})
+    write_parquet(
+        df.drop(columns=["response_ids"]), out, {"stage": "evaluate", "run": run, "settings": settings.to_json()}
+    )
     write_json(metrics, metrics_out)
 
 
@@ -415,4 +442,15 @@ def summarize(df: pd.DataFrame) -> dict:
     return out
 
 
-__all__ = ["presample", "baseline_stats", "trainset", "reference_logprobs", "finetune", "evaluate", "summarize"]
+__all__ = [
+    "presample",
+    "merge_samples",
+    "reference_stats",
+    "draw",
+    "rewards",
+    "select",
+    "reference_logprobs",
+    "finetune",
+    "evaluate",
+    "summarize",
+]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -90,6 +91,8 @@ def _dotted(path) -> str:
 
 # Keys that were renamed or replaced: the old name gets a message saying what to write instead.
 REPLACED_KEYS = {
+    ("training", "baseline_samples_per_problem"): "training.shortest_correct_per_problem (the m shortest "
+    "correct samples per problem that SFT trains on and DPO prefers)",
     ("training", "gradient_accumulation_steps"): "training.global_batch_size (sequences per optimiser step "
     "over all processes; accumulation is derived from it)",
 }
@@ -131,6 +134,49 @@ def check_config(config: dict, schema: dict) -> None:
         parent = "" if not error.absolute_path else key + "."
         raise ConfigError(f"config key {parent}{missing[0] if missing else '?'} is missing")
     raise ConfigError(f"config key {key}: {error.message}")
+
+
+def with_defaults(value, node: dict, root: dict | None = None):
+    """`value` with the schema's defaults filled in where a key is absent (as Snakemake's
+    `validate` does): for the stages run outside Snakemake, by tests and scripts."""
+    root = root if root is not None else node
+    node = _resolve(node, root)
+    if not isinstance(value, dict):
+        return value
+    out = dict(value)
+    for key, child in node.get("properties", {}).items():
+        child = _resolve(child, root)
+        if key not in out and "default" in child:
+            out[key] = json.loads(json.dumps(child["default"]))
+        if key in out:
+            out[key] = with_defaults(out[key], child, root)
+    return out
+
+
+def _deep_update(base: dict, update: dict) -> dict:
+    """Snakemake's merge of several config files: nested mappings are merged key by key."""
+    out = dict(base)
+    for key, value in update.items():
+        out[key] = (
+            _deep_update(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
+    return out
+
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+
+
+def load_config(*paths: str | Path, schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """Config files merged in order (later keys win, section by section), checked, with the
+    schema's defaults: the config a workflow run with these `--configfile`s sees."""
+    config: dict = {}
+    for path in paths:
+        config = _deep_update(config, yaml.safe_load(Path(path).read_text()) or {})
+    schema = load_schema(schema_path)
+    check_config(config, schema)
+    config = with_defaults(config, schema)
+    check_registered_names(config)
+    return config
 
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
@@ -265,13 +311,40 @@ def check_sampling_layout(config: dict) -> None:
         )
 
 
-def train_launcher_command(training: dict, gpus: int, accelerate_dir: Path, method: str | None = None) -> str:
+def check_registered_names(config: dict) -> None:
+    """Methods, method overrides and controls must be registered (src/o1pruner/runs.py)."""
+    from . import runs
+
+    for name in config["training"]["methods"]:
+        if name not in runs.METHODS:
+            raise ConfigError(
+                f"config key training.methods: {name!r} is not a registered method (registered: "
+                f"{', '.join(runs.METHODS)}; ablation variants come from the `ablations` section)"
+            )
+    for name in config["training"]["method_overrides"]:
+        try:
+            runs.method(name)
+        except runs.UnknownName:
+            raise ConfigError(
+                f"config key training.method_overrides.{name}: not a registered method (registered: "
+                f"{', '.join(runs.METHODS)})"
+            ) from None
+    for name in config["evaluation"]["controls"]:
+        if name not in runs.CONTROLS:
+            raise ConfigError(
+                f"config key evaluation.controls: {name!r} is not a registered control (registered: "
+                f"{', '.join(runs.CONTROLS)})"
+            )
+
+
+def train_launcher_command(training: dict, gpus: int, accelerate_dir: Path) -> str:
     """How a training-side job (fine-tuning, reference log-probs) is started: `o1pruner` in one
     process; several processes (the job's GPUs, or `cpu_processes` without GPUs) through
     `accelerate launch` with `config/accelerate/<distributed>.yaml`, or, for DDP on CPU, through
     `torchrun` (`accelerate launch --cpu` starts one process unless MPI is set up). Mixed
-    precision comes from training.bf16, so the accelerate file cannot contradict it."""
-    t = {**training, **training["method_overrides"].get(method, {})} if method else training
+    precision comes from training.bf16, so the accelerate file cannot contradict it. `training`
+    is the section as the job's method trains with it (`job_settings.method_training`)."""
+    t = training
     processes = gpus if gpus > 0 else t["cpu_processes"]
     if processes <= 1:
         return "o1pruner"
@@ -327,18 +400,13 @@ def is_dry_run(argv: list[str]) -> bool:
 TOY_SETTINGS_FILE = "o1pruner_toy_settings.json"
 
 
-def toy_reference_settings(config: dict) -> dict:
-    """What the toy reference is trained from: the config's `toy` and `prompt` sections."""
-    return {"toy": config["toy"], "prompt": config["prompt"]}
-
-
 def check_toy_reference(config: dict) -> None:
     """Refuse to retrain, in place, a toy reference that another toy config built.
 
     Results are kept per `model.name`; two configs with different toy worlds under one name
     would silently overwrite each other's reference and everything after it.
     """
-    import json
+    from .job_settings import toy_reference_settings
 
     saved = Path(config["model"]["path"]) / TOY_SETTINGS_FILE
     if not saved.exists():

@@ -14,8 +14,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ..io import atomic_path  # noqa: E402
+from ..runs import run_method  # noqa: E402
 from .names import dataset_label, method_label  # noqa: E402
-from .runs import run_method  # noqa: E402
 
 # One marker per method, so that two methods on the same point stay visible (hollow markers).
 MARKERS = "osD^vP*Xh<>"
@@ -71,7 +71,7 @@ def length_distribution(samples: pd.DataFrame, path: Path) -> None:
     _save(fig, path)
 
 
-def accuracy_vs_tokens(main: pd.DataFrame, path: Path, reference: str = "baseline", span: float = 12.0) -> None:
+def accuracy_vs_tokens(main: pd.DataFrame, path: Path, reference: str = "reference", span: float = 12.0) -> None:
     """Accuracy vs mean tokens per method, one panel per test set; bars: ± std over seeds.
 
     The accuracy axis fits the methods within `span` points of the reference, so that they are

@@ -31,10 +31,12 @@ def _git_commit(repo: str | None) -> str:
         return "unknown"
 
 
-def collect_provenance(given: dict) -> dict:
+def collect_provenance(run) -> dict:
+    """What the results tables record: the config's hash, the commit and the package versions
+    (`run`: the report's `ReportSettings`)."""
     return {
-        "config_sha256": given.get("config_sha256", "unknown"),
-        "model": given.get("model"),
-        "git_commit": _git_commit(given.get("workflow_dir")),
+        "config_sha256": run.config_sha256,
+        "model": run.model,
+        "git_commit": _git_commit(run.workflow_dir),
         "packages": {p: _version(p) for p in PACKAGES},
     }

@@ -58,20 +58,20 @@ class VLLMGenerator:
         )
 
 
-def load_generator(model_path: str, settings: dict, threads: int | None, first_index: int = 0):
+def load_generator(model_path: str, settings, threads: int | None, first_index: int = 0):
     """The configured backend's generator for a job whose first prompt has global index
-    `first_index` (it seeds the vLLM engine where per-request seeds are not supported)."""
+    `first_index` (it seeds the vLLM engine where per-request seeds are not supported).
+    `settings`: a job's `PresampleSettings` or `EvaluationSettings`."""
     from ..models import check_model_path, load_model, load_tokenizer, set_threads
 
     set_threads(threads)
-    trust = settings.get("trust_remote_code", False)
+    trust = settings.trust_remote_code
     tokenizer = load_tokenizer(model_path, trust)
-    if settings.get("backend", "transformers") == "vllm":
+    if settings.backend == "vllm":
         from .vllm_backend import load_llm
 
         check_model_path(model_path)
-        seed = settings.get("seed", 0) + first_index
-        llm = load_llm(model_path, settings["dtype"], settings["vllm"], seed, trust, threads)
+        llm = load_llm(model_path, settings.dtype, settings.vllm, settings.seed + first_index, trust, threads)
         return VLLMGenerator(llm, tokenizer), tokenizer
-    model = load_model(model_path, settings.get("dtype", "float32"), trust)
+    model = load_model(model_path, settings.dtype, trust)
     return TransformersGenerator(model, tokenizer), tokenizer

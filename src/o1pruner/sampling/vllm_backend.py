@@ -27,6 +27,7 @@ import os
 from pathlib import Path
 
 from ..io import InputError
+from ..settings import VllmSettings
 from .banned import VLLM_EXTRA_ARGS_KEY, banned_token_sequences
 from .hf_backend import Generation
 
@@ -46,27 +47,33 @@ def on_cpu_platform() -> bool:
     return current_platform.is_cpu()
 
 
-def kv_cache_bytes_per_token(model_path: str, dtype: str) -> int:
-    """Keys and values of one token over all layers, from the model's config.json."""
+def _text_config(model_path: str) -> dict:
     cfg = json.loads((Path(model_path) / "config.json").read_text())
-    cfg = cfg.get("text_config", cfg)
-    heads = cfg["num_attention_heads"]
-    head_dim = cfg.get("head_dim") or cfg["hidden_size"] // heads
-    kv_heads = cfg.get("num_key_value_heads") or heads
+    return cfg.get("text_config", cfg)
+
+
+def _head_dim(cfg: dict) -> int:
+    return cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
+
+
+def kv_cache_bytes_per_token(cfg: dict, dtype: str) -> int:
+    """Keys and values of one token over all layers, from the model's (text) config."""
+    kv_heads = cfg.get("num_key_value_heads") or cfg["num_attention_heads"]
     width = 4 if dtype == "float32" else 2
-    return 2 * cfg["num_hidden_layers"] * kv_heads * head_dim * width
+    return 2 * cfg["num_hidden_layers"] * kv_heads * _head_dim(cfg) * width
 
 
-def check_engine_settings(model_path: str, dtype: str, max_model_len: int | None, settings: dict, cpu: bool) -> None:
+def check_engine_settings(
+    model_path: str, dtype: str, max_model_len: int | None, settings: VllmSettings, cpu: bool
+) -> None:
     """What vLLM would only find out after loading the model, or as a crash mid-run."""
-    cfg = json.loads((Path(model_path) / "config.json").read_text())
-    cfg = cfg.get("text_config", cfg)
+    cfg = _text_config(model_path)
     length = max_model_len or cfg.get("max_position_embeddings") or 0
-    need = kv_cache_bytes_per_token(model_path, dtype) * length
+    need = kv_cache_bytes_per_token(cfg, dtype) * length
     if cpu:
         from vllm.v1.attention.backends.cpu_attn import CPUAttentionBackend
 
-        head_dim = cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
+        head_dim = _head_dim(cfg)
         supported = CPUAttentionBackend.get_supported_head_sizes()
         if head_dim not in supported:
             raise VLLMSettingError(
@@ -75,22 +82,27 @@ def check_engine_settings(model_path: str, dtype: str, max_model_len: int | None
             )
         import psutil
 
-        kv = settings["cpu_kv_cache_gib"] * GIB
+        kv = settings.cpu_kv_cache_gib * GIB
         free = psutil.virtual_memory().available
         if kv > free:
             raise VLLMSettingError(
-                f"config key vllm.cpu_kv_cache_gib: {settings['cpu_kv_cache_gib']} GiB does not fit in the "
+                f"config key vllm.cpu_kv_cache_gib: {settings.cpu_kv_cache_gib} GiB does not fit in the "
                 f"{free / GIB:.1f} GiB of free memory"
             )
         if need > kv:
             raise VLLMSettingError(
-                f"config key vllm.cpu_kv_cache_gib: {settings['cpu_kv_cache_gib']} GiB holds fewer than one "
+                f"config key vllm.cpu_kv_cache_gib: {settings.cpu_kv_cache_gib} GiB holds fewer than one "
                 f"sequence of {length} tokens ({need / GIB:.2f} GiB); raise it or lower vllm.max_model_len"
             )
 
 
 def load_llm(
-    model_path: str, dtype: str, settings: dict, seed: int, trust_remote_code: bool = False, threads: int | None = None
+    model_path: str,
+    dtype: str,
+    settings: VllmSettings,
+    seed: int,
+    trust_remote_code: bool = False,
+    threads: int | None = None,
 ):
     """The engine, with its KV cache sized by `settings` (the workflow's `vllm` section):
     `gpu_memory_utilization` on GPUs, `cpu_kv_cache_gib` on CPU (where vLLM would otherwise
@@ -99,7 +111,7 @@ def load_llm(
     from vllm import LLM
 
     cpu = on_cpu_platform()
-    max_model_len = settings.get("max_model_len")
+    max_model_len = settings.max_model_len
     check_engine_settings(model_path, dtype, max_model_len, settings, cpu)
     if cpu:
         # The engine core in this process, not in a child: a child receives the requests over
@@ -115,17 +127,17 @@ def load_llm(
             if threads:
                 os.environ["OMP_NUM_THREADS"] = str(threads)
     memory = (
-        {"kv_cache_memory_bytes": int(settings["cpu_kv_cache_gib"] * GIB)}
+        {"kv_cache_memory_bytes": int(settings.cpu_kv_cache_gib * GIB)}
         if cpu
-        else {"gpu_memory_utilization": settings["gpu_memory_utilization"]}
+        else {"gpu_memory_utilization": settings.gpu_memory_utilization}
     )
     llm = LLM(
         model=model_path,
         dtype=dtype,
-        tensor_parallel_size=settings["tensor_parallel_size"],
+        tensor_parallel_size=settings.tensor_parallel_size,
         max_model_len=max_model_len,
         seed=seed,
-        enforce_eager=settings["enforce_eager"],
+        enforce_eager=settings.enforce_eager,
         trust_remote_code=trust_remote_code,
         # Decoding settings come from the workflow only, never from the checkpoint's
         # generation_config.json ("vllm" = vLLM's neutral defaults).

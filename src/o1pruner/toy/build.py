@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..io import atomic_path, read_jsonl, write_json, write_jsonl
+from ..settings import ToyDataSettings
 from ..workflow_config import TOY_SETTINGS_FILE
 from .pretrain import PretrainSettings, pretrain_reference
 from .tasks import Level, generate_toy_splits
@@ -14,25 +15,28 @@ def _levels(toy: dict) -> list[Level]:
     return [Level(lv["steps"], lv["max_value"]) for lv in toy["levels"]]
 
 
-def write_toy_splits(toy: dict, train_path: str, test_path: str) -> None:
-    train, test = generate_toy_splits(toy["seed"], toy["n_train"], toy["n_test"], _levels(toy))
+def write_toy_splits(*, settings: ToyDataSettings, train_path: str, test_path: str) -> None:
+    levels = [Level(lv["steps"], lv["max_value"]) for lv in settings.levels]
+    train, test = generate_toy_splits(settings.seed, settings.n_train, settings.n_test, levels)
     write_jsonl([{k: r[k] for k in PROBLEM_FIELDS} for r in train], train_path)
     write_jsonl([{k: r[k] for k in PROBLEM_FIELDS} for r in test], test_path)
 
 
-def build_reference(settings: dict, test_path: str, out_dir: str, threads: int | None) -> None:
+def build_reference(*, settings: dict, test_path: str, out_dir: str, threads: int | None) -> None:
+    """The toy reference, trained from `settings` ({"toy": ..., "prompt": ...}: the config's
+    sections, checked by the schema; `PretrainSettings` types them below)."""
     toy, ref = settings["toy"], settings["toy"]["reference"]
-    if toy.get("solution_style") == "estimate_check" and len(toy.get("estimate_error", ())) != len(toy["levels"]):
+    if toy["solution_style"] == "estimate_check" and len(toy["estimate_error"]) != len(toy["levels"]):
         raise ValueError(
-            f"toy.estimate_error needs one value per level ({len(toy['levels'])}), got {toy.get('estimate_error')!r}"
+            f"toy.estimate_error needs one value per level ({len(toy['levels'])}), got {toy['estimate_error']!r}"
         )
     s = PretrainSettings(
         seed=toy["seed"],
         long_thought_fraction=toy["long_thought_fraction"],
         check_prob=toy["check_prob"],
-        solution_style=toy.get("solution_style", "restate"),
-        estimate_error=tuple(toy.get("estimate_error", ())),
-        fast_prompt_fraction=toy.get("fast_prompt_fraction", 0.0),
+        solution_style=toy["solution_style"],
+        estimate_error=tuple(toy["estimate_error"]),
+        fast_prompt_fraction=toy["fast_prompt_fraction"],
         vocab_size=ref["vocab_size"],
         hidden_size=ref["hidden_size"],
         num_layers=ref["num_layers"],

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import torch
 
 from ..console import Progress
-from ..prompt import FAST_SOLVING_INSTRUCTION, render_prompt
+from ..prompt import build_messages, render_prompt
 from .model import make_toy_model
 from .tasks import Level, make_problem, write_estimate_check_solution, write_solution
-from .tokenizer import train_tokenizer
+from .tokenizer import CHAT_TEMPLATE, IM_END, IM_START, train_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,8 @@ def pretrain_reference(
     examples = _examples(rng, levels, n_examples, exclude_problems, s)
     corpus = [q for q, _, _ in examples[:3000]] + [a for _, a, _ in examples[:3000]]
     with_fast = (False, True) if s.fast_prompt_fraction > 0 else (False,)
-    chat_words = [render_prompt_text(system_prompt, examples[0][0], fast) for fast in with_fast]
-    tokenizer = train_tokenizer(corpus + chat_words, s.vocab_size)
+    template_words = [chat_words(system_prompt, examples[0][0], fast) for fast in with_fast]
+    tokenizer = train_tokenizer(corpus + template_words, s.vocab_size)
     eos = tokenizer.eos_token
     prompts = [render_prompt(tokenizer, q, system_prompt, fast=fast) for q, _, fast in examples]
     prompt_ids = tokenizer(prompts, add_special_tokens=False).input_ids
@@ -151,11 +151,15 @@ def pretrain_reference(
     return model, tokenizer
 
 
-def render_prompt_text(system_prompt: str | None, problem: str, fast: bool = False) -> str:
-    # The chat template's own words (roles, markers, the fast-solving instruction) must be in
-    # the tokenizer's training text.
-    user = f"{problem}\n{FAST_SOLVING_INSTRUCTION}" if fast else problem
-    return f"system\n{system_prompt or ''}\nuser\n{user}\nassistant\n"
+def chat_words(system_prompt: str | None, problem: str, fast: bool = False) -> str:
+    """The chat template's words (roles, the fast-solving instruction) around one problem, without
+    its special markers: they must be in the tokenizer's training text. Rendered from the one
+    prompt definition (`prompt.build_messages`) through the toy's chat template itself."""
+    from jinja2 import Template
+
+    messages = build_messages(problem, system_prompt, fast)
+    text = Template(CHAT_TEMPLATE).render(messages=messages, add_generation_prompt=True)
+    return text.replace(IM_START, "").replace(IM_END, "")
 
 
 def _collate(prompts: list[list[int]], answers: list[list[int]], pad_id: int):

@@ -11,9 +11,10 @@ import torch
 
 from ..distributed import BatchLayoutError, gradient_accumulation, process_count
 from ..io import InputError
+from ..settings import TrainingSettings
 
 
-def training_arguments(settings: dict, seed: int, out_dir: str) -> dict:
+def training_arguments(settings: TrainingSettings, seed: int, out_dir: str) -> dict:
     """`TrainingArguments` fields shared by every method.
 
     bf16 is mixed precision over fp32 weights (autocast; the optimiser updates fp32 master
@@ -21,25 +22,23 @@ def training_arguments(settings: dict, seed: int, out_dir: str) -> dict:
     """
     processes = process_count()
     try:
-        accumulation = gradient_accumulation(
-            settings["global_batch_size"], settings["per_device_batch_size"], processes
-        )
+        accumulation = gradient_accumulation(settings.global_batch_size, settings.per_device_batch_size, processes)
     except BatchLayoutError as e:
         raise InputError(str(e)) from None
     return dict(
         output_dir=out_dir,
         seed=seed,
         data_seed=seed,
-        learning_rate=settings["learning_rate"],
-        num_train_epochs=settings["epochs"],
-        per_device_train_batch_size=settings["per_device_batch_size"],
+        learning_rate=settings.learning_rate,
+        num_train_epochs=settings.epochs,
+        per_device_train_batch_size=settings.per_device_batch_size,
         gradient_accumulation_steps=accumulation,
-        lr_scheduler_type=settings["lr_scheduler"],
-        warmup_steps=settings["warmup_ratio"],
-        weight_decay=settings["weight_decay"],
-        max_grad_norm=settings["max_grad_norm"],
-        gradient_checkpointing=settings["gradient_checkpointing"],
-        bf16=settings["bf16"] and not settings["pure_bf16"],
+        lr_scheduler_type=settings.lr_scheduler,
+        warmup_steps=settings.warmup_ratio,
+        weight_decay=settings.weight_decay,
+        max_grad_norm=settings.max_grad_norm,
+        gradient_checkpointing=settings.gradient_checkpointing,
+        bf16=settings.bf16 and not settings.pure_bf16,
         logging_steps=5,
         save_strategy="no",
         report_to="none",
@@ -50,26 +49,26 @@ def training_arguments(settings: dict, seed: int, out_dir: str) -> dict:
     )
 
 
-def method_arguments(method: str, settings: dict, seed: int, out_dir: str):
-    """The method's own config class: O1-Pruner's, or TRL's SFT / DPO config."""
+def method_arguments(trainer: str, settings: TrainingSettings, seed: int, out_dir: str):
+    """The trainer's own config class: O1-Pruner's, or TRL's SFT / DPO config."""
     common = training_arguments(settings, seed, out_dir)
-    if method == "o1_pruner":
+    if trainer == "o1_pruner":
         from .o1_pruner import O1PrunerConfig
 
-        return O1PrunerConfig(**common, epsilon=settings["epsilon"], cutoff_len=settings["cutoff_len"])
-    if method == "sft":
+        return O1PrunerConfig(**common, epsilon=settings.epsilon, cutoff_len=settings.cutoff_len)
+    if trainer == "sft":
         from trl import SFTConfig
 
-        return SFTConfig(**common, max_length=settings["cutoff_len"], completion_only_loss=True)
-    if method == "dpo":
+        return SFTConfig(**common, max_length=settings.cutoff_len, completion_only_loss=True)
+    if trainer == "dpo":
         from trl import DPOConfig
 
         # Reference log-probs computed once before training, as for O1-Pruner, so no second
         # model is kept for the training steps.
         return DPOConfig(
             **common,
-            max_length=settings["cutoff_len"],
-            beta=settings.get("dpo_beta", 0.1),
+            max_length=settings.cutoff_len,
+            beta=settings.dpo_beta,
             precompute_ref_log_probs=True,
         )
-    raise InputError(f"unknown training method {method!r}")
+    raise InputError(f"unknown trainer {trainer!r}")

@@ -25,6 +25,21 @@ def train_sft(model, tokenizer, examples: list[dict], args):
     return trainer, trainer.train()
 
 
+def dpo_pairs(tokenizer, pairs_df, problems: dict[str, str], system_prompt: str | None) -> list[dict]:
+    """DPO rows from the selected pairs (`baseline_data.shortest_vs_longest`): the prompt as
+    sampling rendered it, the chosen and the rejected response text."""
+    from ..prompt import render_prompt
+
+    return [
+        {
+            "prompt": render_prompt(tokenizer, problems[r.problem_id], system_prompt),
+            "chosen": r.chosen,
+            "rejected": r.rejected,
+        }
+        for r in pairs_df.itertuples()
+    ]
+
+
 def _pairs_dataset(pairs: list[dict], shared_dir: str | None):
     """The DPO pairs as a `datasets.Dataset`. With several processes it lives on disk in
     `shared_dir`: TRL caches the precomputed reference log-probs beside the dataset's files for

@@ -1,8 +1,8 @@
-"""Training data of the paper's baselines, selected from the same cached pre-samples.
+"""Training data of the paper's baseline methods, selected from the same cached pre-samples.
 
-- SFT: the m shortest correct samples of each problem.
-- DPO: the m shortest correct samples as `chosen`, each paired with the problem's longest
-  sample as `rejected` (beta 0.1 in the paper).
+- `shortest_correct` (SFT): the m shortest correct samples of each problem.
+- `shortest_vs_longest` (DPO): the m shortest correct samples as `chosen`, each paired with the
+  problem's longest sample as `rejected` (beta 0.1 in the paper).
 Problems without a correct sample contribute nothing; a pair whose rejected sample is no
 longer than its chosen one carries no length preference and is dropped.
 """
@@ -17,13 +17,13 @@ def _shortest_correct(group: pd.DataFrame, m: int) -> pd.DataFrame:
     return correct.sort_values(["n_tokens", "sample_idx"], kind="stable").head(m)
 
 
-def select_sft(samples: pd.DataFrame, m: int = 2) -> pd.DataFrame:
+def shortest_correct(samples: pd.DataFrame, m: int) -> pd.DataFrame:
     parts = [_shortest_correct(g, m) for _, g in samples.groupby("problem_id", sort=True)]
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else samples.iloc[:0].copy()
 
 
-def select_dpo_pairs(samples: pd.DataFrame, m: int = 2) -> pd.DataFrame:
+def shortest_vs_longest(samples: pd.DataFrame, m: int) -> pd.DataFrame:
     rows = []
     for pid, g in samples.groupby("problem_id", sort=True):
         chosen = _shortest_correct(g, m)
@@ -47,3 +47,7 @@ def select_dpo_pairs(samples: pd.DataFrame, m: int = 2) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+# The `data` of a registered method (runs.DATA_SELECTIONS) -> its selection.
+SELECTIONS = {"shortest_correct": shortest_correct, "shortest_vs_longest": shortest_vs_longest}

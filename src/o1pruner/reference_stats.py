@@ -1,10 +1,9 @@
-"""Per-problem reference statistics over the K pre-samples."""
+"""The reference model's per-problem statistics over its K pre-samples (L_ref and A_ref of the
+reward, and the difficulty rank of the problems)."""
 
 from __future__ import annotations
 
 import pandas as pd
-
-SAMPLE_COLUMNS = ["problem_id", "sample_idx", "response", "n_tokens", "extracted_answer", "correct"]
 
 
 def aggregate(samples: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from o1pruner.baselines import select_dpo_pairs, select_sft
+from o1pruner.baseline_data import shortest_correct, shortest_vs_longest
 
 
 def samples():
@@ -24,12 +24,12 @@ def samples():
 
 
 def test_sft_takes_the_m_shortest_correct():
-    sel = select_sft(samples(), m=2)
+    sel = shortest_correct(samples(), m=2)
     assert list(zip(sel["problem_id"], sel["sample_idx"])) == [("a", 1), ("a", 3), ("c", 0)]
 
 
 def test_dpo_pairs_shortest_correct_against_the_longest():
-    pairs = select_dpo_pairs(samples(), m=2)
+    pairs = shortest_vs_longest(samples(), m=2)
     got = list(zip(pairs["problem_id"], pairs["chosen_idx"], pairs["rejected_idx"]))
     # a: chosen 1 (10 tokens) and 3 (20) vs rejected 2 (50 tokens, wrong); c: the only correct
     # sample is the longest, so there is no pair; b: no correct sample.

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from o1pruner.baseline import aggregate
+from o1pruner.reference_stats import aggregate
 
 
 def test_aggregate_per_problem():

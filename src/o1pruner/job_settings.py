@@ -1,0 +1,117 @@
+"""The settings each job gets, from the validated config (schema defaults filled in).
+
+A rule passes them as its `--settings` JSON param, so a job reruns exactly when something it
+computes from changes: keys that only choose *which* jobs exist (methods, seeds, controls,
+shards, GPUs) stay out. `o1pruner.settings` types each of them at the command line.
+
+Standard library only: the rules import this module while Snakemake plans the run.
+"""
+
+from __future__ import annotations
+
+from . import runs
+
+
+def model_settings(config: dict) -> dict:
+    m, p = config["model"], config["prompt"]
+    return {
+        "dtype": m["dtype"],
+        "trust_remote_code": m["trust_remote_code"],
+        "system_prompt": p["system"],
+        "answer_box": p["answer_box"],
+    }
+
+
+def _vllm(config: dict, section: str) -> dict | None:
+    """The engine settings; they only matter, and only rerun jobs, with the vllm backend.
+    Where the engine runs (`venv`) is not what it computes."""
+    if config[section]["backend"] != "vllm":
+        return None
+    return {k: v for k, v in config["vllm"].items() if k != "venv"}
+
+
+def toy_data_settings(config: dict) -> dict:
+    """What the toy problems depend on (not how the reference solves them)."""
+    toy = config["toy"]
+    return {k: toy[k] for k in ("seed", "n_train", "n_test", "levels")}
+
+
+def toy_reference_settings(config: dict) -> dict:
+    """What the toy reference is trained from: the config's `toy` and `prompt` sections."""
+    return {"toy": config["toy"], "prompt": config["prompt"]}
+
+
+def presample_settings(config: dict) -> dict:
+    s = config["sampling"]
+    keys = ("backend", "k", "temperature", "top_p", "max_new_tokens", "batch_size", "seed")
+    return {**model_settings(config), **{k: s[k] for k in keys}, "vllm": _vllm(config, "sampling")}
+
+
+def evaluation_settings(config: dict, run: str) -> dict:
+    e = config["evaluation"]
+    return {
+        **model_settings(config),
+        **{k: e[k] for k in ("backend", "max_new_tokens", "batch_size")},
+        "vllm": _vllm(config, "evaluation"),
+        **runs.run_decoding(run, config),
+    }
+
+
+def draw_settings(config: dict, method_name: str) -> dict:
+    reward = {**config["reward"], **runs.method(method_name).reward}
+    return {
+        "samples_per_problem": reward["samples_per_problem"],
+        "seed": reward["seed"],
+        "difficulty_band": reward.get("difficulty_band"),
+    }
+
+
+def reward_settings(config: dict, method_name: str) -> dict:
+    reward = {**config["reward"], **runs.method(method_name).reward}
+    return {k: reward[k] for k in ("lambda", "reward_clip", "normalize")}
+
+
+def selection_settings(config: dict, method_name: str) -> dict:
+    return {
+        "selection": runs.method(method_name).data,
+        "samples_per_problem": config["training"]["shortest_correct_per_problem"],
+    }
+
+
+def logprob_settings(config: dict) -> dict:
+    t = config["training"]
+    return {**model_settings(config), "cutoff_len": t["cutoff_len"], "logprob_batch_size": t["logprob_batch_size"]}
+
+
+# Training keys that choose which jobs exist or how they are launched, not what a job computes.
+NOT_TRAINING_SETTINGS = {
+    "methods",
+    "seeds",
+    "method_overrides",
+    "gpus",
+    "cpu_processes",
+    "distributed",
+    "shortest_correct_per_problem",
+    "dpo_beta",
+}
+
+
+def method_training(config: dict, method_name: str) -> dict:
+    """The training section as this method trains: the method's registry entry, then
+    `training.method_overrides` of the method it varies, then its own."""
+    m = runs.method(method_name)
+    overrides = config["training"]["method_overrides"]
+    return {
+        **config["training"],
+        **m.training,
+        **overrides.get(m.variant_of, {}),
+        **overrides.get(m.name, {}),
+    }
+
+
+def training_settings(config: dict, method_name: str) -> dict:
+    t = method_training(config, method_name)
+    out = {**model_settings(config), **{k: v for k, v in t.items() if k not in NOT_TRAINING_SETTINGS}}
+    if runs.method(method_name).trainer == "dpo":
+        out["dpo_beta"] = t["dpo_beta"]
+    return out

@@ -1,0 +1,254 @@
+"""The registry of methods and runs: every name the rules, the report and the tests use.
+
+A *method* fine-tunes the reference model: one `Method` entry says where its training data
+comes from (`data`), which trainer runs (`trainer`) and what it sets differently from the
+config (`reward`, `training`). A *run* is something evaluated on the test sets:
+
+- `reference`: the unchanged reference model, greedy (the row every AES is measured against);
+- `reference_sampled`: the reference decoded with sampling (describes it, not compared);
+- a *control*: the reference decoded differently, without training (`marker_ban`, `fast_prompt`);
+- `<method>-seed<N>`: a fine-tuned model.
+
+"Baseline" means only the paper's comparison methods (SFT, DPO, the fast-solving prompt).
+Ablations are generated variants of O1-Pruner: `o1_pruner_lambda<L>` (another lambda, `p` for
+the decimal point) and `o1_pruner_<band>` (trained on a difficulty band of the problems).
+
+Standard library only: the rules import this module while Snakemake plans the run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+REFERENCE = "reference"
+REFERENCE_SAMPLED = "reference_sampled"
+# Runs that describe the reference rather than compete with it: kept out of the main table.
+PROFILE_RUNS = frozenset({REFERENCE_SAMPLED})
+
+# How a method's training data is made from the pre-samples (the `data` of a Method):
+# length_harmonizing: m drawn samples per problem with the O1-Pruner reward and reference log-probs;
+# shortest_correct: the m shortest correct samples (SFT); shortest_vs_longest: those against the
+# problem's longest sample (DPO pairs).
+DATA_SELECTIONS = ("length_harmonizing", "shortest_correct", "shortest_vs_longest")
+TRAINERS = ("o1_pruner", "sft", "dpo")
+
+# Figure 4 of the paper: the hardest 0-40%, middle 30-70% and easiest 60-100% of the training
+# problems by pre-sampled accuracy.
+DIFFICULTY_BANDS = {"hard": (0.0, 0.4), "mid": (0.3, 0.7), "easy": (0.6, 1.0)}
+BAND_LABELS = {"hard": "hardest 40%", "mid": "middle 40%", "easy": "easiest 40%"}
+
+
+class UnknownName(ValueError):
+    """A method, control or run name that is not registered."""
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    label: str  # display name in figures and the LaTeX table
+    trainer: str  # one of TRAINERS
+    data: str  # one of DATA_SELECTIONS
+    reward: dict = field(default_factory=dict)  # overrides of the config's `reward` section
+    training: dict = field(default_factory=dict)  # overrides of the config's `training` section
+    variant_of: str | None = None  # the registered method an ablation varies
+    ablation: str | None = None  # "lambda" or "difficulty": reported in the ablation tables
+
+    def __post_init__(self):
+        if self.trainer not in TRAINERS:
+            raise ValueError(f"method {self.name}: trainer {self.trainer!r} is not one of {TRAINERS}")
+        if self.data not in DATA_SELECTIONS:
+            raise ValueError(f"method {self.name}: data {self.data!r} is not one of {DATA_SELECTIONS}")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
+            raise ValueError(f"method name {self.name!r}: lower-case letters, digits and _ only")
+
+
+@dataclass(frozen=True)
+class Control:
+    """The reference model decoded differently; `decoding(config)` gives what changes."""
+
+    name: str
+    label: str
+    decoding: object  # callable(config) -> dict of evaluation settings
+
+
+METHODS: dict[str, Method] = {}
+CONTROLS: dict[str, Control] = {}
+
+
+def register(entry: Method | Control) -> Method | Control:
+    """Add a method or a control; the rules, the report and the config check see it at once."""
+    table = METHODS if isinstance(entry, Method) else CONTROLS
+    if entry.name in METHODS or entry.name in CONTROLS or entry.name in (REFERENCE, REFERENCE_SAMPLED):
+        raise ValueError(f"{entry.name!r} is already registered")
+    table[entry.name] = entry
+    return entry
+
+
+register(Method("o1_pruner", "O1-Pruner", trainer="o1_pruner", data="length_harmonizing"))
+register(Method("sft", "SFT", trainer="sft", data="shortest_correct"))
+register(Method("dpo", "DPO", trainer="dpo", data="shortest_vs_longest"))
+register(
+    Control(
+        "marker_ban",
+        "Marker ban (no training)",
+        lambda config: {"banned_phrases": list(config["evaluation"]["overthinking_markers"])},
+    )
+)
+register(Control("fast_prompt", "Fast-solving prompt", lambda config: {"fast_prompt": True}))
+
+
+def lambda_tag(value: float) -> str:
+    return format(float(value), "g").replace(".", "p")
+
+
+def _o1_pruner_variant(suffix: str, label: str, reward: dict, ablation: str) -> Method:
+    base = METHODS["o1_pruner"]
+    return replace(
+        base, name=f"{base.name}_{suffix}", label=f"{base.label} ({label})", reward=reward, variant_of=base.name,
+        ablation=ablation,
+    )  # fmt: skip
+
+
+def lambda_variant(value: float) -> Method:
+    return _o1_pruner_variant(
+        f"lambda{lambda_tag(value)}", f"λ={format(float(value), 'g')}", {"lambda": float(value)}, "lambda"
+    )
+
+
+def band_variant(band: str) -> Method:
+    return _o1_pruner_variant(band, BAND_LABELS[band], {"difficulty_band": list(DIFFICULTY_BANDS[band])}, "difficulty")
+
+
+_VARIANT = re.compile(r"^o1_pruner_(lambda(?P<lam>[0-9]+(p[0-9]+)?)|(?P<band>" + "|".join(DIFFICULTY_BANDS) + "))$")
+
+
+def method(name: str) -> Method:
+    """The method of a name: a registered one or an O1-Pruner ablation variant."""
+    if name in METHODS:
+        return METHODS[name]
+    m = _VARIANT.match(name)
+    if m and m.group("lam"):
+        return lambda_variant(float(m.group("lam").replace("p", ".")))
+    if m:
+        return band_variant(m.group("band"))
+    raise UnknownName(f"{name!r} is not a registered method (registered: {', '.join(METHODS)})")
+
+
+def is_ablation(name: str) -> bool:
+    try:
+        return method(name).ablation is not None
+    except UnknownName:
+        return False
+
+
+def trained_methods(config: dict) -> list[Method]:
+    """The methods a config trains: `training.methods`, then the ablation variants (first seed
+    only). A lambda variant at the main lambda is the main run itself, so it is not trained twice."""
+    chosen = [method(name) for name in config["training"]["methods"]]
+    ablations = config["ablations"]
+    main_lambda = float(config["reward"]["lambda"])
+    for value in ablations["lambdas"]:
+        if float(value) != main_lambda:
+            chosen.append(lambda_variant(value))
+    if ablations["difficulty"]:
+        chosen += [band_variant(band) for band in DIFFICULTY_BANDS]
+    return chosen
+
+
+def seeds_of(m: Method, config: dict) -> list[int]:
+    seeds = config["training"]["seeds"]
+    return [seeds[0]] if m.ablation else list(seeds)
+
+
+def run_name(method_name: str, seed: int) -> str:
+    return f"{method_name}-seed{seed}"
+
+
+def split_run(run: str) -> tuple[str, int | None]:
+    """`o1_pruner-seed0` -> ("o1_pruner", 0); `reference` -> ("reference", None)."""
+    if "-seed" in run:
+        name, seed = run.rsplit("-seed", 1)
+        return name, int(seed)
+    return run, None
+
+
+def run_method(run: str) -> str:
+    return split_run(run)[0]
+
+
+def reference_runs(config: dict) -> list[str]:
+    """The runs that evaluate the unchanged reference model."""
+    for name in config["evaluation"]["controls"]:
+        if name not in CONTROLS:
+            raise UnknownName(f"{name!r} is not a registered control (registered: {', '.join(CONTROLS)})")
+    runs = [REFERENCE, *config["evaluation"]["controls"]]
+    if config["evaluation"]["sampled_reference"]:
+        runs.append(REFERENCE_SAMPLED)
+    return runs
+
+
+def trained_runs(config: dict) -> list[str]:
+    return [run_name(m.name, seed) for m in trained_methods(config) for seed in seeds_of(m, config)]
+
+
+def all_runs(config: dict) -> list[str]:
+    return reference_runs(config) + trained_runs(config)
+
+
+def run_decoding(run: str, config: dict) -> dict:
+    """What an evaluation run decodes differently from greedy with the plain prompt. Every key
+    is always present, so the settings of a run say all of how it was decoded."""
+    decoding = {"do_sample": False, "temperature": 1.0, "seed": 0, "fast_prompt": False, "banned_phrases": []}
+    if run == REFERENCE_SAMPLED:
+        decoding.update(
+            do_sample=True,
+            temperature=config["evaluation"]["sampled_temperature"],
+            seed=config["sampling"]["seed"],
+        )
+    elif run in CONTROLS:
+        decoding.update(CONTROLS[run].decoding(config))
+    return decoding
+
+
+def label(name: str) -> str:
+    """Display name of a method, control or reference run."""
+    if name == REFERENCE:
+        return "Reference"
+    if name == REFERENCE_SAMPLED:
+        return "Reference (sampled)"
+    if name in CONTROLS:
+        return CONTROLS[name].label
+    try:
+        return method(name).label
+    except UnknownName:
+        return name
+
+
+def draw_name(m: Method, config: dict) -> str:
+    """Which drawn samples a length-harmonizing method trains on: they depend on m, the draw's
+    seed and the difficulty band only, so variants that differ in lambda share one draw (and its
+    reference log-probs)."""
+    reward = {**config["reward"], **m.reward}
+    name = f"m{reward['samples_per_problem']}-seed{reward['seed']}"
+    band = reward.get("difficulty_band")
+    if band:
+        name += "-band" + "-".join(lambda_tag(v) for v in band)
+    return name
+
+
+def wildcard_pattern(names) -> str:
+    """A wildcard constraint that matches exactly these names."""
+    names = sorted(set(names))
+    return "|".join(re.escape(n) for n in names) if names else "(?!)"
+
+
+def method_wildcards(config: dict) -> dict[str, str]:
+    """Wildcard constraints of the training rules: the methods of each data selection."""
+    methods = trained_methods(config)
+    return {
+        "method": wildcard_pattern(m.name for m in methods),
+        "harmonized": wildcard_pattern(m.name for m in methods if m.data == "length_harmonizing"),
+        "selected": wildcard_pattern(m.name for m in methods if m.data != "length_harmonizing"),
+        "run": wildcard_pattern(all_runs(config)),
+    }

@@ -1,0 +1,91 @@
+"""The registry of methods and runs (src/o1pruner/runs.py) and the job settings built from it."""
+
+import pytest
+from helpers import REPO, workflow_config
+
+from o1pruner import job_settings, runs
+from o1pruner.settings import (
+    DrawSettings,
+    EvaluationSettings,
+    LogprobSettings,
+    PresampleSettings,
+    RewardSettings,
+    SelectionSettings,
+    ToyDataSettings,
+    TrainingSettings,
+)
+
+
+def test_variant_names_round_trip():
+    for value in (0.0, 0.5, 1.0, 5.0, 10.0):
+        m = runs.lambda_variant(value)
+        assert runs.method(m.name) == m and m.reward == {"lambda": value} and m.ablation == "lambda"
+    assert runs.method("o1_pruner_hard").reward == {"difficulty_band": [0.0, 0.4]}
+    assert runs.split_run("o1_pruner_lambda0p5-seed3") == ("o1_pruner_lambda0p5", 3)
+    assert runs.split_run("reference") == ("reference", None)
+    assert runs.label("o1_pruner_lambda0p5") == "O1-Pruner (λ=0.5)" and runs.label("reference") == "Reference"
+    with pytest.raises(runs.UnknownName, match="'simpo' is not a registered method"):
+        runs.method("simpo")
+
+
+def test_a_lambda_ablation_at_the_main_lambda_is_the_main_run():
+    cfg = workflow_config()
+    cfg["ablations"] = {"lambdas": [cfg["reward"]["lambda"], 0.0], "difficulty": True}
+    names = [m.name for m in runs.trained_methods(cfg)]
+    assert names == [
+        *cfg["training"]["methods"],
+        "o1_pruner_lambda0",
+        "o1_pruner_hard",
+        "o1_pruner_mid",
+        "o1_pruner_easy",
+    ]
+    # one seed for ablations, every seed for the configured methods
+    assert runs.trained_runs(cfg).count("o1_pruner_lambda0-seed0") == 1
+    assert len([r for r in runs.trained_runs(cfg) if r.startswith("sft-")]) == len(cfg["training"]["seeds"])
+
+
+def test_lambda_variants_share_one_draw_and_bands_have_their_own():
+    cfg = workflow_config()
+    draws = {m: runs.draw_name(runs.method(m), cfg) for m in ("o1_pruner", "o1_pruner_lambda0", "o1_pruner_lambda5")}
+    assert len(set(draws.values())) == 1
+    assert runs.draw_name(runs.method("o1_pruner_hard"), cfg) not in draws.values()
+    cfg["reward"]["seed"] = 7
+    assert runs.draw_name(runs.method("o1_pruner"), cfg) != draws["o1_pruner"]
+
+
+def test_registering_a_taken_name_or_a_bad_entry_fails():
+    with pytest.raises(ValueError, match="already registered"):
+        runs.register(runs.Method("sft", "SFT", trainer="sft", data="shortest_correct"))
+    with pytest.raises(ValueError, match="trainer 'ppo'"):
+        runs.Method("x", "X", trainer="ppo", data="shortest_correct")
+
+
+@pytest.mark.parametrize("files", [(), ("config/vllm.yaml",)])
+def test_every_job_gets_complete_typed_settings(files):
+    """The settings the rules build from a config fill every stage's dataclass exactly (no key
+    missing, none unknown): the settings dataclasses and the schema cannot drift apart."""
+    cfg = workflow_config(*(REPO / f for f in files))
+    cfg["ablations"] = {"lambdas": [0.0], "difficulty": True}
+    ToyDataSettings.from_json(job_settings.toy_data_settings(cfg))
+    PresampleSettings.from_json(job_settings.presample_settings(cfg))
+    LogprobSettings.from_json(job_settings.logprob_settings(cfg))
+    for run in runs.all_runs(cfg):
+        EvaluationSettings.from_json(job_settings.evaluation_settings(cfg, run))
+    for m in runs.trained_methods(cfg):
+        settings = TrainingSettings.from_json(job_settings.training_settings(cfg, m.name))
+        assert (settings.dpo_beta is not None) == (m.trainer == "dpo")
+        if m.data == "length_harmonizing":
+            DrawSettings.from_json(job_settings.draw_settings(cfg, m.name))
+            RewardSettings.from_json(job_settings.reward_settings(cfg, m.name))
+        else:
+            SelectionSettings.from_json(job_settings.selection_settings(cfg, m.name))
+
+
+def test_the_report_writes_exactly_the_tables_the_rule_declares():
+    import dataclasses
+
+    from o1pruner.report import outputs
+    from o1pruner.report.summary import ReportTables
+
+    fields = [f.name for f in dataclasses.fields(ReportTables)]
+    assert fields == [*outputs.TABLES, *outputs.STYLE_TABLES]
