@@ -16,6 +16,7 @@ from o1pruner.workflow_config import (
     check_registered_names,
     check_training_layout,
     check_model_path,
+    check_sampled_evaluation,
     check_sampling_layout,
     check_toy_reference,
     coerce_cli_values,
@@ -23,6 +24,7 @@ from o1pruner.workflow_config import (
     is_dry_run,
     load_schema,
     put_interpreter_on_path,
+    sampled_per_dataset,
     train_launcher_command,
 )
 
@@ -41,6 +43,7 @@ try:
     check_registered_names(config)
     check_training_layout(config)
     check_sampling_layout(config)
+    check_sampled_evaluation(config)
     if config["model"]["toy_reference"]:
         check_toy_reference(config)
     else:
@@ -57,6 +60,8 @@ TRAIN_DATASET = config["datasets"]["train"]
 TEST_DATASETS = config["datasets"]["test"]
 THREADS = config["resources"]["threads"]
 SHARDS = config["sampling"]["shards"]
+# n sampled responses per problem for each test set (0: greedy only).
+SAMPLED = sampled_per_dataset(config)
 # Generating rules use the vLLM environment when that backend is chosen: envs/vllm.yaml under
 # --use-conda, else the `o1pruner` of vllm.venv (checked here, before any job).
 SAMPLING_ENV = (
@@ -162,6 +167,9 @@ REPORT_TABLES = list(report_names.TABLES)
 if config.get("toy", {}).get("solution_style") == "estimate_check":
     REPORT_TABLES += report_names.STYLE_TABLES
 REPORT_FIGURES = list(report_names.FIGURES)
+if any(SAMPLED.values()):
+    REPORT_TABLES += report_names.SAMPLED_TABLES
+    REPORT_FIGURES += list(report_names.SAMPLED_FIGURES)
 
 
 def report_outputs():
@@ -219,6 +227,16 @@ def eval_files(ext):
         "results/eval/{model}/{dataset}/{run}.{ext}",
         model=MODEL,
         dataset=TEST_DATASETS,
+        run=REFERENCE_RUNS + TRAINED_RUNS,
+        ext=ext,
+    )
+
+
+def sampled_eval_files(ext):
+    return expand(
+        "results/eval/{model}/{dataset}/{run}.sampled.{ext}",
+        model=MODEL,
+        dataset=[d for d, n in SAMPLED.items() if n],
         run=REFERENCE_RUNS + TRAINED_RUNS,
         ext=ext,
     )

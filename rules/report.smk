@@ -2,6 +2,7 @@ rule report:
     input:
         metrics=eval_files("json"),
         samples=eval_files("parquet"),
+        sampled=sampled_eval_files("json"),
         presamples=f"results/samples/{MODEL}/{TRAIN_DATASET}/samples.parquet",
     output:
         **report_outputs(),
@@ -19,5 +20,6 @@ rule report:
         reference_run=runs.REFERENCE,
     shell:
         "o1pruner --log-file {log} report --metrics {input.metrics} --samples {input.samples} "
-        "--reference-run {params.reference_run} --out-dir {params.tables} --figures-dir {params.figures} "
-        "--provenance {params.provenance} --presamples {input.presamples} --markers {params.markers}"
+        "--sampled-metrics {input.sampled} --reference-run {params.reference_run} "
+        "--out-dir {params.tables} --figures-dir {params.figures} --provenance {params.provenance} "
+        "--presamples {input.presamples} --markers {params.markers}"

@@ -70,8 +70,8 @@ def generation_check(data: Path, out: Path) -> bool:
     model = {"system_prompt": "Answer in \\boxed{}.", "answer_box": "last", "dtype": "bfloat16",
              "trust_remote_code": False, "backend": "transformers", "vllm": None, "max_new_tokens": 64}  # fmt: skip
     settings = {**model, "k": 8, "temperature": 1.0, "top_p": 1.0, "batch_size": 256, "seed": 0}
-    greedy = {**model, "batch_size": 64, "do_sample": False, "temperature": 1.0, "seed": 0, "fast_prompt": False,
-              "banned_phrases": []}  # fmt: skip
+    greedy = {**model, "batch_size": 64, "do_sample": False, "num_samples": 1, "temperature": 1.0, "top_p": 1.0,
+              "seed": 0, "pass_k": [1], "fast_prompt": False, "banned_phrases": []}  # fmt: skip
     start = time.perf_counter()
     code = main(presample_args(data / "model", data / "problems.jsonl", json.dumps(settings), out / "samples.parquet"))
     wall = time.perf_counter() - start

@@ -17,6 +17,9 @@ FILES = {
     ("gaokao", "gaokao2023en/test.jsonl"): 385,
     ("aime24", "aime24/test.jsonl"): 30,
     ("amc23", "amc23/test.jsonl"): 40,
+    ("aime25", "aime25/test.jsonl"): 30,
+    ("olympiadbench", "olympiadbench/test.jsonl"): 675,
+    ("math", "math/test.jsonl"): 5000,
 }
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"{DATA} (the shared real data sets) is absent")
 
@@ -55,6 +58,43 @@ def test_known_formats():
     assert gaokao[0]["answer"] == "\\{x|-2\\leq x < 1\\}"
     saddle = next(r for r in gaokao if "saddle point" in r["problem"])
     assert saddle["answer"] == "\\frac{3}{10}" and "answers:" not in saddle["problem"]
+
+
+@needs_data
+def test_the_newer_sets_in_their_published_formats():
+    """AIME 2025 (answers as strings), the full MATH test split (gold = last boxed answer of the
+    solution, "Level 3" -> 3) and OlympiadBench (a list of LaTeX final answers with units,
+    tuples, intervals and multiple answers)."""
+    aime = normalise("aime25", read_source(str(DATA / "aime25/test.jsonl")))
+    assert aime[0]["answer"] == "70" and aime[0]["id"] == "aime25-00000"
+    math = normalise("math", read_source(str(DATA / "math/test.jsonl")))
+    assert math[0]["answer"] == "2" and math[0]["level"] == 3 and math[0]["subject"] == "Algebra"
+    assert {r["level"] for r in math} == {1, 2, 3, 4, 5}
+    math500 = {r["problem"] for r in normalise("math500", read_source(str(DATA / "math500/test.jsonl")))}
+    assert len(math500 & {r["problem"] for r in math}) >= 490  # MATH-500 is a subset of the full test split
+    ob = {r["id"]: r for r in normalise("olympiadbench", read_source(str(DATA / "olympiadbench/test.jsonl")))}
+    assert ob["1606"]["answer"] == "2" and ob["1606"]["answer_type"] == "Numerical"
+    by_type = {}
+    for r in ob.values():
+        by_type.setdefault(r["answer_type"], []).append(r["answer"])
+    assert set(by_type) == {"Numerical", "Expression", "Tuple", "Interval"}
+    assert "(2,4)" in by_type["Tuple"] and "[\\frac{1}{2}, 8]" in by_type["Interval"]
+    assert "(0,4]" in by_type["Interval"]  # published as "$t(0,4]$": the variable is not part of the interval
+    assert not any("$" in a or a.endswith(".") for a in sum(by_type.values(), []))
+    units = {r["answer"]: r["unit"] for r in ob.values() if "unit" in r}
+    assert units["\\frac{600}{7}"] == "km/h" and len(units) == 8  # the unit is not part of the gold
+    assert "69, 84" in by_type["Numerical"]  # a multiple answer: "$69$,$84$" as published
+
+
+def test_olympiadbench_golds_grade_as_expected():
+    """What the grader does with OlympiadBench's answer types: a tuple or interval matches only
+    itself (not a neighbour), a multiple answer needs all its parts."""
+    from o1pruner.grading import answers_match
+
+    assert answers_match("(2,4)", "(2, 4)") and not answers_match("(2,4)", "(4,2)")
+    assert not answers_match("(-\\infty,-5)", "(-\\infty,-5]")
+    assert answers_match("69, 84", "84, 69") and not answers_match("69, 84", "69")
+    assert answers_match("\\frac{600}{7}", "\\frac{600}{7}")
 
 
 def test_gsm8k_thousands_separator_and_math_boxed_fallback():

@@ -50,6 +50,21 @@ def _set(cfg: dict, dotted: str, value):
             "config key training.baseline_samples_per_problem was replaced: use training.shortest_correct_per_problem",
         ),
         (
+            "evaluation.sampled_reference",
+            True,
+            "config key evaluation.sampled_reference was replaced: use evaluation.sampled",
+        ),
+        (
+            "evaluation.sampled",
+            {"samples_per_problem": {"default": 2}, "pass_k": [1, 4]},
+            "config key evaluation.sampled.pass_k: pass@4 needs at least 4 samples per problem, but toy has 2",
+        ),
+        (
+            "evaluation.sampled",
+            {"samples_per_problem": {"default": 2, "aime24": 16}},
+            "config key evaluation.sampled.samples_per_problem.aime24: not a test set of datasets.test (toy)",
+        ),
+        (
             "training.methods",
             ["o1_pruner", "simpo"],
             "config key training.methods: 'simpo' is not a registered method (registered: o1_pruner, sft, dpo;",

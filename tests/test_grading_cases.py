@@ -78,3 +78,16 @@ def test_boxes_in_responses():
 
 def test_choice_letter():
     assert choice_letter("(D)") == "D" and choice_letter("\\text{A}") == "A" and choice_letter("AB") is None
+
+
+def test_grading_in_worker_processes_gives_the_same_grades_in_order():
+    """`grade_many` with 2 worker processes, forked or from a fork server (beside a vLLM engine),
+    against grading in this process, order included."""
+    from o1pruner.grading import grade, grade_many
+
+    golds = [str(i) for i in range(100)]
+    responses = [f"so \\boxed{{{i if i % 3 else i + 1}}}" for i in range(100)]
+    expected = [grade(r, g) for r, g in zip(responses, golds)]
+    assert grade_many(responses, golds, workers=2) == expected
+    assert grade_many(responses, golds, workers=2, start_method="forkserver") == expected
+    assert sum(g.correct for g in expected) == 66

@@ -34,3 +34,27 @@ def test_paper_config_validates_and_dry_runs(tmp_path, name, k, lam):
     ]:
         assert rule in out
     assert "toy_reference" not in out
+
+
+@pytest.mark.parametrize("overlays", [(), ("r1_distill_qwen_7b.yaml",)])
+def test_r1_distill_config_validates_and_plans_greedy_and_sampled_evaluation(tmp_path, overlays):
+    """DeepSeek-R1-Distill-Qwen (1.5B; 7B by the overlay) on MATH-500, AIME24/25, AMC23, GSM8K and
+    OlympiadBench: DeepSeek's sampling settings, 16 samples on the small sets, 4 elsewhere."""
+    from o1pruner.workflow_config import load_config, sampled_per_dataset
+
+    files = [REPO / "config" / "r1_distill_qwen.yaml", *(REPO / "config" / o for o in overlays)]
+    cfg = load_config(*files)
+    assert cfg["model"]["name"] == ("r1-distill-qwen-7b" if overlays else "r1-distill-qwen-1.5b")
+    assert set(cfg["datasets"]["test"]) == {"math500", "aime24", "aime25", "amc23", "gsm8k", "olympiadbench"}
+    sampled = cfg["evaluation"]["sampled"]
+    assert (sampled["temperature"], sampled["top_p"]) == (0.6, 0.95) and cfg["sampling"]["top_p"] == 0.95
+    assert sampled_per_dataset(cfg) == {
+        "math500": 4, "aime24": 16, "aime25": 16, "amc23": 16, "gsm8k": 4, "olympiadbench": 4
+    }  # fmt: skip
+    assert cfg["vllm"]["max_model_len"] >= cfg["evaluation"]["max_new_tokens"] + 1024
+    cmd = snakemake_cmd(tmp_path, files[0], *map(str, files[1:]), "-n")
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    for dataset in cfg["datasets"]["test"]:
+        assert f"results/eval/{cfg['model']['name']}/{dataset}/reference.sampled.json" in out, dataset

@@ -71,6 +71,8 @@ def test_every_job_gets_complete_typed_settings(files):
     LogprobSettings.from_json(job_settings.logprob_settings(cfg))
     for run in runs.all_runs(cfg):
         EvaluationSettings.from_json(job_settings.evaluation_settings(cfg, run))
+        sampled = EvaluationSettings.from_json(job_settings.evaluation_settings(cfg, run, 4))
+        assert sampled.do_sample and sampled.num_samples == 4
     for m in runs.trained_methods(cfg):
         settings = TrainingSettings.from_json(job_settings.training_settings(cfg, m.name))
         assert (settings.dpo_beta is not None) == (m.trainer == "dpo")
@@ -88,4 +90,4 @@ def test_the_report_writes_exactly_the_tables_the_rule_declares():
     from o1pruner.report.summary import ReportTables
 
     fields = [f.name for f in dataclasses.fields(ReportTables)]
-    assert fields == [*outputs.TABLES, *outputs.STYLE_TABLES]
+    assert fields == [*outputs.TABLES, *outputs.SAMPLED_TABLES, *outputs.STYLE_TABLES]

@@ -72,6 +72,19 @@ def test_chain_produces_every_artifact(smoke):
         assert (smoke / f"results/figures/toy-qwen2-smoke/{fig}.png").stat().st_size > 1000
         assert (smoke / f"results/figures/toy-qwen2-smoke/{fig}.pdf").read_bytes()[:5] == b"%PDF-"
     assert "booktabs" in (smoke / "results/tables/toy-qwen2-smoke/main_results.tex").read_text()
+    # every run also evaluated with n sampled responses per problem, in one generation call per batch
+    sampled = pd.read_csv(smoke / "results/tables/toy-qwen2-smoke/sampled_results.csv")
+    n = yaml.safe_load((smoke / "config.yaml").read_text())["evaluation"]["sampled"]["samples_per_problem"]["default"]
+    assert len(sampled) == len(pd.read_csv(smoke / "results/tables/toy-qwen2-smoke/per_run.csv"))
+    assert (sampled["samples_per_problem"] == n).all() and (sampled["n_problems"] == 30).all()
+    assert (sampled["accuracy_ci_low"] <= sampled["accuracy"]).all() and (
+        sampled["accuracy"] <= sampled["accuracy_ci_high"]
+    ).all()
+    assert (sampled["pass@2"] >= sampled["pass@1"] - 1e-9).all()
+    rows = pd.read_parquet(smoke / "results/eval/toy-qwen2-smoke/toy/reference.sampled.parquet")
+    assert len(rows) == 30 * n and rows.groupby("problem_id")["sample_idx"].nunique().eq(n).all()
+    profile = pd.read_csv(smoke / "results/tables/toy-qwen2-smoke/reference_profile.csv")
+    assert profile["quantity"].str.startswith(f"sampled accuracy (%), avg@{n}").any()
     prov = json.loads((smoke / "results/tables/toy-qwen2-smoke/provenance.json").read_text())
     assert len(prov["config_sha256"]) == 64 and prov["packages"]["transformers"] != "absent"
     # The reference loads through the Auto classes, exactly like a hub model.
@@ -92,9 +105,8 @@ def test_evaluation_setting_reruns_only_evaluation_and_report(smoke):
     changed = smoke / "changed_eval.yaml"
     changed.write_text(yaml.safe_dump(cfg))
     jobs = planned_jobs(snakemake(smoke, "-n", config=changed))
-    runs = 1 + len(cfg["evaluation"]["controls"]) + int(cfg["evaluation"].get("sampled_reference", True))
-    runs += len(cfg["training"]["seeds"]) * len(cfg["training"]["methods"])
-    assert jobs == {"evaluate": runs, "report": 1, "all": 1}
+    runs = 1 + len(cfg["evaluation"]["controls"]) + len(cfg["training"]["seeds"]) * len(cfg["training"]["methods"])
+    assert jobs == {"evaluate": runs, "evaluate_sampled": runs, "report": 1, "all": 1}
 
 
 def test_a_new_lambda_keeps_the_samples_and_their_reference_logprobs(smoke):
@@ -106,7 +118,14 @@ def test_a_new_lambda_keeps_the_samples_and_their_reference_logprobs(smoke):
     changed.write_text(yaml.safe_dump(cfg))
     jobs = planned_jobs(snakemake(smoke, "-n", config=changed))
     seeds = len(cfg["training"]["seeds"])
-    assert jobs == {"rewards": 1, "finetune": seeds, "evaluate": seeds, "report": 1, "all": 1}
+    assert jobs == {
+        "rewards": 1,
+        "finetune": seeds,
+        "evaluate": seeds,
+        "evaluate_sampled": seeds,
+        "report": 1,
+        "all": 1,
+    }
     # another draw (reward.seed) does need new reference log-probs
     cfg["reward"]["seed"] = 1
     changed.write_text(yaml.safe_dump(cfg))
@@ -122,7 +141,14 @@ def test_an_ablation_lambda_equal_to_the_main_one_trains_once(smoke):
     changed = smoke / "ablation_lambdas.yaml"
     changed.write_text(yaml.safe_dump(cfg))
     result = snakemake(smoke, "-n", config=changed)
-    assert planned_jobs(result) == {"rewards": 1, "finetune": 1, "evaluate": 1, "report": 1, "all": 1}
+    assert planned_jobs(result) == {
+        "rewards": 1,
+        "finetune": 1,
+        "evaluate": 1,
+        "evaluate_sampled": 1,
+        "report": 1,
+        "all": 1,
+    }
     assert (
         "o1_pruner_lambda0p5" in result.stdout and f"o1_pruner_lambda{cfg['reward']['lambda']:g}" not in result.stdout
     )
@@ -188,8 +214,9 @@ def test_html_report(smoke):
     html = out.read_text(errors="replace")
     # Every table and figure the report rule writes is in the HTML report, with its caption.
     tables = ["main_results", "per_run", "by_level", "flips", "reference_profile", "lambda_ablation"]
-    tables += ["difficulty_ablation", "length_intervals"]
+    tables += ["difficulty_ablation", "length_intervals", "sampled_results"]
     figures = ["length_distribution", "accuracy_vs_tokens", "tokens_by_difficulty", "inference_cost"]
+    figures += ["accuracy_vs_tokens_sampled"]
     for name in tables:
         assert f"{name}.csv" in html, name
     for name in figures:
@@ -203,7 +230,8 @@ def test_adding_a_seed_or_removing_a_method_plans_only_those_jobs(smoke):
     more = dict(cfg, training=dict(cfg["training"], seeds=cfg["training"]["seeds"] + [7]))
     (smoke / "more_seeds.yaml").write_text(yaml.safe_dump(more))
     jobs = planned_jobs(snakemake(smoke, "-n", config=smoke / "more_seeds.yaml"))
-    assert jobs == {"finetune": len(methods), "evaluate": len(methods), "report": 1, "all": 1}
+    expected = {"finetune": len(methods), "evaluate": len(methods), "evaluate_sampled": len(methods)}
+    assert jobs == {**expected, "report": 1, "all": 1}
     fewer = dict(cfg, training=dict(cfg["training"], methods=[m for m in methods if m != "dpo"]))
     (smoke / "fewer_methods.yaml").write_text(yaml.safe_dump(fewer))
     assert planned_jobs(snakemake(smoke, "-n", config=smoke / "fewer_methods.yaml")) == {"report": 1, "all": 1}
@@ -225,7 +253,7 @@ def test_adding_a_method_plans_exactly_its_jobs(smoke, tmp_path):
     assert snakemake(work, "--cores", "2", config=work / "without_dpo.yaml").returncode == 0
     seeds = len(cfg["training"]["seeds"])
     jobs = planned_jobs(snakemake(work, "-n"))
-    assert jobs == {"select": 1, "finetune": seeds, "evaluate": seeds, "report": 1, "all": 1}
+    assert jobs == {"select": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds, "report": 1, "all": 1}
 
 
 REGISTER_AND_RUN = """
@@ -249,7 +277,8 @@ def test_a_method_added_through_the_registry_alone_plans_exactly_its_jobs(smoke)
     cmd = [sys.executable, "-c", REGISTER_AND_RUN, str(lr), *snakemake_cmd(smoke, changed, "-n", "-p")[3:]]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     seeds = len(cfg["training"]["seeds"])
-    assert planned_jobs(result) == {"select": 1, "finetune": seeds, "evaluate": seeds, "report": 1, "all": 1}
+    expected = {"select": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds}
+    assert planned_jobs(result) == {**expected, "report": 1, "all": 1}
     out = result.stdout + result.stderr
     assert "results/trainset/toy-qwen2-smoke/toy/sft_lr2x.parquet" in out
     assert all(f"results/checkpoints/toy-qwen2-smoke/sft_lr2x/seed{s}" in out for s in cfg["training"]["seeds"])

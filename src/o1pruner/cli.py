@@ -94,6 +94,7 @@ def cmd_report(a) -> None:
     build_report(
         metric_paths=a.metrics,
         sample_paths=a.samples,
+        sampled_metric_paths=a.sampled_metrics,
         reference_run=a.reference_run,
         out_dir=a.out_dir,
         figures_dir=a.figures_dir,
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
 
     p = add("prepare", cmd_prepare, "normalise a benchmark (local file or hub id) to the workflow's JSONL")
-    p.add_argument("dataset", help="math, math500, gsm8k, gaokao, aime24 or amc23")
+    p.add_argument("dataset", help="math, math500, gsm8k, gaokao, aime24, aime25, amc23 or olympiadbench")
     p.add_argument("--source", required=True, help="local JSONL/JSON/Parquet file or hub id")
     p.add_argument("--split", default="test", help="split to read from a hub id (ignored for local files)")
     p.add_argument("--out", required=True)
@@ -249,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     p = add("report", cmd_report, "tables and figures from evaluation metrics")
     p.add_argument("--metrics", nargs="+", required=True)
     p.add_argument("--samples", nargs="+", required=True)
+    p.add_argument(
+        "--sampled-metrics", nargs="*", default=[], help="metrics of the sampled evaluation (`<run>.sampled.json`)"
+    )
     p.add_argument("--reference-run", default=REFERENCE)
     p.add_argument("--out-dir", required=True)
     p.add_argument("--figures-dir", required=True)

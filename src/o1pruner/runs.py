@@ -4,10 +4,12 @@ A *method* fine-tunes the reference model: one `Method` entry says where its tra
 comes from (`data`), which trainer runs (`trainer`) and what it sets differently from the
 config (`reward`, `training`). A *run* is something evaluated on the test sets:
 
-- `reference`: the unchanged reference model, greedy (the row every AES is measured against);
-- `reference_sampled`: the reference decoded with sampling (describes it, not compared);
+- `reference`: the unchanged reference model (the row every AES is measured against);
 - a *control*: the reference decoded differently, without training (`marker_ban`, `fast_prompt`);
 - `<method>-seed<N>`: a fine-tuned model.
+
+Every run is evaluated greedily (the paper's protocol) and, where `evaluation.sampled` asks for
+it, with n sampled responses per problem (`sampled_decoding`).
 
 "Baseline" means only the paper's comparison methods (SFT, DPO, the fast-solving prompt).
 Ablations are generated variants of O1-Pruner: `o1_pruner_lambda<L>` (another lambda, `p` for
@@ -22,9 +24,6 @@ import re
 from dataclasses import dataclass, field, replace
 
 REFERENCE = "reference"
-REFERENCE_SAMPLED = "reference_sampled"
-# Runs that describe the reference rather than compete with it: kept out of the main table.
-PROFILE_RUNS = frozenset({REFERENCE_SAMPLED})
 
 # How a method's training data is made from the pre-samples (the `data` of a Method):
 # length_harmonizing: m drawn samples per problem with the O1-Pruner reward and reference log-probs;
@@ -79,7 +78,7 @@ CONTROLS: dict[str, Control] = {}
 def register(entry: Method | Control) -> Method | Control:
     """Add a method or a control; the rules, the report and the config check see it at once."""
     table = METHODS if isinstance(entry, Method) else CONTROLS
-    if entry.name in METHODS or entry.name in CONTROLS or entry.name in (REFERENCE, REFERENCE_SAMPLED):
+    if entry.name in METHODS or entry.name in CONTROLS or entry.name == REFERENCE:
         raise ValueError(f"{entry.name!r} is already registered")
     table[entry.name] = entry
     return entry
@@ -182,10 +181,7 @@ def reference_runs(config: dict) -> list[str]:
     for name in config["evaluation"]["controls"]:
         if name not in CONTROLS:
             raise UnknownName(f"{name!r} is not a registered control (registered: {', '.join(CONTROLS)})")
-    runs = [REFERENCE, *config["evaluation"]["controls"]]
-    if config["evaluation"]["sampled_reference"]:
-        runs.append(REFERENCE_SAMPLED)
-    return runs
+    return [REFERENCE, *config["evaluation"]["controls"]]
 
 
 def trained_runs(config: dict) -> list[str]:
@@ -197,26 +193,41 @@ def all_runs(config: dict) -> list[str]:
 
 
 def run_decoding(run: str, config: dict) -> dict:
-    """What an evaluation run decodes differently from greedy with the plain prompt. Every key
+    """How a run is decoded greedily: the plain prompt, or what its control changes. Every key
     is always present, so the settings of a run say all of how it was decoded."""
-    decoding = {"do_sample": False, "temperature": 1.0, "seed": 0, "fast_prompt": False, "banned_phrases": []}
-    if run == REFERENCE_SAMPLED:
-        decoding.update(
-            do_sample=True,
-            temperature=config["evaluation"]["sampled_temperature"],
-            seed=config["sampling"]["seed"],
-        )
-    elif run in CONTROLS:
+    decoding = {
+        "do_sample": False,
+        "num_samples": 1,
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "seed": 0,
+        "pass_k": [1],
+        "fast_prompt": False,
+        "banned_phrases": [],
+    }
+    if run in CONTROLS:
         decoding.update(CONTROLS[run].decoding(config))
     return decoding
+
+
+def sampled_decoding(run: str, config: dict, samples_per_problem: int) -> dict:
+    """The run's decoding with n sampled responses per problem (`evaluation.sampled`)."""
+    sampled = config["evaluation"]["sampled"]
+    return {
+        **run_decoding(run, config),
+        "do_sample": True,
+        "num_samples": samples_per_problem,
+        "temperature": sampled["temperature"],
+        "top_p": sampled["top_p"],
+        "seed": sampled["seed"],
+        "pass_k": list(sampled["pass_k"]),
+    }
 
 
 def label(name: str) -> str:
     """Display name of a method, control or reference run."""
     if name == REFERENCE:
         return "Reference"
-    if name == REFERENCE_SAMPLED:
-        return "Reference (sampled)"
     if name in CONTROLS:
         return CONTROLS[name].label
     try:

@@ -98,15 +98,18 @@ class PresampleSettings(ModelSettings):
 
 @dataclass(frozen=True)
 class EvaluationSettings(ModelSettings):
-    """`evaluation` section and the run's decoding (`runs.run_decoding`)."""
+    """`evaluation` section and the run's decoding (`runs.run_decoding`, `runs.sampled_decoding`)."""
 
     backend: str
     max_new_tokens: int
     batch_size: int
     vllm: VllmSettings | None
     do_sample: bool
+    num_samples: int
     temperature: float
+    top_p: float
     seed: int
+    pass_k: list
     fast_prompt: bool
     banned_phrases: list
 

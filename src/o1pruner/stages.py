@@ -94,6 +94,8 @@ def presample(
         first_index=start,
         system_prompt=settings.system_prompt,
         answer_box=settings.answer_box,
+        grading_workers=threads or 1,
+        grading_start=_grading_start(settings),
     )
     log.info("pre-sampling: accuracy %.3f, mean tokens %.1f, %.1f s", df["correct"].mean(), df["n_tokens"].mean(), wall)
     write_parquet(
@@ -108,6 +110,11 @@ def presample(
             "wall_time_s": wall,
         },
     )
+
+
+def _grading_start(settings) -> str:
+    """Grading workers are forks, except beside a vLLM engine (its threads): from a fork server."""
+    return "forkserver" if settings.backend == "vllm" else "fork"
 
 
 def merge_samples(*, shard_paths: list[str], out: str) -> None:
@@ -390,10 +397,10 @@ def evaluate(
         generator,
         tok,
         problems,
-        num_samples=1,
+        num_samples=settings.num_samples,
         do_sample=settings.do_sample,
         temperature=settings.temperature,
-        top_p=1.0,
+        top_p=settings.top_p,
         max_new_tokens=settings.max_new_tokens,
         batch_size=settings.batch_size,
         seed=settings.seed,
@@ -401,9 +408,19 @@ def evaluate(
         fast_prompt=settings.fast_prompt,
         banned_phrases=settings.banned_phrases,
         answer_box=settings.answer_box,
+        grading_workers=threads or 1,
+        grading_start=_grading_start(settings),
     )
     df["run"] = run
     metrics = summarize(df)
+    if settings.do_sample:
+        from .sampled_metrics import sampled_metrics
+
+        metrics["sampled"] = {
+            "temperature": settings.temperature,
+            "top_p": settings.top_p,
+            **sampled_metrics(df, settings.pass_k, settings.seed).as_dict(),
+        }
     metrics.update(
         {
             "run": run,
@@ -421,10 +438,11 @@ def evaluate(
 
 
 def summarize(df: pd.DataFrame) -> dict:
-    """Accuracy (%), mean tokens and failure rates, overall and per difficulty level."""
+    """Accuracy (%), mean tokens and failure rates over all responses (with n sampled responses
+    per problem: avg@n), overall and per difficulty level."""
     out = {
         "dataset": str(df["dataset"].iloc[0]) if "dataset" in df and len(df) else None,
-        "n_problems": int(len(df)),
+        "n_problems": int(df["problem_id"].nunique()),
         "accuracy": float(100 * df["correct"].mean()),
         "mean_tokens": float(df["n_tokens"].mean()),
         "unparseable_rate": float(100 * df["unparseable"].mean()),
@@ -433,7 +451,7 @@ def summarize(df: pd.DataFrame) -> dict:
     if "level" in df and df["level"].notna().all():
         out["by_level"] = {
             str(int(lv)): {
-                "n": int(len(g)),
+                "n": int(g["problem_id"].nunique()),
                 "accuracy": float(100 * g["correct"].mean()),
                 "mean_tokens": float(g["n_tokens"].mean()),
             }

@@ -91,6 +91,9 @@ def _dotted(path) -> str:
 
 # Keys that were renamed or replaced: the old name gets a message saying what to write instead.
 REPLACED_KEYS = {
+    ("evaluation", "sampled_reference"): "evaluation.sampled (every run, the reference included, is evaluated with "
+    "sampling next to greedy; samples_per_problem {default: 0} turns it off)",
+    ("evaluation", "sampled_temperature"): "evaluation.sampled.temperature",
     ("training", "baseline_samples_per_problem"): "training.shortest_correct_per_problem (the m shortest "
     "correct samples per problem that SFT trains on and DPO prefers)",
     ("training", "gradient_accumulation_steps"): "training.global_batch_size (sequences per optimiser step "
@@ -334,6 +337,30 @@ def check_registered_names(config: dict) -> None:
             raise ConfigError(
                 f"config key evaluation.controls: {name!r} is not a registered control (registered: "
                 f"{', '.join(runs.CONTROLS)})"
+            )
+
+
+def sampled_per_dataset(config: dict) -> dict[str, int]:
+    """n sampled responses per problem for each test set (0: no sampled evaluation)."""
+    n = config["evaluation"]["sampled"]["samples_per_problem"]
+    return {d: n.get(d, n.get("default", 0)) for d in config["datasets"]["test"]}
+
+
+def check_sampled_evaluation(config: dict) -> None:
+    """Every k of pass@k needs at least k samples per problem; per-set counts name test sets."""
+    sampled = config["evaluation"]["sampled"]
+    unknown = sorted(set(sampled["samples_per_problem"]) - {"default", *config["datasets"]["test"]})
+    if unknown:
+        raise ConfigError(
+            f"config key evaluation.sampled.samples_per_problem.{unknown[0]}: not a test set of datasets.test "
+            f"({', '.join(config['datasets']['test'])}) nor `default`"
+        )
+    for dataset, n in sampled_per_dataset(config).items():
+        too_large = [k for k in sampled["pass_k"] if n and k > n]
+        if too_large:
+            raise ConfigError(
+                f"config key evaluation.sampled.pass_k: pass@{too_large[0]} needs at least {too_large[0]} samples per "
+                f"problem, but {dataset} has {n} (evaluation.sampled.samples_per_problem)"
             )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..io import atomic_path, write_json
-from ..runs import PROFILE_RUNS, is_ablation, run_method
+from ..runs import is_ablation, run_method
 from ..settings import ReportSettings
 from .figures import write_figures
 from .latex import to_latex
@@ -29,6 +29,7 @@ from .tables import (
     main_table,
     marker_rates,
     reference_profile,
+    sampled_table,
     with_average,
 )
 
@@ -56,6 +57,7 @@ def _style_tables(samples, presamples, stats, run: ReportSettings) -> tuple[pd.D
 def build_tables(
     metric_paths: list[str],
     sample_paths: list[str],
+    sampled_metric_paths: list[str],
     reference_run: str,
     run: ReportSettings,
     presamples_path: str | None,
@@ -70,22 +72,24 @@ def build_tables(
     presamples = pd.read_parquet(presamples_path) if presamples_path else None
     stats = aggregate(presamples) if presamples is not None else None
     styles, style_rewards = _style_tables(samples, presamples, stats, run)
-    samples = samples[~samples["run"].isin(PROFILE_RUNS)].drop(columns=["response"])
+    samples = samples.drop(columns=["response"])
+    sampled = sampled_table(sampled_metric_paths) if sampled_metric_paths else None
     scored = main_table(runs, run.model, reference_run)  # ablations included
     main = with_average(
         attach_published(scored[~scored["method"].map(is_ablation)].reset_index(drop=True), run.paper_name)
     )
-    all_levels = by_level_table(runs[~runs["run"].isin(PROFILE_RUNS)])
+    all_levels = by_level_table(runs)
     main_samples = samples[~samples["run"].map(run_method).map(is_ablation)]
     tables = ReportTables(
         main_results=main,
         per_run=runs.drop(columns=["by_level"]),
         by_level=all_levels[~all_levels["method"].map(is_ablation)],
         flips=flips_table(main_samples, reference_run),
-        reference_profile=reference_profile(runs, stats),
+        reference_profile=reference_profile(runs, stats, sampled),
         lambda_ablation=lambda_table(scored, run.reward_lambda),
         difficulty_ablation=difficulty_table(scored, all_levels),
         length_intervals=length_interval_table(presamples) if presamples is not None else None,
+        sampled_results=sampled,
         toy_solution_styles=styles,
         toy_reward_by_style=style_rewards,
     )
@@ -96,6 +100,7 @@ def build_report(
     *,
     metric_paths: list[str],
     sample_paths: list[str],
+    sampled_metric_paths: list[str],
     reference_run: str,
     out_dir: str,
     figures_dir: str,
@@ -103,7 +108,9 @@ def build_report(
     presamples_path: str | None,
     markers: list[str],
 ) -> None:
-    tables, main_samples = build_tables(metric_paths, sample_paths, reference_run, run, presamples_path, markers)
+    tables, main_samples = build_tables(
+        metric_paths, sample_paths, sampled_metric_paths, reference_run, run, presamples_path, markers
+    )
     prov = collect_provenance(run)
     out = Path(out_dir)
     for name, df in tables.written().items():
@@ -119,8 +126,9 @@ def build_report(
         tmp.write_text(headline(main))
     per_dataset = main[main["dataset"] != "average"]
     figure_names = write_figures(
-        main_samples, per_dataset, tables.by_level, tables.length_intervals, reference_run, figures_dir
-    )
+        main_samples, per_dataset, tables.by_level, tables.length_intervals, tables.sampled_results, reference_run,
+        figures_dir,
+    )  # fmt: skip
     with atomic_path(out / "summary.md") as tmp:
         tmp.write_text(render_summary(tables, prov, figures_dir, figure_names))
     log.info("report written to %s and %s", out_dir, figures_dir)

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ..io import atomic_path  # noqa: E402
-from ..runs import run_method  # noqa: E402
+from ..runs import is_ablation, run_method  # noqa: E402
 from .names import dataset_label, method_label  # noqa: E402
 
 # One marker per method, so that two methods on the same point stay visible (hollow markers).
@@ -71,6 +71,27 @@ def length_distribution(samples: pd.DataFrame, path: Path) -> None:
     _save(fig, path)
 
 
+def _point(ax, x, y, style: dict, label: str | None, xerr=None, yerr=None) -> None:
+    """One run or method: a hollow marker (two on the same spot stay visible) with its bars."""
+    ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt=style["marker"], markersize=9, markerfacecolor="none",
+                markeredgewidth=1.6, color=style["color"], capsize=3, label=label)  # fmt: skip
+
+
+def _accuracy_range(d: pd.DataFrame, reference: str, span: float, low: pd.Series, high: pd.Series):
+    """The accuracy axis of one panel: it fits the runs within `span` points of the reference
+    (all of them where most are further away), then the whole bars (`low`..`high`) of every run
+    that lies inside it."""
+    ref = d[d["method"] == reference]
+    centre = float(ref["accuracy"].iloc[0]) if len(ref) else float(d["accuracy"].median())
+    near = (d["accuracy"] - centre).abs() <= span
+    if near.sum() < len(d) / 2:  # most runs far from the reference: show them all
+        near[:] = True
+    margin = max(0.5, 0.15 * (high[near].max() - low[near].min()))
+    lo, hi = max(0.0, low[near].min() - margin), min(100.0, high[near].max() + margin)
+    inside = (d["accuracy"] >= lo) & (d["accuracy"] <= hi)
+    return max(0.0, min(lo, low[inside].min() - margin)), min(100.0, max(hi, high[inside].max() + margin))
+
+
 def accuracy_vs_tokens(main: pd.DataFrame, path: Path, reference: str = "reference", span: float = 12.0) -> None:
     """Accuracy vs mean tokens per method, one panel per test set; bars: ± std over seeds.
 
@@ -83,15 +104,8 @@ def accuracy_vs_tokens(main: pd.DataFrame, path: Path, reference: str = "referen
     styles = _styles(main["method"].unique())
     for ax, dataset in zip(axes[0], datasets):
         d = main[main["dataset"] == dataset]
-        ref = d[d["method"] == reference]
-        centre = float(ref["accuracy"].iloc[0]) if len(ref) else float(d["accuracy"].median())
-        near = d[(d["accuracy"] - centre).abs() <= span]
-        if len(near) < len(d) / 2:  # most methods far from the reference: show them all
-            near = d
-        low_end = (near["accuracy"] - near["accuracy_std"].fillna(0)).min()
-        high_end = (near["accuracy"] + near["accuracy_std"].fillna(0)).max()
-        margin = max(0.5, 0.15 * (high_end - low_end))
-        lo, hi = max(0.0, low_end - margin), min(100.0, high_end + margin)
+        spread = d["accuracy_std"].fillna(0)
+        lo, hi = _accuracy_range(d, reference, span, d["accuracy"] - spread, d["accuracy"] + spread)
         notes: dict[tuple, list] = {}
         for r in d.itertuples():
             st = styles[r.method]
@@ -99,18 +113,14 @@ def accuracy_vs_tokens(main: pd.DataFrame, path: Path, reference: str = "referen
             y = min(max(r.accuracy, lo + inset), hi - inset) if not lo <= r.accuracy <= hi else r.accuracy
             off_scale = y != r.accuracy
             several = (getattr(r, "n_seeds", 1) or 1) > 1
-            ax.errorbar(
+            _point(
+                ax,
                 r.mean_tokens,
                 y,
+                st,
+                method_label(r.method),
                 xerr=r.mean_tokens_std if several else None,
                 yerr=r.accuracy_std if several and not off_scale else None,
-                fmt=st["marker"],
-                markersize=9,
-                markerfacecolor="none",
-                markeredgewidth=1.6,
-                color=st["color"],
-                capsize=3,
-                label=method_label(r.method),
             )
             if off_scale:
                 # Points off the same edge at about the same length share one note.
@@ -129,8 +139,9 @@ def accuracy_vs_tokens(main: pd.DataFrame, path: Path, reference: str = "referen
                 fontsize=8,
                 color="dimgrey",
             )
+        ref = d[d["method"] == reference]
         if len(ref):
-            ax.axhline(centre, color="grey", lw=0.8, ls=":")
+            ax.axhline(float(ref["accuracy"].iloc[0]), color="grey", lw=0.8, ls=":")
             ax.axvline(float(ref["mean_tokens"].iloc[0]), color="grey", lw=0.8, ls=":")
         ax.set_ylim(lo, hi)
         ax.set_xlim(left=0)
@@ -206,11 +217,53 @@ def length_intervals(intervals: pd.DataFrame, path: Path) -> None:
     _save(fig, path)
 
 
+def accuracy_vs_tokens_sampled(
+    sampled: pd.DataFrame, path: Path, reference: str = "reference", span: float = 12.0
+) -> None:
+    """Sampled evaluation: avg@n vs mean tokens per run, one panel per test set, with the 95%
+    intervals bootstrapped over problems on both axes; the seeds of a method share its marker.
+    As in the greedy figure, the accuracy axis fits the runs within `span` points of the
+    reference and a run further away sits on the panel's edge with its value beside it."""
+    datasets = list(sampled["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.2), squeeze=False)
+    styles = _styles(sampled["method"].unique())
+    for ax, dataset in zip(axes[0], datasets):
+        d = sampled[sampled["dataset"] == dataset]
+        lo, hi = _accuracy_range(d, reference, span, d["accuracy_ci_low"], d["accuracy_ci_high"])
+        labelled = set()
+        for r in d.itertuples():
+            st = styles[r.method]
+            off_scale = not lo <= r.accuracy <= hi
+            y = min(max(r.accuracy, lo + 0.04 * (hi - lo)), hi - 0.04 * (hi - lo))
+            _point(
+                ax,
+                r.mean_tokens,
+                y,
+                st,
+                None if r.method in labelled else method_label(r.method),
+                xerr=[[r.mean_tokens - r.mean_tokens_ci_low], [r.mean_tokens_ci_high - r.mean_tokens]],
+                yerr=None if off_scale else [[r.accuracy - r.accuracy_ci_low], [r.accuracy_ci_high - r.accuracy]],
+            )
+            labelled.add(r.method)
+            if off_scale:
+                above = y > r.accuracy  # at the bottom edge: the label goes above the point
+                ax.annotate(f"{r.accuracy:.1f}% (off scale)", (r.mean_tokens, y), textcoords="offset points",
+                            xytext=(0, 9 if above else -14), ha="center", fontsize=8, color=st["color"])  # fmt: skip
+        ax.set_ylim(lo, hi)
+        ax.set_xlabel("mean generated tokens per response (sampled; 95% interval)")
+        ax.set_ylabel(f"avg@{int(d['samples_per_problem'].iloc[0])} accuracy (%; 95% interval)")
+        ax.grid(alpha=0.3)
+        ax.set_title(f"Sampled, T={d['temperature'].iloc[0]:g}: {dataset_label(dataset)}")
+    axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    _save(fig, path)
+
+
 def write_figures(
     samples: pd.DataFrame,
     main: pd.DataFrame,
     levels: pd.DataFrame,
     intervals: pd.DataFrame | None,
+    sampled: pd.DataFrame | None,
     reference_run: str,
     figures_dir: str,
 ) -> list[str]:
@@ -226,4 +279,9 @@ def write_figures(
     if intervals is not None and len(intervals):
         length_intervals(intervals, out / "length_intervals")
         names.append("length_intervals")
+    if sampled is not None and len(sampled):
+        accuracy_vs_tokens_sampled(
+            sampled[~sampled["method"].map(is_ablation)], out / "accuracy_vs_tokens_sampled", reference_run
+        )
+        names.append("accuracy_vs_tokens_sampled")
     return names

@@ -13,7 +13,9 @@ DATASETS = {
     "gsm8k": "GSM8K",
     "gaokao": "GaoKao",
     "aime24": "AIME24",
+    "aime25": "AIME25",
     "amc23": "AMC23",
+    "olympiadbench": "OlympiadBench",
     "average": "Average",
 }
 

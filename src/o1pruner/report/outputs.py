@@ -13,6 +13,9 @@ TABLES = (
     "difficulty_ablation",
     "length_intervals",
 )
+# Written where some test set is evaluated with sampling (evaluation.sampled).
+SAMPLED_TABLES = ("sampled_results",)
+SAMPLED_FIGURES = {"accuracy_vs_tokens_sampled": "Sampled accuracy vs tokens"}
 # Written only for the estimate-check toy (toy.solution_style: estimate_check).
 STYLE_TABLES = ("toy_solution_styles", "toy_reward_by_style")
 

@@ -9,7 +9,9 @@ import pandas as pd
 
 from ..runs import REFERENCE
 from .markdown import to_markdown
-from .outputs import FIGURES
+from .outputs import FIGURES, SAMPLED_FIGURES
+
+FIGURE_TITLES = {**FIGURES, **SAMPLED_FIGURES}
 
 STYLES_CAPTION = (
     'Which "Wait," each method keeps (estimate-check toy; seeds pooled): `check_kept` = % of responses that '
@@ -34,6 +36,7 @@ class ReportTables:
     lambda_ablation: pd.DataFrame
     difficulty_ablation: pd.DataFrame
     length_intervals: pd.DataFrame | None = None
+    sampled_results: pd.DataFrame | None = None
     toy_solution_styles: pd.DataFrame | None = None
     toy_reward_by_style: pd.DataFrame | None = None
 
@@ -85,6 +88,27 @@ def target_check(main: pd.DataFrame, method: str = "o1_pruner", reference: str =
     return lines
 
 
+def sampled_section(sampled: pd.DataFrame) -> list[str]:
+    """The sampled evaluation: per run, what the interval and pass@k mean."""
+    first = sampled.iloc[0]
+    pass_columns = [c for c in sampled.columns if c.startswith("pass@")]
+    show = sampled[
+        ["run", "dataset", "samples_per_problem", "accuracy", "accuracy_ci_low", "accuracy_ci_high", *pass_columns]
+        + ["mean_tokens", "mean_tokens_ci_low", "mean_tokens_ci_high", "truncated_rate"]
+    ]
+    return [
+        f"Sampled evaluation (`evaluation.sampled`): n responses per problem (`samples_per_problem`) at "
+        f"T={first['temperature']:g}, top-p {first['top_p']:g}. `accuracy` is avg@n, `mean_tokens` the generated "
+        "tokens per response (end-of-turn included); both with a 95% percentile-bootstrap interval over problems "
+        "(`*_ci_low`, `*_ci_high`: problems are resampled whole, since the n responses to one problem are not "
+        "independent). `pass@k` is the unbiased estimator of Chen et al. (2021) from the n responses; "
+        "`truncated_rate` the % of responses cut at the token cap.",
+        "",
+        to_markdown(show),
+        "",
+    ]
+
+
 def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=()) -> str:
     """The summary page: every table with its caption, then the figures."""
     main, per_run, levels, flips, profile = t.main, t.per_run, t.levels, t.flips, t.profile
@@ -117,6 +141,7 @@ def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=(
         "",
         *target_check(main),
         "",
+        *(sampled_section(t.sampled_results) if t.sampled_results is not None else []),
         "Per run:",
         "",
         to_markdown(
@@ -142,8 +167,7 @@ def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=(
         "",
         to_markdown(levels),
         "",
-        "Reference profile (`reference` greedy, `reference_sampled` at the evaluation's sampling temperature, "
-        "and the training pre-samples):",
+        "Reference profile (`reference` greedy and sampled (`evaluation.sampled`), and the training pre-samples):",
         "",
         to_markdown(profile),
         "",
@@ -175,7 +199,7 @@ def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=(
             else []
         ),
         *(line for caption, table in t.style_sections() for line in (caption, "", to_markdown(table), "")),
-        *(f"![{FIGURES[name]}]({fig / name}.png)" for name in figure_names),
+        *(f"![{FIGURE_TITLES[name]}]({fig / name}.png)" for name in figure_names),
         "",
     ]
     return "\n".join(parts)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..aes import aes_formula, aes_published
-from ..runs import DIFFICULTY_BANDS, PROFILE_RUNS, REFERENCE, REFERENCE_SAMPLED, UnknownName, band_variant, split_run
+from ..runs import DIFFICULTY_BANDS, REFERENCE, UnknownName, band_variant, split_run
 from ..runs import method as registered_method
 from .markdown import to_markdown
 
@@ -50,9 +50,42 @@ def load_runs(metric_paths: list[str]) -> pd.DataFrame:
     return out
 
 
+def sampled_table(sampled_metric_paths: list[str]) -> pd.DataFrame:
+    """One row per run and test set of the sampled evaluation: avg@n and mean tokens with their
+    95% intervals (bootstrapped over problems), pass@k, the truncation rate."""
+    rows = []
+    for path in sampled_metric_paths:
+        m = json.loads(Path(path).read_text())
+        method, seed = split_run(m["run"])
+        s = m["sampled"]
+        row = {
+            "run": m["run"],
+            "method": method,
+            "seed": seed,
+            "dataset": m["dataset"],
+            "n_problems": s["n_problems"],
+            "samples_per_problem": s["samples_per_problem"],
+            "temperature": s["temperature"],
+            "top_p": s["top_p"],
+            "accuracy": s["accuracy"],
+            "accuracy_ci_low": s["accuracy_ci95"][0],
+            "accuracy_ci_high": s["accuracy_ci95"][1],
+        }
+        row.update({k: v for k, v in s.items() if k.startswith("pass@")})
+        row.update(
+            mean_tokens=s["mean_tokens"],
+            mean_tokens_ci_low=s["mean_tokens_ci95"][0],
+            mean_tokens_ci_high=s["mean_tokens_ci95"][1],
+            truncated_rate=s["truncated_rate"],
+        )
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["seed"] = out["seed"].astype("Int64")
+    return out
+
+
 def main_table(runs: pd.DataFrame, model: str, reference_method: str = REFERENCE) -> pd.DataFrame:
     """Mean over seeds per method and dataset, AES against the reference of the same dataset."""
-    runs = runs[~runs["run"].isin(PROFILE_RUNS)]
     g = runs.groupby(["method", "dataset"], sort=False)
     table = g.agg(
         n_problems=("n_problems", "first"),
@@ -213,20 +246,26 @@ def marker_rates(samples: pd.DataFrame, markers: list[str]) -> pd.Series:
     return 100 * has.groupby(samples["run"]).mean()
 
 
-def reference_profile(runs: pd.DataFrame, stats: pd.DataFrame | None) -> pd.DataFrame:
+def reference_profile(runs: pd.DataFrame, stats: pd.DataFrame | None, sampled: pd.DataFrame | None) -> pd.DataFrame:
     """What the reference model is like: the properties a pruning experiment relies on."""
     rows = []
     for dataset, g in runs.groupby("dataset", sort=False):
         greedy = g[g["run"] == REFERENCE]
-        sampled = g[g["run"] == REFERENCE_SAMPLED]
         if greedy.empty:
             continue
         greedy = greedy.iloc[0]
         levels = greedy["by_level"] or {}
         rows.append({"dataset": dataset, "quantity": "greedy accuracy (%)", "value": f"{greedy['accuracy']:.1f}"})
-        if not sampled.empty:
+        mine = sampled[(sampled["run"] == REFERENCE) & (sampled["dataset"] == dataset)] if sampled is not None else []
+        if len(mine):
+            r = mine.iloc[0]
             rows.append(
-                {"dataset": dataset, "quantity": "sampled accuracy (%)", "value": f"{sampled.iloc[0]['accuracy']:.1f}"}
+                {
+                    "dataset": dataset,
+                    "quantity": f"sampled accuracy (%), avg@{r['samples_per_problem']} at T={r['temperature']:g}, "
+                    "95% interval",
+                    "value": f"{r['accuracy']:.1f} [{r['accuracy_ci_low']:.1f}, {r['accuracy_ci_high']:.1f}]",
+                }
             )
         rows.append(
             {

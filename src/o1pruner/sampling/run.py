@@ -7,7 +7,7 @@ import time
 
 import pandas as pd
 
-from ..grading import grade
+from ..grading import grade_many
 from ..prompt import render_prompt
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,11 @@ def sample_and_grade(
     answer_box: str = "last",
     first_batch: int = 0,
     first_index: int = 0,
+    grading_workers: int = 1,
+    grading_start: str = "fork",
 ) -> tuple[pd.DataFrame, float]:
-    """One row per (problem, sample) with the documented sample columns; also the wall time."""
+    """One row per (problem, sample) with the documented sample columns; also the wall time of
+    generation (grading, in `grading_workers` processes, is not in it)."""
     prompts = [render_prompt(tokenizer, p["problem"], system_prompt, fast=fast_prompt) for p in problems]
     start = time.perf_counter()
     generations = generator(
@@ -49,26 +52,26 @@ def sample_and_grade(
         banned_phrases=list(banned_phrases),
     )
     wall = time.perf_counter() - start
-    rows = []
-    for p, gens in zip(problems, generations):
-        for j, g in enumerate(gens):
-            gr = grade(g.text, str(p["answer"]), which=answer_box)
-            rows.append(
-                {
-                    "problem_id": p["id"],
-                    "sample_idx": j,
-                    "dataset": p.get("dataset"),
-                    "level": p.get("level"),
-                    "response": g.text,
-                    "response_ids": g.token_ids,
-                    "n_tokens": len(g.token_ids),
-                    "extracted_answer": gr.extracted_answer,
-                    "gold": str(p["answer"]),
-                    "correct": gr.correct,
-                    "unparseable": gr.unparseable,
-                    "truncated": g.truncated,
-                }
-            )
+    pairs = [(p, j, g) for p, gens in zip(problems, generations) for j, g in enumerate(gens)]
+    golds = [str(p["answer"]) for p, _, _ in pairs]
+    grades = grade_many([g.text for _, _, g in pairs], golds, answer_box, grading_workers, grading_start)
+    rows = [
+        {
+            "problem_id": p["id"],
+            "sample_idx": j,
+            "dataset": p.get("dataset"),
+            "level": p.get("level"),
+            "response": g.text,
+            "response_ids": g.token_ids,
+            "n_tokens": len(g.token_ids),
+            "extracted_answer": gr.extracted_answer,
+            "gold": gold,
+            "correct": gr.correct,
+            "unparseable": gr.unparseable,
+            "truncated": g.truncated,
+        }
+        for (p, j, g), gold, gr in zip(pairs, golds, grades)
+    ]
     n_tokens = sum(r["n_tokens"] for r in rows)
     log.info("%d responses, %d tokens in %.1f s (%.0f tokens/s)", len(rows), n_tokens, wall, n_tokens / max(wall, 1e-9))
     return pd.DataFrame(rows), wall
