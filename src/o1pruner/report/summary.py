@@ -40,14 +40,6 @@ class ReportTables:
     toy_solution_styles: pd.DataFrame | None = None
     toy_reward_by_style: pd.DataFrame | None = None
 
-    # the names render_summary reads them by
-    main = property(lambda self: self.main_results)
-    levels = property(lambda self: self.by_level)
-    profile = property(lambda self: self.reference_profile)
-    lambdas = property(lambda self: self.lambda_ablation)
-    difficulty = property(lambda self: self.difficulty_ablation)
-    intervals = property(lambda self: self.length_intervals)
-
     def written(self) -> dict[str, pd.DataFrame]:
         """name -> table, for the tables this run has."""
         return {name: df for name, df in vars(self).items() if df is not None}
@@ -111,8 +103,8 @@ def sampled_section(sampled: pd.DataFrame) -> list[str]:
 
 def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=()) -> str:
     """The summary page: every table with its caption, then the figures."""
-    main, per_run, levels, flips, profile = t.main, t.per_run, t.levels, t.flips, t.profile
-    lambdas, difficulty, intervals = t.lambdas, t.difficulty, t.intervals
+    main, per_run, levels, flips, profile = t.main_results, t.per_run, t.by_level, t.flips, t.reference_profile
+    lambdas, difficulty, intervals = t.lambda_ablation, t.difficulty_ablation, t.length_intervals
     show = main[
         [
             "method",
