@@ -15,6 +15,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/sampling.smk"
 include: "rules/training.smk"
+include: "rules/selection.smk"
 include: "rules/evaluation.smk"
 include: "rules/report.smk"
 

@@ -13,7 +13,10 @@ from o1pruner import job_settings, runs
 from o1pruner.workflow_config import (
     ConfigError,
     check_config,
+    check_evaluation_caps,
     check_registered_names,
+    check_selection,
+    check_thinking,
     check_training_layout,
     check_model_path,
     check_sampled_evaluation,
@@ -44,6 +47,9 @@ try:
     check_training_layout(config)
     check_sampling_layout(config)
     check_sampled_evaluation(config)
+    check_evaluation_caps(config)
+    check_thinking(config)
+    check_selection(config)
     if config["model"]["toy_reference"]:
         check_toy_reference(config)
     else:
@@ -83,10 +89,15 @@ except ConfigError as e:
 try:
     REFERENCE_RUNS = runs.reference_runs(config)
     TRAINED_RUNS = runs.trained_runs(config)
-    METHODS = {m.name: m for m in runs.trained_methods(config)}
+    METHODS = {
+        m.name: m for m in runs.trained_methods(config) + runs.grid_methods(config)
+    }
 except runs.UnknownName as e:
     sys.exit(f"config error: {e}")
 WILDCARDS = runs.method_wildcards(config)
+# Methods whose hyperparameters are picked on the validation split (rules/selection.smk).
+SELECTED = runs.selected_methods(config)
+VALIDATION = f"results/selection/{MODEL}/validation.jsonl"
 # The drawn samples of the length-harmonizing methods: variants that differ only in the
 # reward (lambda) share one draw and its reference log-probs.
 DRAWS = {
@@ -112,11 +123,21 @@ localrules:
 wildcard_constraints:
     model=r"[A-Za-z0-9._-]+",
     dataset=r"[A-Za-z0-9_]+",
-    split=r"train|test",
+    split=r"train|test|validation",
     seed=r"\d+",
+    budget=r"\d+",
     method=WILDCARDS["method"],
     run=WILDCARDS["run"],
+    picked=WILDCARDS["picked"],
     draw=runs.wildcard_pattern(DRAWS),
+
+
+# Every evaluation (greedy, sampled, budget-forced, validation) runs this command; the settings differ.
+EVALUATE_COMMAND = (
+    "{params.cli} --log-file {log} evaluate --model {params.model} --problems {input.problems} "
+    "--settings {params.settings} --run {wildcards.run} --out {output.samples} "
+    "--metrics {output.metrics} --threads {threads}"
+)
 
 
 def as_param(settings):
@@ -143,6 +164,13 @@ def run_model(wildcards):
     if wildcards.run in REFERENCE_RUNS:
         return reference_model()
     method, seed = runs.split_run(wildcards.run)
+    if (
+        method in SELECTED
+    ):  # the grid point picked on the validation split, with this seed
+        pick = checkpoints.pick_hyperparameters.get(
+            model=wildcards.model, picked=method
+        )
+        method = json.loads(Path(pick.output[0]).read_text())["picked_method"]
     return f"results/checkpoints/{wildcards.model}/{method}/seed{seed}"
 
 
@@ -170,6 +198,13 @@ REPORT_FIGURES = list(report_names.FIGURES)
 if any(SAMPLED.values()):
     REPORT_TABLES += report_names.SAMPLED_TABLES
     REPORT_FIGURES += list(report_names.SAMPLED_FIGURES)
+if config["prompt"]["thinking_end"]:
+    REPORT_TABLES += report_names.THINKING_TABLES
+if SELECTED:
+    REPORT_TABLES += report_names.SELECTION_TABLES
+if config["evaluation"]["budget_forcing"]["budgets"]:
+    REPORT_TABLES += report_names.BUDGET_TABLES
+    REPORT_FIGURES += list(report_names.BUDGET_FIGURES)
 
 
 def report_outputs():
@@ -238,6 +273,22 @@ def sampled_eval_files(ext):
         model=MODEL,
         dataset=[d for d, n in SAMPLED.items() if n],
         run=REFERENCE_RUNS + TRAINED_RUNS,
+        ext=ext,
+    )
+
+
+# Budget forcing (evaluation.budget_forcing): every run but the ablation variants, each budget.
+BUDGETS = config["evaluation"]["budget_forcing"]["budgets"]
+
+
+def budget_eval_files(ext):
+    return expand(
+        "results/eval/{model}/{dataset}/{run}.budget{budget}.{ext}",
+        model=MODEL,
+        dataset=TEST_DATASETS,
+        run=REFERENCE_RUNS
+        + [r for r in TRAINED_RUNS if not runs.is_ablation(runs.run_method(r))],
+        budget=BUDGETS,
         ext=ext,
     )
 

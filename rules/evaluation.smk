@@ -1,11 +1,3 @@
-# Greedy and sampled evaluation run the same command; their settings differ.
-EVALUATE_COMMAND = (
-    "{params.cli} --log-file {log} evaluate --model {params.model} --problems {input.problems} "
-    "--settings {params.settings} --run {wildcards.run} --out {output.samples} "
-    "--metrics {output.metrics} --threads {threads}"
-)
-
-
 rule evaluate:
     input:
         problems=problems_file("test"),
@@ -25,7 +17,9 @@ rule evaluate:
         runtime=240,
     params:
         model=model_arg,
-        settings=lambda wc: as_param(job_settings.evaluation_settings(config, wc.run)),
+        settings=lambda wc: as_param(
+            job_settings.evaluation_settings(config, wc.run, wc.dataset)
+        ),
         cli=EVAL_CLI,
     shell:
         EVALUATE_COMMAND
@@ -51,7 +45,38 @@ rule evaluate_sampled:
     params:
         model=model_arg,
         settings=lambda wc: as_param(
-            job_settings.evaluation_settings(config, wc.run, SAMPLED[wc.dataset])
+            job_settings.evaluation_settings(
+                config, wc.run, wc.dataset, samples_per_problem=SAMPLED[wc.dataset]
+            )
+        ),
+        cli=EVAL_CLI,
+    shell:
+        EVALUATE_COMMAND
+
+
+rule evaluate_budget:
+    input:
+        problems=problems_file("test"),
+        model=run_model,
+    output:
+        samples="results/eval/{model}/{dataset}/{run}.budget{budget}.parquet",
+        metrics="results/eval/{model}/{dataset}/{run}.budget{budget}.json",
+    log:
+        "logs/evaluate_budget/{model}/{dataset}/{run}.budget{budget}.log",
+    benchmark:
+        "results/benchmarks/evaluate_budget/{model}/{dataset}/{run}.budget{budget}.tsv"
+    conda:
+        EVAL_ENV
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    params:
+        model=model_arg,
+        settings=lambda wc: as_param(
+            job_settings.evaluation_settings(
+                config, wc.run, wc.dataset, budget=int(wc.budget)
+            )
         ),
         cli=EVAL_CLI,
     shell:

@@ -3,6 +3,10 @@ rule report:
         metrics=eval_files("json"),
         samples=eval_files("parquet"),
         sampled=sampled_eval_files("json"),
+        budget=budget_eval_files("json"),
+        selection=expand(
+            "results/selection/{model}/{method}.json", model=MODEL, method=SELECTED
+        ),
         presamples=f"results/samples/{MODEL}/{TRAIN_DATASET}/samples.parquet",
     output:
         **report_outputs(),
@@ -20,6 +24,6 @@ rule report:
         reference_run=runs.REFERENCE,
     shell:
         "o1pruner --log-file {log} report --metrics {input.metrics} --samples {input.samples} "
-        "--sampled-metrics {input.sampled} --reference-run {params.reference_run} "
+        "--sampled-metrics {input.sampled} --budget-metrics {input.budget} --selection {input.selection} --reference-run {params.reference_run} "
         "--out-dir {params.tables} --figures-dir {params.figures} --provenance {params.provenance} "
         "--presamples {input.presamples} --markers {params.markers}"

@@ -74,7 +74,7 @@ def presample_settings(backend: str = "transformers", vllm: dict | None = None, 
     config = workflow_config()
     config["sampling"]["backend"] = backend
     config["vllm"].update(vllm or {})
-    return json.dumps({**job_settings.presample_settings(config), **overrides})
+    return json.dumps({**_without_thinking(job_settings.presample_settings(config)), **overrides})
 
 
 def evaluation_settings(run: str = "reference", backend: str = "transformers", vllm: dict | None = None, **overrides):
@@ -84,7 +84,13 @@ def evaluation_settings(run: str = "reference", backend: str = "transformers", v
     config = workflow_config()
     config["evaluation"]["backend"] = backend
     config["vllm"].update(vllm or {})
-    return json.dumps({**job_settings.evaluation_settings(config, run), **overrides})
+    return json.dumps({**_without_thinking(job_settings.evaluation_settings(config, run, "toy")), **overrides})
+
+
+def _without_thinking(settings: dict) -> dict:
+    """The smoke toy has a thinking block; the tiny test models do not (pass thinking_end="</think>"
+    as an override for a model that has one, e.g. the smoke run's reference)."""
+    return {k: v for k, v in settings.items() if k != "thinking_end"}
 
 
 def logprob_settings(**overrides) -> str:

@@ -65,6 +65,34 @@ def _set(cfg: dict, dotted: str, value):
             "config key evaluation.sampled.samples_per_problem.aime24: not a test set of datasets.test (toy)",
         ),
         (
+            "evaluation.budget_forcing.budgets",
+            [16, 100],
+            "config key evaluation.budget_forcing.budgets: a budget of 100 tokens is larger than the token cap of toy "
+            "(64, evaluation.max_new_tokens)",
+        ),
+        (
+            "evaluation.max_new_tokens",
+            {"default": 64, "aime25": 128},
+            "config key evaluation.max_new_tokens.aime25: not a test set of datasets.test (toy)",
+        ),
+        (
+            "prompt.thinking_end",
+            "<|im_end|>",
+            "config key prompt.thinking_end: the toy's thinking block closes with '</think>', not '<|im_end|>'",
+        ),
+        (
+            "toy.thinking",
+            False,
+            "config key prompt.thinking_end: '</think>' is not a token of the toy reference, which has no thinking "
+            "block (toy.thinking: false)",
+        ),
+        (
+            "prompt.thinking_end",
+            None,
+            "config key evaluation.budget_forcing.budgets: budget forcing closes the thinking block, so it needs the "
+            "marker that closes it (prompt.thinking_end",
+        ),
+        (
             "training.methods",
             ["o1_pruner", "simpo"],
             "config key training.methods: 'simpo' is not a registered method (registered: o1_pruner, sft, dpo;",

@@ -40,6 +40,7 @@ def test_paper_config_validates_and_dry_runs(tmp_path, name, k, lam):
 def test_r1_distill_config_validates_and_plans_greedy_and_sampled_evaluation(tmp_path, overlays):
     """DeepSeek-R1-Distill-Qwen (1.5B; 7B by the overlay) on MATH-500, AIME24/25, AMC23, GSM8K and
     OlympiadBench: DeepSeek's sampling settings, 16 samples on the small sets, 4 elsewhere."""
+    from o1pruner.job_settings import token_cap
     from o1pruner.workflow_config import load_config, sampled_per_dataset
 
     files = [REPO / "config" / "r1_distill_qwen.yaml", *(REPO / "config" / o for o in overlays)]
@@ -51,10 +52,14 @@ def test_r1_distill_config_validates_and_plans_greedy_and_sampled_evaluation(tmp
     assert sampled_per_dataset(cfg) == {
         "math500": 4, "aime24": 16, "aime25": 16, "amc23": 16, "gsm8k": 4, "olympiadbench": 4
     }  # fmt: skip
-    assert cfg["vllm"]["max_model_len"] >= cfg["evaluation"]["max_new_tokens"] + 1024
+    caps = {d: token_cap(cfg, d) for d in cfg["datasets"]["test"]}
+    assert caps["gsm8k"] == 8192 and caps["aime24"] == 16384
+    assert cfg["vllm"]["max_model_len"] >= max(caps.values()) + 1024
+    assert cfg["prompt"]["thinking_end"] == "</think>" and cfg["evaluation"]["budget_forcing"]["budgets"]
     cmd = snakemake_cmd(tmp_path, files[0], *map(str, files[1:]), "-n")
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     for dataset in cfg["datasets"]["test"]:
         assert f"results/eval/{cfg['model']['name']}/{dataset}/reference.sampled.json" in out, dataset
+        assert f"results/eval/{cfg['model']['name']}/{dataset}/o1_pruner-seed0.budget1024.json" in out, dataset

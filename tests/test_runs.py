@@ -70,9 +70,12 @@ def test_every_job_gets_complete_typed_settings(files):
     PresampleSettings.from_json(job_settings.presample_settings(cfg))
     LogprobSettings.from_json(job_settings.logprob_settings(cfg))
     for run in runs.all_runs(cfg):
-        EvaluationSettings.from_json(job_settings.evaluation_settings(cfg, run))
-        sampled = EvaluationSettings.from_json(job_settings.evaluation_settings(cfg, run, 4))
+        dataset = cfg["datasets"]["test"][0]
+        EvaluationSettings.from_json(job_settings.evaluation_settings(cfg, run, dataset))
+        sampled = EvaluationSettings.from_json(job_settings.evaluation_settings(cfg, run, dataset, 4))
         assert sampled.do_sample and sampled.num_samples == 4
+        forced = EvaluationSettings.from_json(job_settings.evaluation_settings(cfg, run, dataset, budget=16))
+        assert forced.budget_forcing.budget == 16 and not forced.do_sample
     for m in runs.trained_methods(cfg):
         settings = TrainingSettings.from_json(job_settings.training_settings(cfg, m.name))
         assert (settings.dpo_beta is not None) == (m.trainer == "dpo")
@@ -90,4 +93,16 @@ def test_the_report_writes_exactly_the_tables_the_rule_declares():
     from o1pruner.report.summary import ReportTables
 
     fields = [f.name for f in dataclasses.fields(ReportTables)]
-    assert fields == [*outputs.TABLES, *outputs.SAMPLED_TABLES, *outputs.STYLE_TABLES]
+    optional = [*outputs.SAMPLED_TABLES, *outputs.THINKING_TABLES, *outputs.BUDGET_TABLES, *outputs.SELECTION_TABLES]
+    optional += outputs.STYLE_TABLES
+    assert fields == [*outputs.TABLES, *optional]
+
+
+def test_token_caps_per_test_set():
+    cfg = workflow_config()
+    cfg["datasets"]["test"] = ["toy", "aime24"]
+    cfg["evaluation"]["max_new_tokens"] = {"default": 64, "aime24": 128}
+    caps = {d: job_settings.evaluation_settings(cfg, "reference", d)["max_new_tokens"] for d in ("toy", "aime24")}
+    assert caps == {"toy": 64, "aime24": 128}
+    cfg["evaluation"]["max_new_tokens"] = 48
+    assert job_settings.evaluation_settings(cfg, "reference", "aime24")["max_new_tokens"] == 48

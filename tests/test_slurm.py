@@ -81,7 +81,8 @@ def test_smoke_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
     rules = [re.match(r"rule_(.+?)(_wildcards_.*)?$", comment).group(1) for _, comment, _ in jobs]
     assert all(state == "COMPLETED" for *_, state in jobs), jobs
     expected = {"toy_reference": 1, "presample_shard": 1, "reference_logprobs": 1, "finetune": 3}
-    expected.update(evaluate=6, evaluate_sampled=6)  # reference, 2 controls, 3 trained runs; greedy and sampled
+    # reference, 2 controls, 3 trained runs; greedy, sampled and with the thinking budget
+    expected.update(evaluate=6, evaluate_sampled=6, evaluate_budget=6)
     assert {r: rules.count(r) for r in set(rules)} == expected
     # Same results as the local run.
     samples = "results/samples/toy-qwen2-smoke/toy/samples.parquet"

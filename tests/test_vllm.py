@@ -75,6 +75,8 @@ def parity_problems(smoke_run, tmp_path_factory):
     return root
 
 
+# The smoke toy's thinking marker (config/smoke.yaml).
+THINKING_END = "</think>"
 # The engine settings of config/vllm.yaml (the toy's overlay).
 VLLM = {"tensor_parallel_size": 1, "max_model_len": 512, "gpu_memory_utilization": 0.9}
 VLLM.update(cpu_kv_cache_gib=1, enforce_eager=True)
@@ -85,7 +87,8 @@ def _presample_settings(**extra) -> str:
 
 
 def _evaluation_settings(run: str, backend: str, **extra) -> str:
-    return evaluation_settings(run, backend, VLLM if backend == "vllm" else None, batch_size=64, **extra)
+    vllm = VLLM if backend == "vllm" else None
+    return evaluation_settings(run, backend, vllm, batch_size=64, thinking_end=THINKING_END, **extra)
 
 
 def _bin(backend: str) -> Path:
@@ -118,10 +121,13 @@ if __name__ == "__main__":
     problems = read_jsonl(problems)
     generator, tok = load_generator(model, settings, 2)
     common = dict(num_samples=1, do_sample=False, temperature=1.0, top_p=1.0, batch_size=64, seed=0,
-                  max_new_tokens=settings.max_new_tokens, system_prompt=settings.system_prompt)
+                  max_new_tokens=settings.max_new_tokens, system_prompt=settings.system_prompt,
+                  thinking_end=settings.thinking_end)
     for run, banned in (("reference", []), ("marker_ban", ["Wait"])):
         df, _ = sample_and_grade(generator, tok, problems, banned_phrases=banned, **common)
         df.drop(columns=["response_ids"]).to_parquet(f"{out}/vllm-{run}.parquet")
+    df, _ = sample_and_grade(generator, tok, problems, budget_forcing=settings.budget_forcing, **common)
+    df.drop(columns=["response_ids"]).to_parquet(f"{out}/vllm-budget.parquet")
     from vllm import SamplingParams
     from o1pruner.prompt import render_prompt
     prompts = [render_prompt(tok, p["problem"], settings.system_prompt) for p in problems]
@@ -136,7 +142,7 @@ if __name__ == "__main__":
 def greedy_runs(smoke_run, parity_problems, vllm_bin):
     model = smoke_run / f"results/models/{MODEL}/reference"
     problems = parity_problems / "test.jsonl"
-    settings = _evaluation_settings("reference", "vllm")
+    settings = _evaluation_settings("reference", "vllm", budget_forcing=BUDGET_FORCING)
     run = subprocess.run([str(vllm_bin / "python"), "-c", VLLM_SCRIPT, str(model), str(problems), settings,
                           str(parity_problems)], capture_output=True, text=True, timeout=900)  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
@@ -144,7 +150,13 @@ def greedy_runs(smoke_run, parity_problems, vllm_bin):
     runs["vllm-bad_words"] = pd.read_parquet(parity_problems / "vllm-bad_words.parquet")
     runs["transformers-reference"] = _evaluate(smoke_run, problems, "reference")
     runs["transformers-marker_ban"] = _evaluate(smoke_run, problems, "marker_ban", banned_phrases=["Wait"])
+    runs["vllm-budget"] = pd.read_parquet(parity_problems / "vllm-budget.parquet")
+    runs["transformers-budget"] = _evaluate(smoke_run, problems, "reference", budget_forcing=BUDGET_FORCING)
     return runs
+
+
+# Thinking capped at 12 tokens: most of the smoke toy's greedy thinking is cut.
+BUDGET_FORCING = {"budget": 12, "answer_cue": "\n", "answer_max_tokens": 24}
 
 
 def test_smoke_workflow_on_vllm_writes_every_table(smoke_run):
@@ -161,6 +173,18 @@ def test_greedy_outputs_match_the_transformers_backend(greedy_runs):
     hf, vl = greedy_runs["transformers-reference"], greedy_runs["vllm-reference"]
     same = (hf.set_index("problem_id")["response"] == vl.set_index("problem_id")["response"]).mean()
     assert len(hf) == 300 and same >= 0.98, f"{100 * same:.1f}% identical greedy responses"
+
+
+def test_thinking_split_and_budget_forcing_match_the_transformers_backend(greedy_runs):
+    """The thinking / answer split from vLLM's token ids, and budget forcing's two calls through
+    the vLLM engine (stop at the marker, then the answer), give what the transformers backend gives."""
+    columns = ["thinking_tokens", "answer_tokens", "thinking_closed"]
+    hf, vl = (greedy_runs[f"{b}-reference"].set_index("problem_id")[columns] for b in ("transformers", "vllm"))
+    assert hf["thinking_closed"].mean() > 0.5 and (hf == vl).all(axis=1).mean() >= 0.98
+    hf, vl = (greedy_runs[f"{b}-budget"].set_index("problem_id") for b in ("transformers", "vllm"))
+    assert hf["budget_forced"].mean() > 0.5 and (vl["thinking_tokens"] <= 12).all()
+    assert (hf["response"] == vl["response"]).mean() >= 0.95
+    assert (hf[columns + ["budget_forced"]] == vl[columns + ["budget_forced"]]).all(axis=1).mean() >= 0.95
 
 
 def test_marker_ban_works_under_vllm(greedy_runs):

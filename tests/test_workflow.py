@@ -85,6 +85,27 @@ def test_chain_produces_every_artifact(smoke):
     assert len(rows) == 30 * n and rows.groupby("problem_id")["sample_idx"].nunique().eq(n).all()
     profile = pd.read_csv(smoke / "results/tables/toy-qwen2-smoke/reference_profile.csv")
     assert profile["quantity"].str.startswith(f"sampled accuracy (%), avg@{n}").any()
+    # thinking and answer tokens apart (the smoke toy has a thinking block), from the token ids
+    greedy = pd.read_parquet(smoke / "results/eval/toy-qwen2-smoke/toy/reference.parquet")
+    assert (greedy["thinking_tokens"] + greedy["answer_tokens"] == greedy["n_tokens"]).all()
+    closed = greedy["thinking_closed"]
+    assert closed.any() and greedy.loc[closed, "response"].str.contains("</think>", regex=False).all()
+    thinking = pd.read_csv(smoke / "results/tables/toy-qwen2-smoke/thinking_split.csv")
+    assert set(thinking["method"]) == set(main["method"])
+    # budget forcing: the thinking capped at the budget, the answer after it
+    forcing = yaml.safe_load((smoke / "config.yaml").read_text())["evaluation"]["budget_forcing"]
+    (budget,) = forcing["budgets"]
+    for path in (smoke / "results/eval/toy-qwen2-smoke/toy").glob(f"*.budget{budget}.parquet"):
+        rows = pd.read_parquet(path)
+        assert len(rows) == 30 and (rows["thinking_tokens"] <= budget).all()
+        assert (rows["answer_tokens"] <= forcing["answer_max_tokens"]).all()
+        assert (rows["thinking_tokens"] + rows["answer_tokens"] == rows["n_tokens"]).all()
+        forced = rows[rows["budget_forced"]]
+        assert (forced["thinking_tokens"] == budget).all()
+        assert forced["response"].str.contains("</think>" + forcing["answer_cue"], regex=False).all()
+    budgets = pd.read_csv(smoke / "results/tables/toy-qwen2-smoke/budget_results.csv")
+    assert set(budgets["method"]) == set(main["method"]) and (budgets["budget"] == budget).all()
+    assert (smoke / "results/figures/toy-qwen2-smoke/accuracy_vs_budget.png").stat().st_size > 1000
     prov = json.loads((smoke / "results/tables/toy-qwen2-smoke/provenance.json").read_text())
     assert len(prov["config_sha256"]) == 64 and prov["packages"]["transformers"] != "absent"
     # The reference loads through the Auto classes, exactly like a hub model.
@@ -106,7 +127,7 @@ def test_evaluation_setting_reruns_only_evaluation_and_report(smoke):
     changed.write_text(yaml.safe_dump(cfg))
     jobs = planned_jobs(snakemake(smoke, "-n", config=changed))
     runs = 1 + len(cfg["evaluation"]["controls"]) + len(cfg["training"]["seeds"]) * len(cfg["training"]["methods"])
-    assert jobs == {"evaluate": runs, "evaluate_sampled": runs, "report": 1, "all": 1}
+    assert jobs == {"evaluate": runs, "evaluate_sampled": runs, "evaluate_budget": runs, "report": 1, "all": 1}
 
 
 def test_a_new_lambda_keeps_the_samples_and_their_reference_logprobs(smoke):
@@ -123,6 +144,7 @@ def test_a_new_lambda_keeps_the_samples_and_their_reference_logprobs(smoke):
         "finetune": seeds,
         "evaluate": seeds,
         "evaluate_sampled": seeds,
+        "evaluate_budget": seeds,
         "report": 1,
         "all": 1,
     }
@@ -231,6 +253,7 @@ def test_adding_a_seed_or_removing_a_method_plans_only_those_jobs(smoke):
     (smoke / "more_seeds.yaml").write_text(yaml.safe_dump(more))
     jobs = planned_jobs(snakemake(smoke, "-n", config=smoke / "more_seeds.yaml"))
     expected = {"finetune": len(methods), "evaluate": len(methods), "evaluate_sampled": len(methods)}
+    expected["evaluate_budget"] = len(methods)
     assert jobs == {**expected, "report": 1, "all": 1}
     fewer = dict(cfg, training=dict(cfg["training"], methods=[m for m in methods if m != "dpo"]))
     (smoke / "fewer_methods.yaml").write_text(yaml.safe_dump(fewer))
@@ -253,7 +276,8 @@ def test_adding_a_method_plans_exactly_its_jobs(smoke, tmp_path):
     assert snakemake(work, "--cores", "2", config=work / "without_dpo.yaml").returncode == 0
     seeds = len(cfg["training"]["seeds"])
     jobs = planned_jobs(snakemake(work, "-n"))
-    assert jobs == {"select": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds, "report": 1, "all": 1}
+    expected = {"select": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds, "evaluate_budget": seeds}
+    assert jobs == {**expected, "report": 1, "all": 1}
 
 
 REGISTER_AND_RUN = """
@@ -277,7 +301,7 @@ def test_a_method_added_through_the_registry_alone_plans_exactly_its_jobs(smoke)
     cmd = [sys.executable, "-c", REGISTER_AND_RUN, str(lr), *snakemake_cmd(smoke, changed, "-n", "-p")[3:]]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     seeds = len(cfg["training"]["seeds"])
-    expected = {"select": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds}
+    expected = {"select": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds, "evaluate_budget": seeds}
     assert planned_jobs(result) == {**expected, "report": 1, "all": 1}
     out = result.stdout + result.stderr
     assert "results/trainset/toy-qwen2-smoke/toy/sft_lr2x.parquet" in out
@@ -306,3 +330,31 @@ def test_estimate_check_variant_reports_which_wait_is_kept(tmp_path):
     assert "reward_lambda2" in rewards.columns and set(rewards["level"]) <= {1, 2}
     summary = (tmp_path / "results/tables/toy-qwen2-smoke/summary.md").read_text()
     assert "What the reward asks for" in summary and "check_kept" in summary
+
+
+def test_hyperparameters_picked_on_validation_and_only_the_pick_evaluated_on_test(smoke, tmp_path):
+    """selection: both grid points are trained and evaluated on the validation split (with the
+    reference), one rule picks, and the test evaluations of O1-Pruner are those of the pick."""
+    work = tmp_path / "run"
+    shutil.copytree(smoke, work, symlinks=True, ignore=shutil.ignore_patterns("locks"))
+    cfg = yaml.safe_load((work / "config.yaml").read_text())
+    cfg["selection"] = {"methods": ["o1_pruner"], "grid": {"learning_rate": [2e-5, 1e-4]}, "validation": {"n": 20}}
+    (work / "selection.yaml").write_text(yaml.safe_dump(cfg))
+    run = snakemake(work, "--cores", "2", config=work / "selection.yaml")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    model = "toy-qwen2-smoke"
+    validation = [json.loads(line) for line in (work / f"results/selection/{model}/validation.jsonl").open()]
+    test = [json.loads(line) for line in (work / f"results/data/toy/{model}/test.jsonl").open()]
+    assert len(validation) == 20 and not {r["problem"] for r in validation} & {r["problem"] for r in test}
+    evaluated = sorted(p.stem for p in (work / f"results/selection/{model}/eval").glob("*.json"))
+    assert evaluated == ["o1_pruner_lr0p0001-seed0", "o1_pruner_lr2em05-seed0", "reference"]
+    pick = json.loads((work / f"results/selection/{model}/o1_pruner.json").read_text())
+    assert pick["picked_method"] in ("o1_pruner_lr0p0001", "o1_pruner_lr2em05") and pick["reason"]
+    # no grid point is evaluated on the test split; the method's test run is the pick's checkpoint
+    assert not list((work / f"results/eval/{model}/toy").glob("o1_pruner_lr*"))
+    metrics = json.loads((work / f"results/eval/{model}/toy/o1_pruner-seed0.json").read_text())
+    assert metrics["model_path"] == f"results/checkpoints/{model}/{pick['picked_method']}/seed0"
+    table = pd.read_csv(work / f"results/tables/{model}/hyperparameter_selection.csv")
+    assert table["picked"].sum() == 1 and len(table) == 2
+    assert pick["reason"] in (work / f"results/tables/{model}/summary.md").read_text()
+    assert planned_jobs(snakemake(work, "-n", config=work / "selection.yaml")) == {}

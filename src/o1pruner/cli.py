@@ -35,6 +35,35 @@ def cmd_toy_data(a) -> None:
     write_toy_splits(settings=ToyDataSettings.from_json(a.settings), train_path=a.train, test_path=a.test)
 
 
+def cmd_toy_validation(a) -> None:
+    from .settings import ToyValidationSettings
+    from .toy.build import write_toy_validation
+
+    settings = ToyValidationSettings.from_json(a.settings)
+    write_toy_validation(settings=settings, train_path=a.train, test_path=a.test, out=a.out)
+
+
+def cmd_validation_split(a) -> None:
+    from .selection import checked_validation_split
+
+    tests = {}
+    for item in a.test:
+        name, sep, path = item.partition("=")
+        if not sep:
+            raise InputError(f"--test {item!r}: expected NAME=PATH")
+        tests[name] = path
+    checked_validation_split(validation_path=a.validation, test_paths=tests, out=a.out)
+
+
+def cmd_pick(a) -> None:
+    from .selection import pick_hyperparameters
+
+    pick_hyperparameters(
+        method=a.method, reference_metrics=a.reference, candidate_metrics=a.candidates, tolerance=a.tolerance,
+        out=a.out,
+    )  # fmt: skip
+
+
 def cmd_toy_reference(a) -> None:
     from .toy.build import build_reference
 
@@ -95,6 +124,8 @@ def cmd_report(a) -> None:
         metric_paths=a.metrics,
         sample_paths=a.samples,
         sampled_metric_paths=a.sampled_metrics,
+        budget_metric_paths=a.budget_metrics,
+        selection_paths=a.selection,
         reference_run=a.reference_run,
         out_dir=a.out_dir,
         figures_dir=a.figures_dir,
@@ -165,6 +196,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--settings", type=_settings, required=True, help="the config's `toy` section (JSON)")
     p.add_argument("--train", required=True)
     p.add_argument("--test", required=True)
+
+    p = add("toy-validation", cmd_toy_validation, "generate the toy validation problems (apart from train and test)")
+    p.add_argument("--settings", type=_settings, required=True, help="toy data settings and n_validation (JSON)")
+    p.add_argument("--train", required=True)
+    p.add_argument("--test", required=True)
+    p.add_argument("--out", required=True)
+
+    p = add("validation-split", cmd_validation_split, "check that the validation split shares no test problem")
+    p.add_argument("--validation", required=True)
+    p.add_argument("--test", nargs="+", required=True, help="NAME=PATH of every test set")
+    p.add_argument("--out", required=True)
+
+    p = add("pick", cmd_pick, "pick a method's hyperparameters on the validation split (selection.py's rule)")
+    p.add_argument("--method", required=True)
+    p.add_argument("--reference", required=True, help="validation metrics of the reference")
+    p.add_argument("--candidates", nargs="+", required=True, help="validation metrics of every grid point")
+    p.add_argument("--tolerance", type=float, required=True)
+    p.add_argument("--out", required=True)
 
     p = add("toy-reference", cmd_toy_reference, "train the toy reference model from scratch")
     p.add_argument("--settings", type=_settings, required=True, help="`toy` and `prompt` sections (JSON)")
@@ -252,6 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--samples", nargs="+", required=True)
     p.add_argument(
         "--sampled-metrics", nargs="*", default=[], help="metrics of the sampled evaluation (`<run>.sampled.json`)"
+    )
+    p.add_argument("--selection", nargs="*", default=[], help="hyperparameters picked on validation (`o1pruner pick`)")
+    p.add_argument(
+        "--budget-metrics", nargs="*", default=[], help="metrics of the budget-forced evaluation (<run>.budget<B>.json)"
     )
     p.add_argument("--reference-run", default=REFERENCE)
     p.add_argument("--out-dir", required=True)

@@ -30,6 +30,15 @@ def _vllm(config: dict, section: str) -> dict | None:
     return {k: v for k, v in config["vllm"].items() if k != "venv"}
 
 
+def validation_settings(config: dict) -> dict:
+    """The toy validation split: drawn apart from the train and test problems."""
+    return {**toy_data_settings(config), "n_validation": config["selection"]["validation"]["n"]}
+
+
+def selection_rule(config: dict) -> dict:
+    return {"tolerance": config["selection"]["tolerance"]}
+
+
 def toy_data_settings(config: dict) -> dict:
     """What the toy problems depend on (not how the reference solves them)."""
     toy = config["toy"]
@@ -37,29 +46,54 @@ def toy_data_settings(config: dict) -> dict:
 
 
 def toy_reference_settings(config: dict) -> dict:
-    """What the toy reference is trained from: the config's `toy` and `prompt` sections."""
-    return {"toy": config["toy"], "prompt": config["prompt"]}
+    """What the toy reference is trained from: the config's `toy` section and its prompt. Keys
+    that leave the reference as it was (a toy without a thinking block; how its responses are
+    graded and counted) stay out, so references trained before they existed stay valid."""
+    toy = {k: v for k, v in config["toy"].items() if not (k == "thinking" and not v)}
+    prompt = {k: config["prompt"][k] for k in ("system", "answer_box")}
+    return {"toy": toy, "prompt": prompt}
 
 
 def presample_settings(config: dict) -> dict:
     s = config["sampling"]
     keys = ("backend", "k", "temperature", "top_p", "max_new_tokens", "batch_size", "seed")
-    return {**model_settings(config), **{k: s[k] for k in keys}, "vllm": _vllm(config, "sampling")}
+    return {**model_settings(config), **{k: s[k] for k in keys}, "vllm": _vllm(config, "sampling"), **_thinking(config)}
 
 
-def evaluation_settings(config: dict, run: str, samples_per_problem: int | None = None) -> dict:
-    """Greedy, or with `samples_per_problem` sampled responses (`evaluation.sampled`)."""
+def _thinking(config: dict) -> dict:
+    """The thinking marker where the model has one; absent otherwise, so that a config without
+    one gives the settings it gave before the key existed (no job reruns for nothing)."""
+    marker = config["prompt"]["thinking_end"]
+    return {} if marker is None else {"thinking_end": marker}
+
+
+def token_cap(config: dict, dataset: str) -> int:
+    """evaluation.max_new_tokens of one test set (a number, or per set with a `default`)."""
+    cap = config["evaluation"]["max_new_tokens"]
+    return cap.get(dataset, cap["default"]) if isinstance(cap, dict) else cap
+
+
+def evaluation_settings(
+    config: dict, run: str, dataset: str, samples_per_problem: int | None = None, budget: int | None = None
+) -> dict:
+    """Greedy, with `samples_per_problem` sampled responses (`evaluation.sampled`), or greedy with
+    the thinking capped at `budget` tokens (`evaluation.budget_forcing`)."""
     e = config["evaluation"]
     decoding = (
         runs.sampled_decoding(run, config, samples_per_problem)
         if samples_per_problem
         else runs.run_decoding(run, config)
     )
+    forcing_settings = {k: e["budget_forcing"][k] for k in ("answer_cue", "answer_max_tokens")}
     return {
         **model_settings(config),
-        **{k: e[k] for k in ("backend", "max_new_tokens", "batch_size")},
+        "backend": e["backend"],
+        "batch_size": e["batch_size"],
+        "max_new_tokens": token_cap(config, dataset),
         "vllm": _vllm(config, "evaluation"),
         **decoding,
+        **_thinking(config),
+        **({} if budget is None else {"budget_forcing": {"budget": budget, **forcing_settings}}),
     }
 
 
@@ -104,14 +138,16 @@ NOT_TRAINING_SETTINGS = {
 
 def method_training(config: dict, method_name: str) -> dict:
     """The training section as this method trains: the method's registry entry, then
-    `training.method_overrides` of the method it varies, then its own."""
+    `training.method_overrides` of the method it varies, then its own, then a grid point's values."""
     m = runs.method(method_name)
     overrides = config["training"]["method_overrides"]
+    grid = {k: v for k, v in m.grid.items() if runs.GRID_KEYS[k][0] == "training"}
     return {
         **config["training"],
         **m.training,
         **overrides.get(m.variant_of, {}),
         **overrides.get(m.name, {}),
+        **grid,  # a selection grid point's own values win over the method's overrides
     }
 
 

@@ -51,7 +51,8 @@ class Method:
     reward: dict = field(default_factory=dict)  # overrides of the config's `reward` section
     training: dict = field(default_factory=dict)  # overrides of the config's `training` section
     variant_of: str | None = None  # the registered method an ablation varies
-    ablation: str | None = None  # "lambda" or "difficulty": reported in the ablation tables
+    ablation: str | None = None  # "lambda", "difficulty" (ablation tables) or "selection" (a grid point)
+    grid: dict = field(default_factory=dict)  # a selection grid point's values (GRID_KEYS), applied last
 
     def __post_init__(self):
         if self.trainer not in TRAINERS:
@@ -131,7 +132,57 @@ def method(name: str) -> Method:
         return lambda_variant(float(m.group("lam").replace("p", ".")))
     if m:
         return band_variant(m.group("band"))
+    grid = _grid_method(name)
+    if grid is not None:
+        return grid
     raise UnknownName(f"{name!r} is not a registered method (registered: {', '.join(METHODS)})")
+
+
+# What a selection grid (`selection.grid`) may vary: key -> (config section, tag in the run name).
+GRID_KEYS = {
+    "samples_per_problem": ("reward", "m"),
+    "lambda": ("reward", "lam"),
+    "learning_rate": ("training", "lr"),
+    "epochs": ("training", "ep"),
+}
+_GRID = re.compile(
+    r"^(?P<base>[a-z][a-z0-9_]*?)(_m(?P<samples_per_problem>[0-9]+))?(_lam(?P<lambda>[0-9p]+))?"
+    r"(_lr(?P<learning_rate>[0-9pem]+))?(_ep(?P<epochs>[0-9p]+))?$"
+)
+
+
+def value_tag(value: float) -> str:
+    """A number as a name part: 5e-05 -> 5em05, 0.5 -> 0p5."""
+    return format(float(value), "g").replace(".", "p").replace("-", "m")
+
+
+def _tag_value(key: str, tag: str):
+    value = float(tag.replace("p", ".").replace("m", "-"))
+    return int(value) if key == "samples_per_problem" else value
+
+
+def grid_variant(base_name: str, point: dict) -> Method:
+    """The method `base_name` with the hyperparameters of one selection grid point, e.g.
+    `o1_pruner_lam2_lr5em05` (trained with the first seed, evaluated on the validation split)."""
+    base = METHODS[base_name]
+    keys = [k for k in GRID_KEYS if k in point]
+    if not keys or set(point) - set(GRID_KEYS):
+        raise ValueError(f"a grid point sets some of {', '.join(GRID_KEYS)}, got {point!r}")
+    suffix = "_".join(f"{GRID_KEYS[k][1]}{value_tag(point[k])}" for k in keys)
+    shown = ", ".join(f"{'λ' if k == 'lambda' else GRID_KEYS[k][1]} {format(float(point[k]), 'g')}" for k in keys)
+    reward = {k: point[k] for k in keys if GRID_KEYS[k][0] == "reward"}
+    return replace(
+        base, name=f"{base.name}_{suffix}", label=f"{base.label} ({shown})", reward={**base.reward, **reward},
+        variant_of=base.name, ablation="selection", grid={k: point[k] for k in keys},
+    )  # fmt: skip
+
+
+def _grid_method(name: str) -> Method | None:
+    m = _GRID.match(name)
+    if not m or m.group("base") not in METHODS:
+        return None
+    point = {k: _tag_value(k, m.group(k)) for k in GRID_KEYS if m.group(k) is not None}
+    return grid_variant(m.group("base"), point) if point else None
 
 
 def is_ablation(name: str) -> bool:
@@ -153,6 +204,46 @@ def trained_methods(config: dict) -> list[Method]:
     if ablations["difficulty"]:
         chosen += [band_variant(band) for band in DIFFICULTY_BANDS]
     return chosen
+
+
+def grid_points(config: dict) -> list[dict]:
+    """Every combination of the values in `selection.grid` (in GRID_KEYS order)."""
+    grid = config["selection"]["grid"]
+    keys = [k for k in GRID_KEYS if grid.get(k)]
+    points = [{}]
+    for key in keys:
+        points = [{**p, key: v} for p in points for v in grid[key]]
+    return points if keys else []
+
+
+def selected_methods(config: dict) -> list[str]:
+    """The methods whose hyperparameters are picked on the validation split."""
+    return list(config["selection"]["methods"])
+
+
+def grid_methods(config: dict, method_name: str | None = None) -> list[Method]:
+    """The grid points of the selected methods (or of one), each a method trained with the first
+    seed and evaluated on the validation split only. Reward keys apply to O1-Pruner-like methods."""
+    out = []
+    for name in [method_name] if method_name else selected_methods(config):
+        harmonized = METHODS[name].data == "length_harmonizing"
+        for point in grid_points(config):
+            kept = {k: v for k, v in point.items() if harmonized or GRID_KEYS[k][0] != "reward"}
+            variant = grid_variant(name, kept)
+            if variant.name not in [m.name for m in out]:
+                out.append(variant)
+    return out
+
+
+def grid_runs(config: dict, method_name: str | None = None) -> list[str]:
+    """The grid points' runs (first seed) of the selected methods, or of one."""
+    seed = config["training"]["seeds"][0]
+    return [run_name(m.name, seed) for m in grid_methods(config, method_name)]
+
+
+def validation_runs(config: dict) -> list[str]:
+    """The runs evaluated on the validation split: the reference and every grid point."""
+    return [REFERENCE, *grid_runs(config)] if selected_methods(config) else []
 
 
 def seeds_of(m: Method, config: dict) -> list[int]:
@@ -256,10 +347,11 @@ def wildcard_pattern(names) -> str:
 
 def method_wildcards(config: dict) -> dict[str, str]:
     """Wildcard constraints of the training rules: the methods of each data selection."""
-    methods = trained_methods(config)
+    methods = trained_methods(config) + grid_methods(config)
     return {
         "method": wildcard_pattern(m.name for m in methods),
         "harmonized": wildcard_pattern(m.name for m in methods if m.data == "length_harmonizing"),
         "selected": wildcard_pattern(m.name for m in methods if m.data != "length_harmonizing"),
-        "run": wildcard_pattern(all_runs(config)),
+        "run": wildcard_pattern(all_runs(config) + validation_runs(config)),
+        "picked": wildcard_pattern(selected_methods(config)),
     }

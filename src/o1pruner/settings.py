@@ -62,6 +62,13 @@ class ToyDataSettings(Settings):
 
 
 @dataclass(frozen=True)
+class ToyValidationSettings(ToyDataSettings):
+    """The toy world's validation split (`selection.validation.n` problems)."""
+
+    n_validation: int
+
+
+@dataclass(frozen=True)
 class VllmSettings(Settings):
     """The config's `vllm` section without `venv` (where the engine runs is not what it computes)."""
 
@@ -94,6 +101,18 @@ class PresampleSettings(ModelSettings):
     batch_size: int
     seed: int
     vllm: VllmSettings | None
+    # prompt.thinking_end: thinking and answer tokens counted apart. Absent without a thinking
+    # block, so the settings (and the artifacts) of a model without one are as they were.
+    thinking_end: str | None = None
+
+
+@dataclass(frozen=True)
+class BudgetForcingSettings(Settings):
+    """One budget of `evaluation.budget_forcing`: thinking capped at `budget` tokens."""
+
+    budget: int
+    answer_cue: str
+    answer_max_tokens: int
 
 
 @dataclass(frozen=True)
@@ -112,6 +131,9 @@ class EvaluationSettings(ModelSettings):
     pass_k: list
     fast_prompt: bool
     banned_phrases: list
+    # Absent where unset (no thinking block; not a budget-forced job): see PresampleSettings.
+    thinking_end: str | None = None
+    budget_forcing: BudgetForcingSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -192,4 +214,5 @@ class ReportSettings(Settings):
 _NESTED = {
     ("PresampleSettings", "vllm"): VllmSettings,
     ("EvaluationSettings", "vllm"): VllmSettings,
+    ("EvaluationSettings", "budget_forcing"): BudgetForcingSettings,
 }

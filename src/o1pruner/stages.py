@@ -96,6 +96,7 @@ def presample(
         answer_box=settings.answer_box,
         grading_workers=threads or 1,
         grading_start=_grading_start(settings),
+        thinking_end=settings.thinking_end,
     )
     log.info("pre-sampling: accuracy %.3f, mean tokens %.1f, %.1f s", df["correct"].mean(), df["n_tokens"].mean(), wall)
     write_parquet(
@@ -410,9 +411,16 @@ def evaluate(
         answer_box=settings.answer_box,
         grading_workers=threads or 1,
         grading_start=_grading_start(settings),
+        thinking_end=settings.thinking_end,
+        budget_forcing=settings.budget_forcing,
     )
     df["run"] = run
     metrics = summarize(df)
+    if settings.budget_forcing is not None:
+        metrics["budget_forcing"] = {
+            **settings.budget_forcing.to_json(),
+            "forced_rate": float(100 * df["budget_forced"].mean()),
+        }
     if settings.do_sample:
         from .sampled_metrics import sampled_metrics
 
@@ -448,6 +456,12 @@ def summarize(df: pd.DataFrame) -> dict:
         "unparseable_rate": float(100 * df["unparseable"].mean()),
         "truncated_rate": float(100 * df["truncated"].mean()),
     }
+    if "thinking_tokens" in df:
+        out["thinking"] = {
+            "mean_thinking_tokens": float(df["thinking_tokens"].mean()),
+            "mean_answer_tokens": float(df["answer_tokens"].mean()),
+            "closed_rate": float(100 * df["thinking_closed"].mean()),
+        }
     if "level" in df and df["level"].notna().all():
         out["by_level"] = {
             str(int(lv)): {

@@ -364,6 +364,112 @@ def check_sampled_evaluation(config: dict) -> None:
             )
 
 
+def _tokenizer_file(path: str) -> Path | None:
+    """The model's tokenizer.json where it is on this machine (a folder, or the hub cache)."""
+    p = Path(path)
+    if p.is_dir():
+        return p / "tokenizer.json" if (p / "tokenizer.json").exists() else None
+    if not _looks_like_hub_id(path):
+        return None
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(path, "tokenizer.json")
+    return Path(cached) if isinstance(cached, str) else None
+
+
+def check_thinking(config: dict) -> None:
+    """The marker that closes the thinking block must be one token of the model's tokenizer.
+
+    The toy's reference is built by the workflow: its thinking variant has exactly the toy's
+    marker. A real model's tokenizer is read where it is on this machine; a hub id not yet
+    downloaded is checked by the first job that loads it (`sampling.thinking.thinking_end_id`)."""
+    marker = config["prompt"]["thinking_end"]
+    if config["model"]["toy_reference"]:
+        from .toy.tasks import THINK_CLOSE
+
+        thinking = config["toy"]["thinking"]
+        if thinking and marker != THINK_CLOSE:
+            raise ConfigError(
+                f"config key prompt.thinking_end: the toy's thinking block closes with {THINK_CLOSE!r}, "
+                f"not {marker!r}: set prompt.thinking_end: {THINK_CLOSE!r}"
+            )
+        if marker is not None and not thinking:
+            raise ConfigError(
+                f"config key prompt.thinking_end: {marker!r} is not a token of the toy reference, which has no "
+                "thinking block (toy.thinking: false): set toy.thinking: true or prompt.thinking_end: null"
+            )
+        return
+    if marker is None:
+        return
+    path = _tokenizer_file(config["model"]["path"])
+    if path is None:
+        return
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    ids = tokenizer.encode(marker, add_special_tokens=False).ids
+    if len(ids) != 1 or tokenizer.decode(ids, skip_special_tokens=False) != marker:
+        raise ConfigError(
+            f"config key prompt.thinking_end: {marker!r} is not one token of {config['model']['path']}'s tokenizer "
+            f"(it encodes to {len(ids)} tokens); use the marker its chat template writes, e.g. '</think>'"
+        )
+
+
+def check_evaluation_caps(config: dict) -> None:
+    """Per-set token caps name test sets; budgets need a thinking block and fit in each set's cap."""
+    e, tests = config["evaluation"], config["datasets"]["test"]
+    if isinstance(e["max_new_tokens"], dict):
+        unknown = sorted(set(e["max_new_tokens"]) - {"default", *tests})
+        if unknown:
+            raise ConfigError(
+                f"config key evaluation.max_new_tokens.{unknown[0]}: not a test set of datasets.test "
+                f"({', '.join(tests)}) nor `default`"
+            )
+    from .job_settings import token_cap
+
+    budgets = e["budget_forcing"]["budgets"]
+    if not budgets:
+        return
+    if config["prompt"]["thinking_end"] is None:
+        raise ConfigError(
+            "config key evaluation.budget_forcing.budgets: budget forcing closes the thinking block, so it needs "
+            "the marker that closes it (prompt.thinking_end, e.g. '</think>')"
+        )
+    for dataset in tests:
+        cap = token_cap(config, dataset)
+        over = [b for b in budgets if b > cap]
+        if over:
+            raise ConfigError(
+                f"config key evaluation.budget_forcing.budgets: a budget of {over[0]} tokens is larger than the token "
+                f"cap of {dataset} ({cap}, evaluation.max_new_tokens), which already caps every response"
+            )
+
+
+def check_selection(config: dict) -> None:
+    """Selected methods are trained methods with at least one grid point; real data names where
+    the validation split comes from."""
+    from . import runs
+
+    selection = config["selection"]
+    for name in selection["methods"]:
+        if name not in config["training"]["methods"]:
+            raise ConfigError(
+                f"config key selection.methods: {name!r} is not in training.methods "
+                f"({', '.join(config['training']['methods'])})"
+            )
+        if not runs.grid_methods(config, name):
+            raise ConfigError(
+                f"config key selection.grid: no grid point for {name!r} (it takes learning_rate and epochs; "
+                "lambda and samples_per_problem only apply to length-harmonizing methods)"
+            )
+    train = config["datasets"]["train"]
+    if selection["methods"] and train != "toy" and "validation" not in config["datasets"]["sources"].get(train, {}):
+        raise ConfigError(
+            f"config key datasets.sources.{train}.validation is missing: selection.methods needs a validation "
+            "split of the training data set, apart from every test set"
+        )
+
+
 def train_launcher_command(training: dict, gpus: int, accelerate_dir: Path) -> str:
     """How a training-side job (fine-tuning, reference log-probs) is started: `o1pruner` in one
     process; several processes (the job's GPUs, or `cpu_processes` without GPUs) through

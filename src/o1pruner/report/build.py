@@ -4,6 +4,7 @@ declared in outputs.py, which the `report` rule reads."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from .provenance import collect_provenance
 from .summary import ReportTables, provenance_line, render_summary
 from .tables import (
     attach_published,
+    budget_table,
     by_level_table,
     difficulty_table,
     flips_table,
@@ -30,6 +32,8 @@ from .tables import (
     marker_rates,
     reference_profile,
     sampled_table,
+    selection_table,
+    thinking_table,
     with_average,
 )
 
@@ -62,6 +66,8 @@ def build_tables(
     run: ReportSettings,
     presamples_path: str | None,
     markers: list[str],
+    budget_metric_paths: list[str] = (),
+    selection_paths: list[str] = (),
 ) -> tuple[ReportTables, pd.DataFrame]:
     """Every table, and the greedy samples of the main (non-ablation) runs for the figures."""
     from ..reference_stats import aggregate
@@ -90,6 +96,11 @@ def build_tables(
         difficulty_ablation=difficulty_table(scored, all_levels),
         length_intervals=length_interval_table(presamples) if presamples is not None else None,
         sampled_results=sampled,
+        thinking_split=(
+            thinking_table(runs[~runs["method"].map(is_ablation)]) if "mean_thinking_tokens" in runs else None
+        ),
+        budget_results=budget_table(budget_metric_paths) if budget_metric_paths else None,
+        hyperparameter_selection=selection_table(selection_paths) if selection_paths else None,
         toy_solution_styles=styles,
         toy_reward_by_style=style_rewards,
     )
@@ -101,6 +112,8 @@ def build_report(
     metric_paths: list[str],
     sample_paths: list[str],
     sampled_metric_paths: list[str],
+    budget_metric_paths: list[str],
+    selection_paths: list[str],
     reference_run: str,
     out_dir: str,
     figures_dir: str,
@@ -109,8 +122,9 @@ def build_report(
     markers: list[str],
 ) -> None:
     tables, main_samples = build_tables(
-        metric_paths, sample_paths, sampled_metric_paths, reference_run, run, presamples_path, markers
-    )
+        metric_paths, sample_paths, sampled_metric_paths, reference_run, run, presamples_path, markers,
+        budget_metric_paths, selection_paths,
+    )  # fmt: skip
     prov = collect_provenance(run)
     out = Path(out_dir)
     for name, df in tables.written().items():
@@ -127,8 +141,9 @@ def build_report(
     per_dataset = main[main["dataset"] != "average"]
     figure_names = write_figures(
         main_samples, per_dataset, tables.by_level, tables.length_intervals, tables.sampled_results, reference_run,
-        figures_dir,
+        figures_dir, tables.budget_results,
     )  # fmt: skip
     with atomic_path(out / "summary.md") as tmp:
-        tmp.write_text(render_summary(tables, prov, figures_dir, figure_names))
+        picks = [json.loads(Path(p).read_text()) for p in selection_paths]
+        tmp.write_text(render_summary(tables, prov, figures_dir, figure_names, picks))
     log.info("report written to %s and %s", out_dir, figures_dir)

@@ -258,6 +258,38 @@ def accuracy_vs_tokens_sampled(
     _save(fig, path)
 
 
+def accuracy_vs_budget(budgets: pd.DataFrame, main: pd.DataFrame, path: Path) -> None:
+    """Greedy accuracy with the thinking capped at each budget (budget forcing), one line per
+    method and one panel per test set; bars: one standard deviation over seeds. The hollow point
+    at "none" is the method's greedy accuracy without a budget."""
+    datasets = list(budgets["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.2), squeeze=False)
+    styles = _styles(budgets["method"].unique())
+    ticks = sorted(budgets["budget"].unique())
+    unbudgeted = ticks[-1] * 1.6  # the "none" position, right of the largest budget (log axis)
+    for ax, dataset in zip(axes[0], datasets):
+        d = budgets[budgets["dataset"] == dataset]
+        free = main[main["dataset"] == dataset].set_index("method")
+        for method, g in d.groupby("method", sort=False):
+            st = styles[method]
+            ax.errorbar(
+                g["budget"], g["accuracy"], yerr=g["accuracy_std"].fillna(0), color=st["color"], marker=st["marker"],
+                linestyle=st["linestyle"], markersize=5, capsize=2, label=method_label(method),
+            )  # fmt: skip
+            if method in free.index:
+                ax.plot(unbudgeted, free.at[method, "accuracy"], marker=st["marker"], markersize=7,
+                        markerfacecolor="none", color=st["color"], linestyle="none")  # fmt: skip
+        ax.set_xscale("log", base=2)
+        ax.set_xticks([*ticks, unbudgeted], [*(str(int(b)) for b in ticks), "none"])
+        ax.minorticks_off()
+        ax.set_xlabel("thinking budget (tokens); hollow: no budget")
+        ax.set_ylabel("greedy accuracy (%)")
+        ax.grid(alpha=0.3)
+        ax.set_title(f"Budget forcing: {dataset_label(dataset)}")
+    axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    _save(fig, path)
+
+
 def write_figures(
     samples: pd.DataFrame,
     main: pd.DataFrame,
@@ -266,6 +298,7 @@ def write_figures(
     sampled: pd.DataFrame | None,
     reference_run: str,
     figures_dir: str,
+    budgets: pd.DataFrame | None = None,
 ) -> list[str]:
     """Write every figure (PNG and PDF); returns the names written."""
     out = Path(figures_dir)
@@ -284,4 +317,7 @@ def write_figures(
             sampled[~sampled["method"].map(is_ablation)], out / "accuracy_vs_tokens_sampled", reference_run
         )
         names.append("accuracy_vs_tokens_sampled")
+    if budgets is not None and len(budgets):
+        accuracy_vs_budget(budgets, main, out / "accuracy_vs_budget")
+        names.append("accuracy_vs_budget")
     return names

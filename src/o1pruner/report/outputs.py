@@ -16,6 +16,13 @@ TABLES = (
 # Written where some test set is evaluated with sampling (evaluation.sampled).
 SAMPLED_TABLES = ("sampled_results",)
 SAMPLED_FIGURES = {"accuracy_vs_tokens_sampled": "Sampled accuracy vs tokens"}
+# Written where the model has a thinking block (prompt.thinking_end).
+THINKING_TABLES = ("thinking_split",)
+# Written where budgets are evaluated (evaluation.budget_forcing.budgets).
+BUDGET_TABLES = ("budget_results",)
+BUDGET_FIGURES = {"accuracy_vs_budget": "Accuracy vs thinking budget"}
+# Written where hyperparameters are picked on a validation split (selection.methods).
+SELECTION_TABLES = ("hyperparameter_selection",)
 # Written only for the estimate-check toy (toy.solution_style: estimate_check).
 STYLE_TABLES = ("toy_solution_styles", "toy_reward_by_style")
 

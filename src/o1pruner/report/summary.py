@@ -9,9 +9,9 @@ import pandas as pd
 
 from ..runs import REFERENCE
 from .markdown import to_markdown
-from .outputs import FIGURES, SAMPLED_FIGURES
+from .outputs import BUDGET_FIGURES, FIGURES, SAMPLED_FIGURES
 
-FIGURE_TITLES = {**FIGURES, **SAMPLED_FIGURES}
+FIGURE_TITLES = {**FIGURES, **SAMPLED_FIGURES, **BUDGET_FIGURES}
 
 STYLES_CAPTION = (
     'Which "Wait," each method keeps (estimate-check toy; seeds pooled): `check_kept` = % of responses that '
@@ -37,6 +37,9 @@ class ReportTables:
     difficulty_ablation: pd.DataFrame
     length_intervals: pd.DataFrame | None = None
     sampled_results: pd.DataFrame | None = None
+    thinking_split: pd.DataFrame | None = None
+    budget_results: pd.DataFrame | None = None
+    hyperparameter_selection: pd.DataFrame | None = None
     toy_solution_styles: pd.DataFrame | None = None
     toy_reward_by_style: pd.DataFrame | None = None
 
@@ -101,7 +104,45 @@ def sampled_section(sampled: pd.DataFrame) -> list[str]:
     ]
 
 
-def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=()) -> str:
+def thinking_section(thinking: pd.DataFrame) -> list[str]:
+    return [
+        "Thinking and answer tokens (greedy; mean over seeds): every response's generated token ids split at the "
+        "first token that closes the thinking block (`prompt.thinking_end`): `mean_thinking_tokens` up to and "
+        "including it, `mean_answer_tokens` after it, so the two add up to `mean_tokens`; `thinking_closed_rate` "
+        "= % of responses that closed their thinking (one that never closes it counts as all thinking).",
+        "",
+        to_markdown(thinking),
+        "",
+    ]
+
+
+def budget_section(budgets: pd.DataFrame) -> list[str]:
+    return [
+        "Budget forcing (`evaluation.budget_forcing`; greedy; mean and standard deviation over seeds): the thinking "
+        "is capped at `budget` tokens; where it is still open there, the closing marker and the answer cue are "
+        "written and the model answers. `mean_thinking_tokens` <= budget and `mean_answer_tokens` are generated "
+        "tokens (the inserted marker and cue are in neither); `forced_rate` = % of responses whose thinking the "
+        "budget closed.",
+        "",
+        to_markdown(budgets),
+        "",
+    ]
+
+
+def selection_section(selection: pd.DataFrame, picks: list[dict]) -> list[str]:
+    lines = [
+        "Hyperparameters picked on the validation split, never on the test sets (`selection`): every grid point "
+        "was trained with the first seed and evaluated greedily on the validation split; the rule: "
+        f"{picks[0]['rule']}. The method's test rows above are its runs with the pick (every seed).",
+        "",
+    ]
+    for p in picks:
+        shown = ", ".join(f"{k} {v:g}" for k, v in p["picked"].items())
+        lines.append(f"- **{p['method']}**: {shown} (`{p['picked_method']}`): {p['reason']}.")
+    return [*lines, "", to_markdown(selection), ""]
+
+
+def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=(), picks=()) -> str:
     """The summary page: every table with its caption, then the figures."""
     main, per_run, levels, flips, profile = t.main_results, t.per_run, t.by_level, t.flips, t.reference_profile
     lambdas, difficulty, intervals = t.lambda_ablation, t.difficulty_ablation, t.length_intervals
@@ -127,13 +168,18 @@ def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=(
         provenance_line(prov),
         "",
         "Greedy decoding on the held-out test split. Mean over fine-tuning seeds, with the standard "
-        "deviation over seeds (`*_std`); `token_ratio` is mean tokens relative to the reference.",
+        "deviation over seeds (`*_std`). `mean_tokens` counts every generated token id of a response "
+        "(thinking and answer, end-of-turn included; never re-tokenised text); `token_ratio` is mean "
+        "tokens relative to the reference.",
         "",
         to_markdown(show),
         "",
         *target_check(main),
         "",
         *(sampled_section(t.sampled_results) if t.sampled_results is not None else []),
+        *(thinking_section(t.thinking_split) if t.thinking_split is not None else []),
+        *(budget_section(t.budget_results) if t.budget_results is not None else []),
+        *(selection_section(t.hyperparameter_selection, picks) if picks else []),
         "Per run:",
         "",
         to_markdown(

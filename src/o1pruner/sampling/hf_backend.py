@@ -46,6 +46,7 @@ def generate(
     batch_size: int = 64,
     seed: int = 0,
     bad_words_ids: list[list[int]] | None = None,
+    stop_token_ids: list[int] = (),
     progress: bool = True,
 ) -> list[list[Generation]]:
     """`num_samples` generations per prompt; batches hold up to `batch_size` sequences.
@@ -54,13 +55,15 @@ def generate(
     and settings give the same outputs. A batch that runs out of memory is split in half.
     Every decoding parameter comes from the arguments: the checkpoint's generation_config.json
     (a repetition penalty, top-k or min-p shipped with instruct models) is set aside meanwhile,
-    and only its end-of-turn ids are kept as stop ids.
+    and only its end-of-turn ids are kept as stop ids. `stop_token_ids` stop a response too (kept
+    in its ids, like the end-of-turn token): budget forcing stops the thinking at its marker.
     """
     tokenizer.padding_side = "left"
     stop_ids = {tokenizer.eos_token_id}
     if model.generation_config.eos_token_id is not None:
         eos = model.generation_config.eos_token_id
         stop_ids |= set(eos if isinstance(eos, list) else [eos])
+    stop_ids |= set(stop_token_ids)
     prompts_per_batch = max(1, batch_size // num_samples)
     results: list[list[Generation]] = []
     batches = [prompts[i : i + prompts_per_batch] for i in range(0, len(prompts), prompts_per_batch)]

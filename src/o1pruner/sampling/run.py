@@ -8,7 +8,10 @@ import time
 import pandas as pd
 
 from ..grading import grade_many
+from ..io import InputError
 from ..prompt import render_prompt
+from .budget import ForcedGeneration, budget_forced
+from .thinking import split_thinking, thinking_end_id
 
 log = logging.getLogger(__name__)
 
@@ -33,24 +36,44 @@ def sample_and_grade(
     first_index: int = 0,
     grading_workers: int = 1,
     grading_start: str = "fork",
+    thinking_end: str | None = None,
+    budget_forcing=None,
 ) -> tuple[pd.DataFrame, float]:
     """One row per (problem, sample) with the documented sample columns; also the wall time of
-    generation (grading, in `grading_workers` processes, is not in it)."""
+    generation (grading, in `grading_workers` processes, is not in it).
+
+    With `thinking_end` (the marker that closes a thinking block) every row also has its thinking
+    and answer tokens and whether the block closed (`thinking.py`); with `budget_forcing` (a
+    `BudgetForcingSettings`) the thinking is capped at its budget (`budget.py`), and the rows say
+    whether the budget closed it."""
     prompts = [render_prompt(tokenizer, p["problem"], system_prompt, fast=fast_prompt) for p in problems]
-    start = time.perf_counter()
-    generations = generator(
-        prompts,
-        num_samples=num_samples,
+    end_id = thinking_end_id(tokenizer, thinking_end) if thinking_end is not None else None
+    decoding = dict(
         do_sample=do_sample,
         temperature=temperature,
         top_p=top_p,
-        max_new_tokens=max_new_tokens,
         batch_size=batch_size,
         seed=seed,
         first_batch=first_batch,
         first_index=first_index,
         banned_phrases=list(banned_phrases),
     )
+    start = time.perf_counter()
+    if budget_forcing is not None:
+        if end_id is None:
+            raise InputError("budget forcing needs the marker that closes the thinking block (prompt.thinking_end)")
+        generations = budget_forced(
+            generator,
+            prompts,
+            budget=budget_forcing.budget,
+            end_marker=thinking_end,
+            end_id=end_id,
+            answer_cue=budget_forcing.answer_cue,
+            answer_max_tokens=budget_forcing.answer_max_tokens,
+            **decoding,
+        )
+    else:
+        generations = generator(prompts, num_samples=num_samples, max_new_tokens=max_new_tokens, **decoding)
     wall = time.perf_counter() - start
     pairs = [(p, j, g) for p, gens in zip(problems, generations) for j, g in enumerate(gens)]
     golds = [str(p["answer"]) for p, _, _ in pairs]
@@ -72,6 +95,25 @@ def sample_and_grade(
         }
         for (p, j, g), gold, gr in zip(pairs, golds, grades)
     ]
+    if end_id is not None:
+        for row, (_, _, g) in zip(rows, pairs):
+            row.update(_thinking_columns(g, end_id))
     n_tokens = sum(r["n_tokens"] for r in rows)
     log.info("%d responses, %d tokens in %.1f s (%.0f tokens/s)", len(rows), n_tokens, wall, n_tokens / max(wall, 1e-9))
     return pd.DataFrame(rows), wall
+
+
+def _thinking_columns(g, end_id: int) -> dict:
+    if isinstance(g, ForcedGeneration):
+        return {
+            "thinking_tokens": g.thinking_tokens,
+            "answer_tokens": g.answer_tokens,
+            "thinking_closed": g.closed,
+            "budget_forced": g.forced,
+        }
+    split = split_thinking(g.token_ids, end_id)
+    return {
+        "thinking_tokens": split.thinking_tokens,
+        "answer_tokens": split.answer_tokens,
+        "thinking_closed": split.closed,
+    }

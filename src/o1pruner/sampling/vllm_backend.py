@@ -162,6 +162,7 @@ def generate(
     seed: int = 0,
     first_index: int = 0,
     banned_phrases: list[str] | None = None,
+    stop_token_ids: list[int] = (),
 ) -> list[list[Generation]]:
     from vllm import SamplingParams
 
@@ -180,7 +181,7 @@ def generate(
             frequency_penalty=0.0,
             max_tokens=max_new_tokens,
             seed=seed + first_index + i if do_sample and per_request_seeds else None,
-            stop_token_ids=[tokenizer.eos_token_id],
+            stop_token_ids=[tokenizer.eos_token_id, *stop_token_ids],
             skip_special_tokens=True,
             extra_args={VLLM_EXTRA_ARGS_KEY: banned} if banned else None,
         )

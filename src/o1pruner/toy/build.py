@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ..io import atomic_path, read_jsonl, write_json, write_jsonl
-from ..settings import ToyDataSettings
+from ..settings import ToyDataSettings, ToyValidationSettings
 from ..workflow_config import TOY_SETTINGS_FILE
 from .pretrain import PretrainSettings, pretrain_reference
-from .tasks import Level, generate_toy_splits
+from .tasks import Level, generate_toy_splits, generate_toy_validation
 
 PROBLEM_FIELDS = ("id", "problem", "answer", "level", "dataset")
 
@@ -20,6 +20,14 @@ def write_toy_splits(*, settings: ToyDataSettings, train_path: str, test_path: s
     train, test = generate_toy_splits(settings.seed, settings.n_train, settings.n_test, levels)
     write_jsonl([{k: r[k] for k in PROBLEM_FIELDS} for r in train], train_path)
     write_jsonl([{k: r[k] for k in PROBLEM_FIELDS} for r in test], test_path)
+
+
+def write_toy_validation(*, settings: ToyValidationSettings, train_path: str, test_path: str, out: str) -> None:
+    """The validation split, apart from the train and test problems (by text; ids differ by split)."""
+    levels = [Level(lv["steps"], lv["max_value"]) for lv in settings.levels]
+    seen = {r["problem"] for path in (train_path, test_path) for r in read_jsonl(path, required=("problem",))}
+    rows = generate_toy_validation(settings.seed, settings.n_validation, levels, seen)
+    write_jsonl([{k: r[k] for k in PROBLEM_FIELDS} for r in rows], out)
 
 
 def build_reference(*, settings: dict, test_path: str, out_dir: str, threads: int | None) -> None:
@@ -37,6 +45,7 @@ def build_reference(*, settings: dict, test_path: str, out_dir: str, threads: in
         solution_style=toy["solution_style"],
         estimate_error=tuple(toy["estimate_error"]),
         fast_prompt_fraction=toy["fast_prompt_fraction"],
+        thinking=toy.get("thinking", False),  # left out of the settings when off (job_settings)
         vocab_size=ref["vocab_size"],
         hidden_size=ref["hidden_size"],
         num_layers=ref["num_layers"],

@@ -17,8 +17,16 @@ import torch
 from ..console import Progress
 from ..prompt import build_messages, render_prompt
 from .model import make_toy_model
-from .tasks import Level, make_problem, write_estimate_check_solution, write_solution
-from .tokenizer import CHAT_TEMPLATE, IM_END, IM_START, train_tokenizer
+from .tasks import (
+    THINK_CLOSE,
+    THINK_OPEN,
+    Level,
+    make_problem,
+    with_thinking_block,
+    write_estimate_check_solution,
+    write_solution,
+)
+from .tokenizer import IM_END, IM_START, chat_template, train_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,7 @@ class PretrainSettings:
     solution_style: str = "restate"
     estimate_error: tuple[float, ...] = ()  # per level; `estimate_check` style only
     fast_prompt_fraction: float = 0.0
+    thinking: bool = False  # solutions in a thinking block (chat template opens it)
     vocab_size: int = 1024
     hidden_size: int = 256
     num_layers: int = 4
@@ -62,6 +71,8 @@ def _examples(rng: random.Random, levels: list[Level], n: int, exclude: set[str]
             solution = write_estimate_check_solution(rng, p, long_thought, s.check_prob, s.estimate_error[level - 1])
         else:
             solution = write_solution(rng, p, long_thought, s.check_prob)
+        if s.thinking:
+            solution = with_thinking_block(solution, THINK_CLOSE)
         out.append((p["problem"], solution, fast))
     return out
 
@@ -82,8 +93,8 @@ def pretrain_reference(
     examples = _examples(rng, levels, n_examples, exclude_problems, s)
     corpus = [q for q, _, _ in examples[:3000]] + [a for _, a, _ in examples[:3000]]
     with_fast = (False, True) if s.fast_prompt_fraction > 0 else (False,)
-    template_words = [chat_words(system_prompt, examples[0][0], fast) for fast in with_fast]
-    tokenizer = train_tokenizer(corpus + template_words, s.vocab_size)
+    template_words = [chat_words(system_prompt, examples[0][0], fast, s.thinking) for fast in with_fast]
+    tokenizer = train_tokenizer(corpus + template_words, s.vocab_size, s.thinking)
     eos = tokenizer.eos_token
     prompts = [render_prompt(tokenizer, q, system_prompt, fast=fast) for q, _, fast in examples]
     prompt_ids = tokenizer(prompts, add_special_tokens=False).input_ids
@@ -151,15 +162,17 @@ def pretrain_reference(
     return model, tokenizer
 
 
-def chat_words(system_prompt: str | None, problem: str, fast: bool = False) -> str:
+def chat_words(system_prompt: str | None, problem: str, fast: bool = False, thinking: bool = False) -> str:
     """The chat template's words (roles, the fast-solving instruction) around one problem, without
     its special markers: they must be in the tokenizer's training text. Rendered from the one
     prompt definition (`prompt.build_messages`) through the toy's chat template itself."""
     from jinja2 import Template
 
     messages = build_messages(problem, system_prompt, fast)
-    text = Template(CHAT_TEMPLATE).render(messages=messages, add_generation_prompt=True)
-    return text.replace(IM_START, "").replace(IM_END, "")
+    text = Template(chat_template(thinking)).render(messages=messages, add_generation_prompt=True)
+    for marker in (IM_START, IM_END, THINK_OPEN, THINK_CLOSE):
+        text = text.replace(marker, "")
+    return text
 
 
 def _collate(prompts: list[list[int]], answers: list[list[int]], pad_id: int):

@@ -102,6 +102,18 @@ def write_solution(rng: random.Random, problem: dict, long_thought: bool, check_
     return " ".join(parts)
 
 
+ANSWER_OPENING = "The answer is"
+# The thinking block of DeepSeek-R1's distills, which the toy's thinking variant (toy.thinking) copies.
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+
+
+def with_thinking_block(solution: str, close: str) -> str:
+    """The solution as a thinking model writes it: the working inside the block (the chat template
+    opens it), `close`, then the answer line ("Start: 4. 4 + 3 = 7.\n</think>\nThe answer is ...")."""
+    working, answer = solution.rsplit(ANSWER_OPENING, 1)
+    return f"{working.rstrip()}\n{close}\n{ANSWER_OPENING}{answer}"
+
+
 def _near_miss(rng: random.Random, value: int) -> int:
     """A wrong estimate close to `value` (never negative)."""
     candidates = [v for v in range(value - 3, value + 4) if v >= 0 and v != value]
@@ -144,35 +156,51 @@ def write_estimate_check_solution(
     return " ".join(parts)
 
 
+MAX_DRAWS = 10_000  # tries for one new problem text before the level counts as exhausted
+
+
+def _draw_split(rng: random.Random, n: int, split: str, levels: list[Level], exclude: set[str], unique: bool):
+    """n problems, level by level round-robin, none of whose texts is in `exclude` (with
+    `unique`, each drawn text is added to it, so none repeats within the split)."""
+    rows = []
+    for i in range(n):
+        level = i % len(levels) + 1
+        for _ in range(MAX_DRAWS):
+            p = make_problem(rng, level, levels[level - 1])
+            if p["problem"] not in exclude:
+                break
+        else:
+            raise ValueError(
+                f"toy level {level} has too few distinct problems for {n} {split} problems apart from the others: "
+                "lower the number or widen toy.levels"
+            )
+        if unique:
+            exclude.add(p["problem"])
+        rows.append(
+            {
+                "id": f"toy-{split}-{i:06d}",
+                "problem": p["problem"],
+                "answer": p["answer"],
+                "level": level,
+                "dataset": "toy",
+                "worked": p,
+            }
+        )
+    return rows
+
+
 def generate_toy_splits(seed: int, n_train: int, n_test: int, levels: list[Level]) -> tuple[list[dict], list[dict]]:
     """Train and test splits, stratified by level (round-robin), deterministic in `seed`.
 
     No test problem text occurs in the training split or twice in the test split.
     """
     rng = random.Random(seed)
-
-    def draw(n: int, split: str, exclude: set[str]) -> list[dict]:
-        rows = []
-        for i in range(n):
-            level = i % len(levels) + 1
-            while True:
-                p = make_problem(rng, level, levels[level - 1])
-                if p["problem"] not in exclude:
-                    break
-            if split == "test":
-                exclude.add(p["problem"])
-            rows.append(
-                {
-                    "id": f"toy-{split}-{i:06d}",
-                    "problem": p["problem"],
-                    "answer": p["answer"],
-                    "level": level,
-                    "dataset": "toy",
-                    "worked": p,
-                }
-            )
-        return rows
-
-    train = draw(n_train, "train", set())
-    test = draw(n_test, "test", {r["problem"] for r in train})
+    train = _draw_split(rng, n_train, "train", levels, set(), unique=False)
+    test = _draw_split(rng, n_test, "test", levels, {r["problem"] for r in train}, unique=True)
     return train, test
+
+
+def generate_toy_validation(seed: int, n: int, levels: list[Level], exclude: set[str]) -> list[dict]:
+    """A validation split (for picking hyperparameters), from its own random stream: no text of
+    `exclude` (the train and test problems) and none twice."""
+    return _draw_split(random.Random(f"validation-{seed}"), n, "validation", levels, set(exclude), unique=True)

@@ -13,18 +13,26 @@ from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_toke
 from transformers import Qwen2Tokenizer
 from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
 
+from .tasks import THINK_CLOSE, THINK_OPEN
+
 IM_START, IM_END, PAD = "<|im_start|>", "<|im_end|>", "<|endoftext|>"
-
-# Qwen2.5's chat template, reduced to what the workflow uses (no tools).
-CHAT_TEMPLATE = (
-    "{%- for message in messages %}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
-    "{%- endfor %}"
-    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
-)
+# The thinking markers (toy.thinking) are added tokens that are not special, so responses decode
+# with them, as R1-Distill-Qwen's do.
 
 
-def train_tokenizer(texts: list[str], vocab_size: int) -> Qwen2Tokenizer:
+def chat_template(thinking: bool = False) -> str:
+    """Qwen2.5's chat template, reduced to what the workflow uses (no tools); with `thinking`,
+    the generation prompt opens the thinking block, as DeepSeek-R1-Distill-Qwen's does."""
+    opening = f"<|im_start|>assistant\\n{THINK_OPEN}\\n" if thinking else "<|im_start|>assistant\\n"
+    return (
+        "{%- for message in messages %}"
+        "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+        "{%- endfor %}"
+        f"{{%- if add_generation_prompt %}}{{{{- '{opening}' }}}}{{%- endif %}}"
+    )
+
+
+def train_tokenizer(texts: list[str], vocab_size: int, thinking: bool = False) -> Qwen2Tokenizer:
     bpe = Tokenizer(models.BPE())
     bpe.normalizer = normalizers.NFC()
     bpe.pre_tokenizer = pre_tokenizers.Sequence(
@@ -53,7 +61,9 @@ def train_tokenizer(texts: list[str], vocab_size: int) -> Qwen2Tokenizer:
         pad_token=PAD,
         additional_special_tokens=[IM_START, IM_END],
     )
-    tok.chat_template = CHAT_TEMPLATE
+    if thinking:
+        tok.add_tokens([THINK_OPEN, THINK_CLOSE])
+    tok.chat_template = chat_template(thinking)
     return tok
 
 
