@@ -83,6 +83,10 @@ rule finetune:
         trainset=f"results/trainset/{{model}}/{TRAIN_DATASET}/{{method}}.parquet",
         problems=data_path(TRAIN_DATASET, "train"),
         model=reference_model(),
+        # a grid point trains only once its validation split is checked against the test sets
+        validation=lambda wc: (
+            VALIDATION if METHODS[wc.method].ablation == runs.SELECTION else []
+        ),
     output:
         directory("results/checkpoints/{model}/{method}/seed{seed}"),
     log:

@@ -165,3 +165,11 @@ def o1_pruner_training_data(root: Path, n_rows: int = 16) -> Path:
     ]
     pd.DataFrame(pairs).to_parquet(root / "dpo.parquet")
     return root
+
+
+def without_extra_evaluations(cfg: dict) -> dict:
+    """A smoke config with greedy evaluation only (no sampled or budget-forced evaluation): for
+    workflow tests about something else (training launchers, SLURM), to keep the suite short."""
+    cfg["evaluation"]["sampled"]["samples_per_problem"] = {"default": 0}
+    cfg["evaluation"]["budget_forcing"]["budgets"] = []
+    return cfg

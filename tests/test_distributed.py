@@ -148,11 +148,12 @@ def test_smoke_workflow_trains_with_two_cpu_processes_under_zero3(tmp_path):
     fine-tuning and the reference log-probs with `accelerate launch` and DeepSpeed ZeRO-3;
     every method trains in two processes, its model created partitioned."""
     import yaml
-    from helpers import REPO, snakemake_cmd
+    from helpers import REPO, snakemake_cmd, without_extra_evaluations
 
     cfg = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
     cfg["training"].update(cpu_processes=2, distributed="zero3", per_device_batch_size=4, global_batch_size=8)
     cfg["ablations"] = {"lambdas": [], "difficulty": False}
+    without_extra_evaluations(cfg)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     run = subprocess.run(
         snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "2", "-p"),

@@ -35,10 +35,6 @@ def validation_settings(config: dict) -> dict:
     return {**toy_data_settings(config), "n_validation": config["selection"]["validation"]["n"]}
 
 
-def selection_rule(config: dict) -> dict:
-    return {"tolerance": config["selection"]["tolerance"]}
-
-
 def toy_data_settings(config: dict) -> dict:
     """What the toy problems depend on (not how the reference solves them)."""
     toy = config["toy"]

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 REFERENCE = "reference"
+SELECTION = "selection"  # the `ablation` kind of a selection grid point
 
 # How a method's training data is made from the pre-samples (the `data` of a Method):
 # length_harmonizing: m drawn samples per problem with the O1-Pruner reward and reference log-probs;
@@ -173,7 +174,7 @@ def grid_variant(base_name: str, point: dict) -> Method:
     reward = {k: point[k] for k in keys if GRID_KEYS[k][0] == "reward"}
     return replace(
         base, name=f"{base.name}_{suffix}", label=f"{base.label} ({shown})", reward={**base.reward, **reward},
-        variant_of=base.name, ablation="selection", grid={k: point[k] for k in keys},
+        variant_of=base.name, ablation=SELECTION, grid={k: point[k] for k in keys},
     )  # fmt: skip
 
 
