@@ -346,15 +346,20 @@ def sampled_per_dataset(config: dict) -> dict[str, int]:
     return {d: n.get(d, n.get("default", 0)) for d in config["datasets"]["test"]}
 
 
+def check_per_set_keys(values: dict, key: str, config: dict) -> None:
+    """A per-test-set setting (`{default: .., <set>: ..}`) names only test sets and `default`."""
+    tests = config["datasets"]["test"]
+    unknown = sorted(set(values) - {"default", *tests})
+    if unknown:
+        raise ConfigError(
+            f"config key {key}.{unknown[0]}: not a test set of datasets.test ({', '.join(tests)}) nor `default`"
+        )
+
+
 def check_sampled_evaluation(config: dict) -> None:
     """Every k of pass@k needs at least k samples per problem; per-set counts name test sets."""
     sampled = config["evaluation"]["sampled"]
-    unknown = sorted(set(sampled["samples_per_problem"]) - {"default", *config["datasets"]["test"]})
-    if unknown:
-        raise ConfigError(
-            f"config key evaluation.sampled.samples_per_problem.{unknown[0]}: not a test set of datasets.test "
-            f"({', '.join(config['datasets']['test'])}) nor `default`"
-        )
+    check_per_set_keys(sampled["samples_per_problem"], "evaluation.sampled.samples_per_problem", config)
     for dataset, n in sampled_per_dataset(config).items():
         too_large = [k for k in sampled["pass_k"] if n and k > n]
         if too_large:
@@ -419,12 +424,7 @@ def check_evaluation_caps(config: dict) -> None:
     """Per-set token caps name test sets; budgets need a thinking block and fit in each set's cap."""
     e, tests = config["evaluation"], config["datasets"]["test"]
     if isinstance(e["max_new_tokens"], dict):
-        unknown = sorted(set(e["max_new_tokens"]) - {"default", *tests})
-        if unknown:
-            raise ConfigError(
-                f"config key evaluation.max_new_tokens.{unknown[0]}: not a test set of datasets.test "
-                f"({', '.join(tests)}) nor `default`"
-            )
+        check_per_set_keys(e["max_new_tokens"], "evaluation.max_new_tokens", config)
     from .job_settings import token_cap
 
     budgets = e["budget_forcing"]["budgets"]
