@@ -10,6 +10,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 import o1pruner.report.outputs as report_names
 from o1pruner import job_settings, runs
+from o1pruner.ledger_plan import ledger_plan
 from o1pruner.workflow_config import (
     ConfigError,
     check_config,
@@ -19,6 +20,7 @@ from o1pruner.workflow_config import (
     check_thinking,
     check_training_layout,
     check_model_path,
+    check_online_methods,
     check_sampled_evaluation,
     check_sampling_layout,
     check_toy_reference,
@@ -50,6 +52,7 @@ try:
     check_evaluation_caps(config)
     check_thinking(config)
     check_selection(config)
+    check_online_methods(config, SCHEMA)
     if config["model"]["toy_reference"]:
         check_toy_reference(config)
     else:
@@ -117,6 +120,7 @@ localrules:
     draw,
     rewards,
     select,
+    prompts,
     report,
 
 
@@ -191,7 +195,7 @@ def problems_file(split):
     return lambda wildcards: data_path(wildcards.dataset, split)
 
 
-REPORT_TABLES = list(report_names.TABLES)
+REPORT_TABLES = list(report_names.TABLES) + list(report_names.LEDGER_TABLES)
 if config.get("toy", {}).get("solution_style") == "estimate_check":
     REPORT_TABLES += report_names.STYLE_TABLES
 REPORT_FIGURES = list(report_names.FIGURES)

@@ -22,8 +22,9 @@ rule report:
         ),
         provenance=lambda wc: as_param(provenance()),
         reference_run=runs.REFERENCE,
+        ledger=lambda wc: as_param(ledger_plan(config, MODEL)),
     shell:
         "o1pruner --log-file {log} report --metrics {input.metrics} --samples {input.samples} "
         "--sampled-metrics {input.sampled} --budget-metrics {input.budget} --selection {input.selection} --reference-run {params.reference_run} "
         "--out-dir {params.tables} --figures-dir {params.figures} --provenance {params.provenance} "
-        "--presamples {input.presamples} --markers {params.markers}"
+        "--presamples {input.presamples} --markers {params.markers} --ledger-plan {params.ledger}"

@@ -78,6 +78,22 @@ rule select:
         "o1pruner --log-file {log} select --samples {input} --settings {params.settings} --out {output}"
 
 
+rule prompts:
+    input:
+        stats="results/reference_stats/{model}/{dataset}/stats.parquet",
+        problems=problems_file("train"),
+    output:
+        "results/trainset/{model}/{dataset}/{method}.parquet",
+    log:
+        "logs/trainset/{model}/{dataset}/{method}.log",
+    wildcard_constraints:
+        method=WILDCARDS["prompted"],
+    conda:
+        "../envs/o1pruner.yaml"
+    shell:
+        "o1pruner --log-file {log} prompts --stats {input.stats} --problems {input.problems} --out {output}"
+
+
 rule finetune:
     input:
         trainset=f"results/trainset/{{model}}/{TRAIN_DATASET}/{{method}}.parquet",

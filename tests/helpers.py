@@ -109,6 +109,17 @@ def training_settings(trainer: str = "o1_pruner", **overrides) -> dict:
     settings = {k: v["default"] for k, v in props.items() if "default" in v and k not in NOT_TRAINING_SETTINGS}
     if trainer == "dpo":
         settings["dpo_beta"] = props["dpo_beta"]["default"]
+    if trainer == "simpo":
+        settings.update(simpo_beta=props["simpo_beta"]["default"], simpo_gamma=props["simpo_gamma"]["default"])
+    if trainer == "grpo":
+        settings["grpo"] = {
+            "objective": "shorter_better",
+            "objective_settings": {"alpha": 2.0, "beta": 0.01},
+            "generations": 4,
+            "max_completion_length": 16,
+            "temperature": 1.0,
+            "kl_beta": 0.0,
+        }
     settings.update(dtype="float32", trust_remote_code=False, system_prompt=SYSTEM, answer_box="last")
     settings.update(overrides)
     return settings

@@ -94,8 +94,15 @@ def _set(cfg: dict, dotted: str, value):
         ),
         (
             "training.methods",
-            ["o1_pruner", "simpo"],
-            "config key training.methods: 'simpo' is not a registered method (registered: o1_pruner, sft, dpo;",
+            ["o1_pruner", "simpo_x"],
+            "config key training.methods: 'simpo_x' is not a registered method (registered: o1_pruner, sft, dpo, "
+            "o1_pruner_gated, simpo, dast,",
+        ),
+        (
+            "training",
+            {"methods": ["kimi"], "grpo": {"generations": 1}},
+            "config key training.grpo.generations: method kimi's reward (Kimi-1.5 length penalty) compares the "
+            "responses to one prompt, so it needs a group of at least 2 (got 1)",
         ),
         (
             "evaluation.controls",

@@ -81,3 +81,18 @@ def test_difficulty_bands_rank_by_accuracy_then_length():
     assert difficulty_band(stats, 0.0, 0.4) == {"e", "a", "c", "f"}
     assert difficulty_band(stats, 0.3, 0.7) == {"f", "b", "g", "h"}
     assert difficulty_band(stats, 0.6, 1.0) == {"h", "i", "j", "d"}
+
+
+def test_gated_length_term_pays_only_right_samples():
+    """o1_pruner_gated: a wrong sample a quarter of the reference length earns no length term, so
+    it no longer beats a right sample of the reference length (the paper's reward ranks them the
+    other way round at lambda 2: the estimate-check toy's collapse)."""
+    n, correct, mean, acc = [25, 100], [0, 1], [100, 100], [0.5, 0.5]
+    paper = length_harmonizing_reward(n, correct, mean, acc, 2.0)
+    gated = length_harmonizing_reward(n, correct, mean, acc, 2.0, "correct_only")
+    assert paper == pytest.approx([3.0 - 1.0, 0.0 + 1.0]) and paper[0] > paper[1]
+    assert gated == pytest.approx([-1.0, 1.0]) and gated[0] < gated[1]
+    # among right samples the shorter still earns more
+    assert length_harmonizing_reward([50, 100], [1, 1], [100, 100], [0.5, 0.5], 2.0, "correct_only")[0] == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="length_term"):
+        length_harmonizing_reward(n, correct, mean, acc, 2.0, "bounded")

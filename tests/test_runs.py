@@ -24,8 +24,8 @@ def test_variant_names_round_trip():
     assert runs.split_run("o1_pruner_lambda0p5-seed3") == ("o1_pruner_lambda0p5", 3)
     assert runs.split_run("reference") == ("reference", None)
     assert runs.label("o1_pruner_lambda0p5") == "O1-Pruner (λ=0.5)" and runs.label("reference") == "Reference"
-    with pytest.raises(runs.UnknownName, match="'simpo' is not a registered method"):
-        runs.method("simpo")
+    with pytest.raises(runs.UnknownName, match="'spo' is not a registered method"):
+        runs.method("spo")
 
 
 def test_a_lambda_ablation_at_the_main_lambda_is_the_main_run():
@@ -94,7 +94,7 @@ def test_the_report_writes_exactly_the_tables_the_rule_declares():
 
     fields = [f.name for f in dataclasses.fields(ReportTables)]
     optional = [*outputs.SAMPLED_TABLES, *outputs.THINKING_TABLES, *outputs.BUDGET_TABLES, *outputs.SELECTION_TABLES]
-    optional += outputs.STYLE_TABLES
+    optional += [*outputs.STYLE_TABLES, *outputs.LEDGER_TABLES]
     assert fields == [*outputs.TABLES, *optional]
 
 
@@ -106,3 +106,23 @@ def test_token_caps_per_test_set():
     assert caps == {"toy": 64, "aime24": 128}
     cfg["evaluation"]["max_new_tokens"] = 48
     assert job_settings.evaluation_settings(cfg, "reference", "aime24")["max_new_tokens"] == 48
+
+
+def test_a_method_entry_names_data_and_trainer_that_fit():
+    """The registry refuses entries whose parts do not go together, before any rule sees them."""
+    with pytest.raises(ValueError, match="takes"):
+        runs.Method("x", "X", trainer="sft", data="budget_pairs")
+    with pytest.raises(ValueError, match="objective"):
+        runs.Method("x", "X", trainer="grpo", data="reference_prompts")
+    with pytest.raises(ValueError, match="objective"):
+        runs.Method("x", "X", trainer="simpo", data="budget_pairs", objective="kimi")
+    m = runs.Method("x", "X", trainer="grpo", data="reference_prompts", objective="kimi")
+    assert runs.DATA_SELECTIONS[m.data] == "prompts"
+
+
+def test_every_data_selection_and_objective_has_its_implementation():
+    from o1pruner.baseline_data import SELECTIONS
+    from o1pruner.length_rewards import OBJECTIVES
+
+    assert set(SELECTIONS) == {d for d, rule in runs.DATA_SELECTIONS.items() if rule == "select"}
+    assert set(OBJECTIVES) == set(runs.OBJECTIVES)

@@ -18,7 +18,7 @@ def test_grid_points_are_methods_whose_names_say_their_values():
     assert runs.method("sft_lr0p0001_ep2").grid == {"learning_rate": 1e-4, "epochs": 2.0}
     assert runs.is_ablation(variant.name)  # a grid point is never a test-set row of its own
     with pytest.raises(runs.UnknownName):
-        runs.method("simpo_lr1em05")  # the base must be registered
+        runs.method("spo_lr1em05")  # the base must be registered
 
 
 def test_grid_values_win_over_the_methods_overrides():

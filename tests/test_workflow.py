@@ -280,6 +280,8 @@ import sys
 from o1pruner import runs
 runs.register(runs.Method("sft_lr2x", "SFT (2x lr)", trainer="sft", data="shortest_correct",
                           training={"learning_rate": float(sys.argv[1])}))
+runs.register(runs.Method("kimi_w2", "Kimi (weight 2)", trainer="grpo", data="reference_prompts", objective="kimi",
+                          training={"grpo": {"kimi_weight": 2.0}}))
 from snakemake.cli import main
 sys.exit(main(sys.argv[2:]))
 """
@@ -287,24 +289,67 @@ sys.exit(main(sys.argv[2:]))
 
 def test_a_method_added_through_the_registry_alone_plans_exactly_its_jobs(smoke):
     """One `runs.register` call (no rule, report or config-check edits) and the method's name in
-    training.methods: its data selection, a fine-tuning and an evaluation per seed, the report."""
+    training.methods: its training data, a fine-tuning and an evaluation per seed, the report.
+    An off-policy method (SFT with another learning rate) and an on-policy one (GRPO with the
+    Kimi reward at another weight)."""
     cfg = yaml.safe_load((smoke / "config.yaml").read_text())
-    cfg["training"]["methods"] = [*cfg["training"]["methods"], "sft_lr2x"]
+    cfg["training"]["methods"] = [*cfg["training"]["methods"], "sft_lr2x", "kimi_w2"]
+    cfg["training"]["grpo"] = {"generations": 4}
     changed = smoke / "registered_method.yaml"
     changed.write_text(yaml.safe_dump(cfg))
     lr = 2 * cfg["training"]["learning_rate"]
     cmd = [sys.executable, "-c", REGISTER_AND_RUN, str(lr), *snakemake_cmd(smoke, changed, "-n", "-p")[3:]]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    seeds = len(cfg["training"]["seeds"])
-    expected = {"select": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds, "evaluate_budget": seeds}
+    seeds = 2 * len(cfg["training"]["seeds"])
+    expected = {"select": 1, "prompts": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds,
+                "evaluate_budget": seeds}  # fmt: skip
     assert planned_jobs(result) == {**expected, "report": 1, "all": 1}
     out = result.stdout + result.stderr
     assert "results/trainset/toy-qwen2-smoke/toy/sft_lr2x.parquet" in out
+    assert "results/trainset/toy-qwen2-smoke/toy/kimi_w2.parquet" in out
     assert all(f"results/checkpoints/toy-qwen2-smoke/sft_lr2x/seed{s}" in out for s in cfg["training"]["seeds"])
     assert f'\\"learning_rate\\": {lr}' in out or f'"learning_rate": {lr}' in out, out[-2000:]
+    assert '"weight": 2.0' in out.replace('\\"', '"'), out[-2000:]
     # without the registration the same config is refused before any job
     plain = subprocess.run(snakemake_cmd(smoke, changed, "-n"), capture_output=True, text=True, timeout=300)
     assert plain.returncode != 0 and "'sft_lr2x' is not a registered method" in plain.stdout + plain.stderr
+
+
+LENGTH_METHODS = ["simpo", "dast", "o1_pruner_online", "kimi", "shorter_better", "length_normalized", "thinkprune"]
+
+
+def test_every_length_method_trains_and_is_evaluated(smoke, tmp_path):
+    """The off-policy (SimPO, DAST) and on-policy (GRPO) methods on the smoke world, from its
+    pre-samples: each trains from its own data, is evaluated and reported; GRPO records its
+    rollouts; ThinkPrune's rollouts stop at its cap."""
+    work = tmp_path / "run"
+    shutil.copytree(smoke, work, symlinks=True, ignore=shutil.ignore_patterns("locks"))
+    cfg = without_extra_evaluations(yaml.safe_load((work / "config.yaml").read_text()))
+    cfg["training"]["methods"] = LENGTH_METHODS
+    cfg["training"]["grpo"] = {"generations": 4, "hard_cap_tokens": 40, "shorter_better_beta": 0.01}
+    cfg["evaluation"]["controls"] = []
+    (work / "methods.yaml").write_text(yaml.safe_dump(cfg))
+    run = snakemake(work, "--cores", "2", config=work / "methods.yaml")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    trainsets = work / "results/trainset/toy-qwen2-smoke/toy"
+    dast = pd.read_parquet(trainsets / "dast.parquet")
+    assert set(dast["kind"]) <= {"dual_correct", "dual_incorrect"} and len(dast)
+    assert (dast["chosen_score"] > dast["rejected_score"]).all()
+    prompts = pd.read_parquet(trainsets / "kimi.parquet")
+    stats = pd.read_parquet(work / "results/reference_stats/toy-qwen2-smoke/toy/stats.parquet")
+    assert len(prompts) == len(stats) and {"mean_tokens", "accuracy"} <= set(prompts.columns)
+    for method in LENGTH_METHODS:
+        ckpt = work / f"results/checkpoints/toy-qwen2-smoke/{method}/seed0"
+        info = json.loads((ckpt / "o1pruner_training.json").read_text())
+        assert info["weight_update"]["relative_update"] > 0, method
+        if info["trainer"] == "grpo":
+            rollouts = pd.read_parquet(ckpt / "rollouts.parquet")
+            assert len(rollouts) == len(stats) * 4, method
+            assert rollouts.groupby(rollouts.index // 4)["problem_id"].nunique().eq(1).all()
+    capped = pd.read_parquet(work / "results/checkpoints/toy-qwen2-smoke/thinkprune/seed0/rollouts.parquet")
+    assert capped["n_tokens"].max() <= 40 and (capped.loc[~capped["finished"], "reward"] == 0).all()
+    main = pd.read_csv(work / "results/tables/toy-qwen2-smoke/main_results.csv")
+    assert set(main["method"]) == {"reference", *LENGTH_METHODS}
 
 
 def test_estimate_check_variant_reports_which_wait_is_kept(tmp_path):

@@ -12,9 +12,11 @@ from o1pruner.workflow_config import (
     ConfigError,
     check_config,
     check_model_path,
+    check_online_methods,
     check_toy_reference,
     coerce_cli_values,
     is_dry_run,
+    load_config,
     load_schema,
     with_defaults,
 )
@@ -157,3 +159,35 @@ def test_zero_without_deepspeed_installed_is_a_config_error(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "deepspeed" else real_find_spec(name))
     with pytest.raises(ConfigError, match=r"^config key training.distributed: zero3 needs DeepSpeed, which is not"):
         check_training_layout(cfg)
+
+
+@pytest.mark.parametrize(
+    "training,expected",
+    [
+        (
+            {"methods": ["thinkprune"], "method_overrides": {"thinkprune": {"grpo": {"generations": 1}}}},
+            "config key training.grpo.generations: method thinkprune is trained with GRPO, whose advantage is "
+            "relative to the group of responses to one prompt: at least 2 (got 1)",
+        ),
+        (
+            {"methods": ["shorter_better"], "method_overrides": {"shorter_better": {"grpo": {"generations": 3}}}},
+            "config key training.global_batch_size: 16 rollouts per step is not a multiple of "
+            "training.grpo.generations 3 (method shorter_better: whole groups per step)",
+        ),
+        (
+            {"methods": ["thinkprune"], "method_overrides": {"thinkprune": {"grpo": {"cap": 48}}}},
+            "config key training.method_overrides.thinkprune.grpo.cap is not a grpo key",
+        ),
+    ],
+)
+def test_online_methods_need_whole_groups(tmp_path, training, expected):
+    """The on-policy methods' layout (the group-of-one case runs through Snakemake in test_errors)."""
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"training": training}))
+    config = load_config(REPO / "config" / "config.yaml", path)
+    with pytest.raises(ConfigError) as e:
+        check_online_methods(config, SCHEMA)
+    assert str(e.value) == expected
+    # the same methods with groups of 8 and 16 rollouts per step are fine
+    path.write_text(yaml.safe_dump({"training": {"methods": training["methods"]}}))
+    check_online_methods(load_config(REPO / "config" / "config.yaml", path), SCHEMA)

@@ -102,6 +102,7 @@ cmd_reference_stats = _stage("reference_stats", samples_path="samples", out="out
 cmd_draw = _stage("draw", "DrawSettings", samples_path="samples", stats_path="stats", out="out")
 cmd_rewards = _stage("rewards", "RewardSettings", drawn_path="drawn", stats_path="stats", out="out")
 cmd_select = _stage("select", "SelectionSettings", samples_path="samples", out="out")
+cmd_prompts = _stage("online_prompts", stats_path="stats", problems_path="problems", out="out")
 cmd_ref_logprobs = _stage(
     "reference_logprobs", "LogprobSettings", model_path="model", samples_path="samples", problems_path="problems",
     **JOB,
@@ -132,6 +133,7 @@ def cmd_report(a) -> None:
         run=ReportSettings.from_json(a.provenance, "--provenance"),
         presamples_path=a.presamples,
         markers=a.markers,
+        ledger_plan=a.ledger_plan,
     )
 
 
@@ -262,14 +264,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--settings", type=_settings, required=True, help="lambda, reward_clip, normalize")
     p.add_argument("--out", required=True)
 
-    p = add("select", cmd_select, "a baseline method's training data (SFT samples, DPO pairs) from the pre-samples")
+    p = add("select", cmd_select, "a method's training data (SFT samples, preference pairs) from the pre-samples")
     p.add_argument("--samples", required=True)
     p.add_argument(
         "--settings",
         type=_settings,
         required=True,
-        help="selection (shortest_correct or shortest_vs_longest) and samples_per_problem",
+        help="selection (shortest_correct, shortest_vs_longest, budget_pairs), samples_per_problem, score_margin",
     )
+    p.add_argument("--out", required=True)
+
+    p = add("prompts", cmd_prompts, "the on-policy methods' training problems with their reference statistics")
+    p.add_argument("--stats", required=True)
+    p.add_argument("--problems", required=True, help="the training problems (jsonl)")
     p.add_argument("--out", required=True)
 
     p = add("ref-logprobs", cmd_ref_logprobs, "reference mean-token log-probs of drawn samples")
@@ -317,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--presamples", default=None, help="pre-samples of the training set (profile, length intervals)")
     p.add_argument("--markers", nargs="*", default=[], help="overthinking markers counted per run")
+    p.add_argument(
+        "--ledger-plan", type=_settings, default=None,
+        help="the compute ledger's files per method (JSON, `ledger_plan.ledger_plan`), as the rule passes it",
+    )  # fmt: skip
 
     p = add(
         "aes", cmd_aes, "score rows (model, method, dataset, accuracy, length) with AES against their reference row"

@@ -104,14 +104,15 @@ def draw_settings(config: dict, method_name: str) -> dict:
 
 def reward_settings(config: dict, method_name: str) -> dict:
     reward = {**config["reward"], **runs.method(method_name).reward}
-    return {k: reward[k] for k in ("lambda", "reward_clip", "normalize")}
+    gated = {"length_term": reward["length_term"]} if reward.get("length_term", "ratio") != "ratio" else {}
+    return {**{k: reward[k] for k in ("lambda", "reward_clip", "normalize")}, **gated}
 
 
 def selection_settings(config: dict, method_name: str) -> dict:
-    return {
-        "selection": runs.method(method_name).data,
-        "samples_per_problem": config["training"]["shortest_correct_per_problem"],
-    }
+    data = runs.method(method_name).data
+    t = method_training(config, method_name)
+    margin = {"score_margin": t["dast_score_margin"]} if data == "budget_pairs" else {}
+    return {"selection": data, "samples_per_problem": t["shortest_correct_per_problem"], **margin}
 
 
 def logprob_settings(config: dict) -> dict:
@@ -128,7 +129,21 @@ NOT_TRAINING_SETTINGS = {
     "cpu_processes",
     "distributed",
     "shortest_correct_per_problem",
+    "dast_score_margin",
     "dpo_beta",
+    "simpo_beta",
+    "simpo_gamma",
+    "grpo",
+}
+
+# Each on-policy objective's keyword settings (length_rewards) -> where they live in the config:
+# ("reward", key) in the method's reward section, else the key of `training.grpo`.
+OBJECTIVE_SETTINGS = {
+    "o1_pruner": {"lam": ("reward", "lambda"), "clip": ("reward", "reward_clip")},
+    "kimi": {"weight": "kimi_weight"},
+    "shorter_better": {"alpha": "shorter_better_alpha", "beta": "shorter_better_beta"},
+    "length_normalized": {"alpha": "length_normalized_alpha"},
+    "hard_cap": {"cap_tokens": "hard_cap_tokens"},
 }
 
 
@@ -138,18 +153,45 @@ def method_training(config: dict, method_name: str) -> dict:
     m = runs.method(method_name)
     overrides = config["training"]["method_overrides"]
     grid = {k: v for k, v in m.grid.items() if runs.GRID_KEYS[k][0] == "training"}
+    layers = [config["training"], m.training, overrides.get(m.variant_of, {}), overrides.get(m.name, {}), grid]
+    out = {}
+    for layer in layers:  # a selection grid point's own values win over the method's overrides
+        out.update(layer)
+    # `grpo` overrides merge key by key: {thinkprune: {grpo: {hard_cap_tokens: 48}}} keeps the rest.
+    out["grpo"] = {k: v for layer in layers for k, v in (layer.get("grpo") or {}).items()}
+    return out
+
+
+def grpo_settings(config: dict, method_name: str, t: dict) -> dict:
+    """The rollouts and the objective of an on-policy method (`t`: its training section)."""
+    m = runs.method(method_name)
+    g = t["grpo"]
+    reward = {**config["reward"], **m.reward}
+    objective = {
+        name: reward[where[1]] if isinstance(where, tuple) else g[where]
+        for name, where in OBJECTIVE_SETTINGS[m.objective].items()
+    }
+    length = g["max_completion_length"] or config["sampling"]["max_new_tokens"]
+    if m.objective == "hard_cap":  # ThinkPrune generates up to the cap itself
+        length = objective["cap_tokens"]
     return {
-        **config["training"],
-        **m.training,
-        **overrides.get(m.variant_of, {}),
-        **overrides.get(m.name, {}),
-        **grid,  # a selection grid point's own values win over the method's overrides
+        "objective": m.objective,
+        "objective_settings": objective,
+        "generations": g["generations"],
+        "max_completion_length": length,
+        "temperature": g["temperature"],
+        "kl_beta": g["kl_beta"],
     }
 
 
 def training_settings(config: dict, method_name: str) -> dict:
     t = method_training(config, method_name)
     out = {**model_settings(config), **{k: v for k, v in t.items() if k not in NOT_TRAINING_SETTINGS}}
-    if runs.method(method_name).trainer == "dpo":
+    trainer = runs.method(method_name).trainer
+    if trainer == "dpo":
         out["dpo_beta"] = t["dpo_beta"]
+    if trainer == "simpo":
+        out.update(simpo_beta=t["simpo_beta"], simpo_gamma=t["simpo_gamma"])
+    if trainer == "grpo":
+        out["grpo"] = grpo_settings(config, method_name, t)
     return out

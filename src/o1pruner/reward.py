@@ -7,6 +7,19 @@ pre-samples:
 
 The released code then clips R to [-2, 4], keeps m samples per problem and z-scores the
 clipped rewards over the whole training set to obtain the advantage.
+
+`length_term="correct_only"` (the `o1_pruner_gated` method, not the paper's) pays the length
+term to right samples only:
+
+    R_gated(x, y) = A(x, y) * (L_ref(x) / L(y) - 1) + lambda * (A(x, y) - A_ref(x))
+
+Why: the length term is unbounded above (a sample a quarter of the reference length earns 3),
+the accuracy term at most lambda. Where a short style is often wrong (the estimate-check toy's
+one-shot estimate), the paper's reward pays a wrong short sample more than a right long one, so
+training moves to the short style and accuracy collapses (the report's "What the reward asks
+for" table). Gated, a wrong sample gets only the accuracy term, so a style is paid for its
+length only as often as it is right; among right samples the shorter still wins, so redundant
+thinking is still pruned.
 """
 
 from __future__ import annotations
@@ -15,11 +28,20 @@ import numpy as np
 import pandas as pd
 
 
-def length_harmonizing_reward(n_tokens, correct, mean_tokens, accuracy, lam: float):
-    """R = mean_tokens / n_tokens - 1 + lam * (correct - accuracy), elementwise."""
+LENGTH_TERMS = ("ratio", "correct_only")
+
+
+def length_harmonizing_reward(n_tokens, correct, mean_tokens, accuracy, lam: float, length_term: str = "ratio"):
+    """R = mean_tokens / n_tokens - 1 + lam * (correct - accuracy), elementwise; with
+    `length_term="correct_only"` the length term counts for right samples only."""
+    if length_term not in LENGTH_TERMS:
+        raise ValueError(f"length_term must be one of {LENGTH_TERMS}, got {length_term!r}")
     n_tokens = np.asarray(n_tokens, dtype=float)
     correct = np.asarray(correct, dtype=float)
-    return np.asarray(mean_tokens, dtype=float) / n_tokens - 1.0 + lam * (correct - np.asarray(accuracy, dtype=float))
+    length = np.asarray(mean_tokens, dtype=float) / n_tokens - 1.0
+    if length_term == "correct_only":
+        length = correct * length
+    return length + lam * (correct - np.asarray(accuracy, dtype=float))
 
 
 def advantages(raw: np.ndarray, clip: tuple[float, float] | None, normalize: str) -> np.ndarray:
@@ -50,7 +72,12 @@ def draw_samples(samples: pd.DataFrame, samples_per_problem: int, seed: int) -> 
 
 
 def add_rewards(
-    drawn: pd.DataFrame, stats: pd.DataFrame, lam: float, clip: tuple[float, float] | None, normalize: str
+    drawn: pd.DataFrame,
+    stats: pd.DataFrame,
+    lam: float,
+    clip: tuple[float, float] | None,
+    normalize: str,
+    length_term: str = "ratio",
 ) -> pd.DataFrame:
     """The drawn samples with the reference statistics, reward and advantage.
 
@@ -63,7 +90,7 @@ def add_rewards(
         missing = out.loc[out["mean_tokens"].isna(), "problem_id"].unique()[:5]
         raise ValueError(f"samples without reference statistics, e.g. problem_id {list(missing)}")
     out["reward_raw"] = length_harmonizing_reward(
-        out["n_tokens"], out["correct"], out["mean_tokens"], out["accuracy"], lam
+        out["n_tokens"], out["correct"], out["mean_tokens"], out["accuracy"], lam, length_term
     )
     out["advantage"] = advantages(out["reward_raw"].to_numpy(), clip, normalize)
     return out

@@ -26,12 +26,35 @@ from dataclasses import dataclass, field, replace
 REFERENCE = "reference"
 SELECTION = "selection"  # the `ablation` kind of a selection grid point
 
-# How a method's training data is made from the pre-samples (the `data` of a Method):
-# length_harmonizing: m drawn samples per problem with the O1-Pruner reward and reference log-probs;
-# shortest_correct: the m shortest correct samples (SFT); shortest_vs_longest: those against the
-# problem's longest sample (DPO pairs).
-DATA_SELECTIONS = ("length_harmonizing", "shortest_correct", "shortest_vs_longest")
-TRAINERS = ("o1_pruner", "sft", "dpo")
+# How a method's training data is made from the pre-samples (the `data` of a Method), and the
+# rule that makes it: length_harmonizing (`rewards`): m drawn samples per problem with the
+# O1-Pruner reward and reference log-probs; shortest_correct (`select`): the m shortest correct
+# samples (SFT); shortest_vs_longest (`select`): those against the problem's longest sample (DPO,
+# SimPO pairs); budget_pairs (`select`): DAST's pairs ranked against a per-problem token budget;
+# reference_prompts (`prompts`): the training problems with their reference length and accuracy,
+# for the on-policy methods that sample their own responses.
+DATA_SELECTIONS = {
+    "length_harmonizing": "rewards",
+    "shortest_correct": "select",
+    "shortest_vs_longest": "select",
+    "budget_pairs": "select",
+    "reference_prompts": "prompts",
+}
+# o1_pruner: the paper's PPO-style offline loss; sft, dpo: TRL's; simpo: TRL's CPOTrainer with
+# the SimPO loss; grpo: TRL's GRPOTrainer with one of OBJECTIVES as its reward.
+TRAINERS = ("o1_pruner", "sft", "dpo", "simpo", "grpo")
+# The on-policy rewards (src/o1pruner/length_rewards.py); the group-aware ones need every
+# response to the same prompt at once.
+OBJECTIVES = ("o1_pruner", "kimi", "shorter_better", "length_normalized", "hard_cap")
+GROUP_OBJECTIVES = ("kimi", "shorter_better", "length_normalized")
+# Which trainer takes which training data: pairs, single responses, or prompts only.
+TRAINER_DATA = {
+    "o1_pruner": ("length_harmonizing",),
+    "sft": ("shortest_correct",),
+    "dpo": ("shortest_vs_longest", "budget_pairs"),
+    "simpo": ("shortest_vs_longest", "budget_pairs"),
+    "grpo": ("reference_prompts",),
+}
 
 # Figure 4 of the paper: the hardest 0-40%, middle 30-70% and easiest 60-100% of the training
 # problems by pre-sampled accuracy.
@@ -54,12 +77,20 @@ class Method:
     variant_of: str | None = None  # the registered method an ablation varies
     ablation: str | None = None  # "lambda", "difficulty" (ablation tables) or "selection" (a grid point)
     grid: dict = field(default_factory=dict)  # a selection grid point's values (GRID_KEYS), applied last
+    objective: str | None = None  # the grpo trainer's reward: one of OBJECTIVES
+    citation: str | None = None  # where the method comes from (arXiv id), for the docs and tables
 
     def __post_init__(self):
         if self.trainer not in TRAINERS:
             raise ValueError(f"method {self.name}: trainer {self.trainer!r} is not one of {TRAINERS}")
         if self.data not in DATA_SELECTIONS:
-            raise ValueError(f"method {self.name}: data {self.data!r} is not one of {DATA_SELECTIONS}")
+            raise ValueError(f"method {self.name}: data {self.data!r} is not one of {tuple(DATA_SELECTIONS)}")
+        if self.data not in TRAINER_DATA[self.trainer]:
+            raise ValueError(f"method {self.name}: the {self.trainer} trainer takes {TRAINER_DATA[self.trainer]} data")
+        if (self.trainer == "grpo") != (self.objective is not None) or (
+            self.objective is not None and self.objective not in OBJECTIVES
+        ):
+            raise ValueError(f"method {self.name}: the grpo trainer, and only it, takes an objective of {OBJECTIVES}")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
             raise ValueError(f"method name {self.name!r}: lower-case letters, digits and _ only")
 
@@ -89,6 +120,39 @@ def register(entry: Method | Control) -> Method | Control:
 register(Method("o1_pruner", "O1-Pruner", trainer="o1_pruner", data="length_harmonizing"))
 register(Method("sft", "SFT", trainer="sft", data="shortest_correct"))
 register(Method("dpo", "DPO", trainer="dpo", data="shortest_vs_longest"))
+# O1-Pruner with the length term paid to right samples only (src/o1pruner/reward.py says why):
+# aimed at the collapse the estimate-check toy shows, where short wrong answers out-earn checks.
+register(
+    Method("o1_pruner_gated", "O1-Pruner (length term if right)", trainer="o1_pruner", data="length_harmonizing",
+           reward={"length_term": "correct_only"})
+)  # fmt: skip
+# Off-policy, from the same pre-samples: SimPO's reference-free, length-normalised preference
+# loss on the DPO pairs, and DAST's budget-aware pairs with the same loss (its paper's choice).
+register(Method("simpo", "SimPO", trainer="simpo", data="shortest_vs_longest", citation="2405.14734"))
+register(Method("dast", "DAST", trainer="simpo", data="budget_pairs", citation="2503.04472"))
+# On-policy (GRPO rollouts), one reward each over the same training problems.
+register(
+    Method(
+        "o1_pruner_online", "O1-Pruner (online)", trainer="grpo", data="reference_prompts", objective="o1_pruner",
+        citation="2501.12570",
+    )
+)  # fmt: skip
+register(
+    Method("kimi", "Kimi-1.5 length penalty", trainer="grpo", data="reference_prompts", objective="kimi",
+           citation="2501.12599")
+)  # fmt: skip
+register(
+    Method("shorter_better", "ShorterBetter", trainer="grpo", data="reference_prompts", objective="shorter_better",
+           citation="2504.21370")
+)  # fmt: skip
+register(
+    Method("length_normalized", "Length-normalised (Arora & Zanette)", trainer="grpo", data="reference_prompts",
+           objective="length_normalized", citation="2502.04463")
+)  # fmt: skip
+register(
+    Method("thinkprune", "ThinkPrune (hard cap)", trainer="grpo", data="reference_prompts", objective="hard_cap",
+           citation="2504.01296")
+)  # fmt: skip
 register(
     Control(
         "marker_ban",
@@ -349,10 +413,15 @@ def wildcard_pattern(names) -> str:
 def method_wildcards(config: dict) -> dict[str, str]:
     """Wildcard constraints of the training rules: the methods of each data selection."""
     methods = trained_methods(config) + grid_methods(config)
+
+    def made_by(rule: str) -> str:
+        return wildcard_pattern(m.name for m in methods if DATA_SELECTIONS[m.data] == rule)
+
     return {
         "method": wildcard_pattern(m.name for m in methods),
-        "harmonized": wildcard_pattern(m.name for m in methods if m.data == "length_harmonizing"),
-        "selected": wildcard_pattern(m.name for m in methods if m.data != "length_harmonizing"),
+        "harmonized": made_by("rewards"),
+        "selected": made_by("select"),
+        "prompted": made_by("prompts"),
         "run": wildcard_pattern(all_runs(config) + validation_runs(config)),
         "picked": wildcard_pattern(selected_methods(config)),
     }

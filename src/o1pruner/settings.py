@@ -152,6 +152,7 @@ class RewardSettings(Settings):
     lambda_: float
     reward_clip: list | None
     normalize: str
+    length_term: str | None = None  # "correct_only" (o1_pruner_gated); absent: the paper's
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ class SelectionSettings(Settings):
 
     selection: str
     samples_per_problem: int
+    score_margin: float | None = None  # budget_pairs (DAST) only: absent for the other selections
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,18 @@ class LogprobSettings(ModelSettings):
 
     cutoff_len: int
     logprob_batch_size: int
+
+
+@dataclass(frozen=True)
+class GrpoSettings(Settings):
+    """The on-policy methods' rollouts and reward (`training.grpo`, the method's objective)."""
+
+    objective: str
+    objective_settings: dict
+    generations: int
+    max_completion_length: int
+    temperature: float
+    kl_beta: float
 
 
 @dataclass(frozen=True)
@@ -196,6 +210,9 @@ class TrainingSettings(ModelSettings):
     lora_dropout: float
     trainable_last_layers: int | None
     dpo_beta: float | None = None  # DPO only: absent for the other trainers
+    simpo_beta: float | None = None  # SimPO only
+    simpo_gamma: float | None = None  # SimPO only
+    grpo: GrpoSettings | None = None  # GRPO only
 
 
 @dataclass(frozen=True)
@@ -215,4 +232,5 @@ _NESTED = {
     ("PresampleSettings", "vllm"): VllmSettings,
     ("EvaluationSettings", "vllm"): VllmSettings,
     ("EvaluationSettings", "budget_forcing"): BudgetForcingSettings,
+    ("TrainingSettings", "grpo"): GrpoSettings,
 }

@@ -168,7 +168,10 @@ def rewards(*, drawn_path: str, stats_path: str, settings: RewardSettings, out: 
         raise InputError(f"{drawn_path}: no ref_logp column; run `o1pruner ref-logprobs` on the drawn samples first")
     clip = tuple(settings.reward_clip) if settings.reward_clip else None
     try:
-        df = add_rewards(drawn, pd.read_parquet(stats_path), settings.lambda_, clip, settings.normalize)
+        df = add_rewards(
+            drawn, pd.read_parquet(stats_path), settings.lambda_, clip, settings.normalize,
+            settings.length_term or "ratio",
+        )  # fmt: skip
     except ValueError as e:
         raise InputError(f"{stats_path}: {e}") from None
     log.info(
@@ -237,7 +240,7 @@ def select(*, samples_path: str, settings: SelectionSettings, out: str) -> None:
     from .baseline_data import SELECTIONS
 
     samples = pd.read_parquet(samples_path)
-    df = SELECTIONS[settings.selection](samples, settings.samples_per_problem)
+    df = SELECTIONS[settings.selection](samples, settings)
     if df.empty:
         raise InputError(f"{samples_path}: no correct sample in any problem, so no {settings.selection} training data")
     log.info("%s: %d rows from %d problems", settings.selection, len(df), df["problem_id"].nunique())
@@ -333,15 +336,52 @@ def _train(trainer, model, tok, df, trainset_path, problems_path, settings, args
         from .train.trl_baselines import train_sft
 
         return train_sft(model, tok, _examples(tok, df, problems_path, settings), args)
-    from .train.trl_baselines import dpo_pairs, train_dpo
+    if trainer == "grpo":
+        return _train_grpo(model, tok, df, trainset_path, problems_path, settings, args)
+    from .train.trl_baselines import dpo_pairs, train_dpo, train_simpo
 
     pairs = dpo_pairs(tok, df, _problem_texts(problems_path, df["problem_id"]), settings.system_prompt)
+    if trainer == "simpo":
+        return train_simpo(model, tok, pairs, args)
     shared = Path(out).parent / f".{Path(out).name}.dpo-pairs"
     try:
         return train_dpo(model, tok, pairs, args, str(shared))
     finally:
         if is_main_process():
             shutil.rmtree(shared, ignore_errors=True)
+
+
+def _train_grpo(model, tok, df, trainset_path, problems_path, settings, args):
+    from .train.grpo import GroupRewards, eos_ids, prompt_rows, train_grpo
+
+    missing = {"problem_id", "mean_tokens", "accuracy"} - set(df.columns)
+    if missing:
+        raise InputError(f"{trainset_path}: no {sorted(missing)[0]} column; make it with `o1pruner prompts`")
+    problems = {p["id"]: p for p in read_jsonl(problems_path, required=PROBLEM_REQUIRED)}
+    unknown = sorted(set(df["problem_id"]) - set(problems))
+    if unknown:
+        raise InputError(f"{problems_path}: no problem with id {unknown[0]!r} (and {len(unknown) - 1} more)")
+    stats = df.set_index("problem_id")[["mean_tokens", "accuracy"]].to_dict("index")
+    rows = prompt_rows([problems[i] for i in df["problem_id"]], stats, settings.system_prompt)
+    g = settings.grpo
+    reward = GroupRewards(g.objective, g.objective_settings, g.generations, eos_ids(model, tok), settings.answer_box)
+    trained = train_grpo(model, tok, rows, args, reward)
+    if is_main_process():  # every rollout with its reward, beside the checkpoint (the compute ledger's tokens)
+        pd.DataFrame(reward.rollouts).to_parquet(Path(args.output_dir) / "rollouts.parquet")
+    return trained
+
+
+def online_prompts(*, stats_path: str, problems_path: str, out: str) -> None:
+    """The on-policy methods' training set: every training problem with its reference model's
+    mean length and accuracy over the K pre-samples (the O1-Pruner reward's L_ref and A_ref)."""
+    stats = pd.read_parquet(stats_path)
+    ids = [p["id"] for p in read_jsonl(problems_path, required=PROBLEM_REQUIRED)]
+    missing = sorted(set(ids) - set(stats["problem_id"]))
+    if missing:
+        raise InputError(f"{stats_path}: no reference statistics for problem {missing[0]!r} of {problems_path}")
+    df = stats.set_index("problem_id").loc[ids, ["mean_tokens", "accuracy"]].reset_index()
+    log.info("%d prompts with reference statistics", len(df))
+    write_parquet(df, out, {"stage": "prompts"})
 
 
 @contextlib.contextmanager

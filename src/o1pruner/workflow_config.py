@@ -340,6 +340,39 @@ def check_registered_names(config: dict) -> None:
             )
 
 
+def check_online_methods(config: dict, schema: dict) -> None:
+    """Every on-policy (GRPO) method trained: its `grpo` overrides are known keys, its groups have
+    at least 2 rollouts (the group-aware rewards read the whole group; GRPO's advantage is
+    relative to it), and an optimiser step holds whole groups."""
+    from . import job_settings, runs
+
+    grpo_keys = set(schema["properties"]["training"]["properties"]["grpo"]["properties"])
+    for name, overrides in config["training"]["method_overrides"].items():
+        unknown = sorted(set((overrides or {}).get("grpo") or {}) - grpo_keys)
+        if unknown:
+            raise ConfigError(f"config key training.method_overrides.{name}.grpo.{unknown[0]} is not a grpo key")
+    for m in runs.trained_methods(config) + runs.grid_methods(config):
+        if m.trainer != "grpo":
+            continue
+        t = job_settings.method_training(config, m.name)
+        g = t["grpo"]["generations"]
+        if g < 2 and m.objective in runs.GROUP_OBJECTIVES:
+            raise ConfigError(
+                f"config key training.grpo.generations: method {m.name}'s reward ({m.label}) compares the "
+                f"responses to one prompt, so it needs a group of at least 2 (got {g})"
+            )
+        if g < 2:
+            raise ConfigError(
+                f"config key training.grpo.generations: method {m.name} is trained with GRPO, whose advantage is "
+                f"relative to the group of responses to one prompt: at least 2 (got {g})"
+            )
+        if t["global_batch_size"] % g:
+            raise ConfigError(
+                f"config key training.global_batch_size: {t['global_batch_size']} rollouts per step is not a "
+                f"multiple of training.grpo.generations {g} (method {m.name}: whole groups per step)"
+            )
+
+
 def sampled_per_dataset(config: dict) -> dict[str, int]:
     """n sampled responses per problem for each test set (0: no sampled evaluation)."""
     n = config["evaluation"]["sampled"]["samples_per_problem"]

@@ -15,6 +15,7 @@ from ..runs import is_ablation, run_method
 from ..settings import ReportSettings
 from .figures import write_figures
 from .latex import to_latex
+from .ledger import ledger_table
 from .markdown import to_markdown
 from .provenance import collect_provenance
 from .summary import ReportTables, provenance_line, render_summary
@@ -68,6 +69,7 @@ def build_tables(
     markers: list[str],
     budget_metric_paths: list[str] = (),
     selection_paths: list[str] = (),
+    ledger_plan: dict | None = None,
 ) -> tuple[ReportTables, pd.DataFrame]:
     """Every table, and the greedy samples of the main (non-ablation) runs for the figures."""
     from ..reference_stats import aggregate
@@ -103,6 +105,7 @@ def build_tables(
         hyperparameter_selection=selection_table(selection_paths) if selection_paths else None,
         toy_solution_styles=styles,
         toy_reward_by_style=style_rewards,
+        compute_ledger=ledger_table(ledger_plan, main) if ledger_plan and ledger_plan["methods"] else None,
     )
     return tables, main_samples
 
@@ -120,10 +123,11 @@ def build_report(
     run: ReportSettings,
     presamples_path: str | None,
     markers: list[str],
+    ledger_plan: dict | None = None,
 ) -> None:
     tables, main_samples = build_tables(
         metric_paths, sample_paths, sampled_metric_paths, reference_run, run, presamples_path, markers,
-        budget_metric_paths, selection_paths,
+        budget_metric_paths, selection_paths, ledger_plan,
     )  # fmt: skip
     prov = collect_provenance(run)
     out = Path(out_dir)

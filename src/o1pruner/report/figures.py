@@ -18,7 +18,7 @@ from ..runs import is_ablation, run_method  # noqa: E402
 from .names import dataset_label, method_label  # noqa: E402
 
 # One marker per method, so that two methods on the same point stay visible (hollow markers).
-MARKERS = "osD^vP*Xh<>"
+MARKERS = "osD^vP*Xh<>pd8H"
 
 
 def _save(fig, path: Path) -> None:
@@ -32,9 +32,17 @@ def _save(fig, path: Path) -> None:
 LINESTYLES = ["-", "--", ":", "-."]
 
 
+# Up to 20 distinct colours: tab20's strong shades (tab10's) first, then its light ones.
+COLORS = [plt.get_cmap("tab20")(i) for i in (*range(0, 20, 2), *range(1, 20, 2))]
+
+
 def _styles(methods) -> dict[str, dict]:
     return {
-        m: {"color": f"C{i % 10}", "marker": MARKERS[i % len(MARKERS)], "linestyle": LINESTYLES[i % len(LINESTYLES)]}
+        m: {
+            "color": COLORS[i % len(COLORS)],
+            "marker": MARKERS[i % len(MARKERS)],
+            "linestyle": LINESTYLES[i % len(LINESTYLES)],
+        }
         for i, m in enumerate(methods)
     }
 

@@ -13,6 +13,8 @@ TABLES = (
     "difficulty_ablation",
     "length_intervals",
 )
+# Written where the report is given the ledger's plan (the `report` rule always gives it).
+LEDGER_TABLES = ("compute_ledger",)
 # Written where some test set is evaluated with sampling (evaluation.sampled).
 SAMPLED_TABLES = ("sampled_results",)
 SAMPLED_FIGURES = {"accuracy_vs_tokens_sampled": "Sampled accuracy vs tokens"}

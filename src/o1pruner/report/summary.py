@@ -20,7 +20,8 @@ STYLES_CAPTION = (
 STYLE_REWARDS_CAPTION = (
     "What the reward asks for (estimate-check toy): over all pre-samples, the share, accuracy and length of "
     "each style per level and its mean clipped O1-Pruner reward at several lambdas (at the run's lambda also "
-    "over right and wrong samples apart); the policy gradient moves towards the style with the higher reward:"
+    "over right and wrong samples apart, and `reward_gated_*` with the length term paid to right samples only, "
+    "the o1_pruner_gated method); the policy gradient moves towards the style with the higher reward:"
 )
 
 
@@ -42,6 +43,7 @@ class ReportTables:
     hyperparameter_selection: pd.DataFrame | None = None
     toy_solution_styles: pd.DataFrame | None = None
     toy_reward_by_style: pd.DataFrame | None = None
+    compute_ledger: pd.DataFrame | None = None
 
     def written(self) -> dict[str, pd.DataFrame]:
         """name -> table, for the tables this run has."""
@@ -142,6 +144,23 @@ def selection_section(selection: pd.DataFrame, picks: list[dict]) -> list[str]:
     return [*lines, "", to_markdown(selection), ""]
 
 
+def ledger_section(ledger: pd.DataFrame) -> list[str]:
+    shown = ledger.drop(columns=["label"]).replace([float("inf")], "never")
+    return [
+        "Compute ledger (mean over seeds): what the pruning cost on this machine, from Snakemake's benchmark files "
+        "(`train_wall_s`: the method's fine-tuning and its own data jobs; `selection_wall_s`: its validation grid; "
+        "`presample_wall_s`: the shared pre-sampling, counted in full for every method that needs it; CPU- and "
+        "GPU-hours likewise), the tokens generated in pre-sampling and rollouts and trained on, the greedy tokens "
+        "and seconds saved per test problem against the reference (at the reference's measured generation speed), "
+        "and `break_even_problems`: problems answered before the saved time has paid for `total_wall_s` (never: "
+        "the method does not shorten answers). `est_*`: the same from token counts at the config's `ledger` "
+        "throughputs.",
+        "",
+        to_markdown(shown),
+        "",
+    ]
+
+
 def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=(), picks=()) -> str:
     """The summary page: every table with its caption, then the figures."""
     main, per_run, levels, flips, profile = t.main_results, t.per_run, t.by_level, t.flips, t.reference_profile
@@ -180,6 +199,7 @@ def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=(
         *(thinking_section(t.thinking_split) if t.thinking_split is not None else []),
         *(budget_section(t.budget_results) if t.budget_results is not None else []),
         *(selection_section(t.hyperparameter_selection, picks) if picks else []),
+        *(ledger_section(t.compute_ledger) if t.compute_ledger is not None else []),
         "Per run:",
         "",
         to_markdown(

@@ -38,7 +38,8 @@ def reward_by_style(
 ) -> pd.DataFrame:
     """Mean (clipped) O1-Pruner reward of the pre-samples that check vs those that answer with
     the estimate, per level and lambda: which style the reward pushes the policy towards. At
-    `split_lambda` (the run's own) also the mean over right and over wrong samples apart."""
+    `split_lambda` (the run's own) also the mean over right and over wrong samples apart, and the
+    mean of the gated reward (length term for right samples only, `o1_pruner_gated`)."""
     from ..reward import length_harmonizing_reward
 
     d = presamples.merge(stats[["problem_id", "mean_tokens", "accuracy"]], on="problem_id", suffixes=("", "_ref"))
@@ -54,6 +55,13 @@ def reward_by_style(
         d["reward_if_right"] = d[col].where(d["correct"])
         d["reward_if_wrong"] = d[col].where(~d["correct"].astype(bool))
         reward_cols.update(reward_if_right=("reward_if_right", "mean"), reward_if_wrong=("reward_if_wrong", "mean"))
+        # the same lambda with the length term paid to right samples only (o1_pruner_gated)
+        gated = length_harmonizing_reward(
+            d["n_tokens"], d["correct"], d["mean_tokens"], d["accuracy"], split_lambda, "correct_only"
+        )
+        col = f"reward_gated_lambda{split_lambda:g}"
+        d[col] = gated.clip(*clip) if clip else gated
+        reward_cols[col] = (col, "mean")
     out = d.groupby(["level", "style"]).agg(
         share=("correct", "size"), accuracy=("correct", "mean"), mean_tokens=("n_tokens", "mean"), **reward_cols
     )

@@ -71,4 +71,31 @@ def method_arguments(trainer: str, settings: TrainingSettings, seed: int, out_di
             beta=settings.dpo_beta,
             precompute_ref_log_probs=True,
         )
+    if trainer == "simpo":
+        from trl.experimental.cpo import CPOConfig
+
+        # SimPO: reference-free, the length-normalised log-likelihood margin against gamma;
+        # cpo_alpha 0 leaves out CPO's extra NLL term (pure SimPO).
+        return CPOConfig(
+            **common,
+            max_length=settings.cutoff_len,
+            loss_type="simpo",
+            cpo_alpha=0.0,
+            beta=settings.simpo_beta,
+            simpo_gamma=settings.simpo_gamma,
+        )
+    if trainer == "grpo":
+        from trl import GRPOConfig
+
+        g = settings.grpo
+        # global_batch_size counts rollouts per optimiser step (G per prompt); TRL generates one
+        # step's rollouts at a time, so every group lies within one generation batch.
+        return GRPOConfig(
+            **common,
+            num_generations=g.generations,
+            max_completion_length=g.max_completion_length,
+            temperature=g.temperature,
+            beta=g.kl_beta,
+            log_completions=False,
+        )
     raise InputError(f"unknown trainer {trainer!r}")

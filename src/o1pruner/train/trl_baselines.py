@@ -1,4 +1,5 @@
-"""The paper's SFT and DPO baselines, on TRL's trainers, from the same pre-samples."""
+"""The paper's SFT and DPO baselines and SimPO-style preference training, on TRL's trainers,
+from the same pre-samples."""
 
 from __future__ import annotations
 
@@ -67,6 +68,26 @@ def train_dpo(model, tokenizer, pairs: list[dict], args, shared_dir: str | None 
         model=model,
         args=args,
         train_dataset=_pairs_dataset(pairs, shared_dir),
+        processing_class=tokenizer,
+        callbacks=[trainer_progress_callback()],
+    )
+    return trainer, trainer.train()
+
+
+def train_simpo(model, tokenizer, pairs: list[dict], args):
+    """SimPO (arXiv 2405.14734) on DPO-style rows, through TRL's CPOTrainer (`args`: a
+    `CPOConfig` with `loss_type="simpo"`):
+
+        L = -log sigmoid(beta / |y_w| * log pi(y_w|x) - beta / |y_l| * log pi(y_l|x) - gamma)
+
+    No reference model: the length-normalised log-likelihood is the implicit reward."""
+    from datasets import Dataset
+    from trl.experimental.cpo import CPOTrainer
+
+    trainer = CPOTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(pairs),
         processing_class=tokenizer,
         callbacks=[trainer_progress_callback()],
     )

@@ -1,0 +1,151 @@
+"""The compute ledger: what each method's pruning cost against what it saves at inference.
+
+Per method (mean over its seeds), from the files the plan names (`ledger_plan`):
+
+- cost, measured: wall time and CPU time of every job that produced the run (Snakemake's
+  `benchmark:` files: `s`, `cpu_time`), GPU-hours = wall time x the job's GPUs; the reference's
+  pre-sampling counts in full for every method whose data needs it (it is shared, so methods
+  run together pay it once: `presample_wall_s` says how much of the total it is), and a method
+  picked on the validation split also pays every grid point it trained and validated;
+- tokens: generated in pre-sampling, generated in GRPO rollouts, and trained on (the training
+  set's response tokens x epochs; a rollout is trained on once);
+- savings: greedy tokens saved per test problem against the reference (mean over test sets)
+  and the seconds that saves at the reference's own measured generation speed;
+- break-even: how many problems must be answered before the saved inference time has paid for
+  the training-side time (`never` where the method does not shorten answers).
+
+With `ledger.generation_tokens_per_s` and `ledger.training_tokens_per_s` (e.g. a paper config's
+GPUs), the same from token counts: estimated training-side hours and the break-even at that speed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..runs import REFERENCE, label
+
+
+def read_benchmark(path: str) -> dict | None:
+    """Wall and CPU seconds of one benchmark file (its last line); None if the job left none."""
+    p = Path(path)
+    if not p.exists():
+        return None
+    row = pd.read_csv(p, sep="\t").iloc[-1]
+    cpu = float(row["cpu_time"]) if "cpu_time" in row and pd.notna(row["cpu_time"]) else float("nan")
+    return {"wall_s": float(row["s"]), "cpu_s": cpu}
+
+
+def _jobs_cost(paths: list[str], gpus: int) -> dict:
+    found = [b for b in (read_benchmark(p) for p in paths) if b is not None]
+    wall = sum(b["wall_s"] for b in found)
+    return {
+        "wall_s": wall,
+        "cpu_s": sum(b["cpu_s"] for b in found),
+        "gpu_s": wall * gpus,
+        "missing": len(paths) - len(found),
+    }
+
+
+def trained_tokens(trainset_path: str, checkpoint: str, trainer: str, epochs: float) -> tuple[float, float]:
+    """(tokens trained on, tokens generated in rollouts) of one run."""
+    if trainer == "grpo":
+        path = Path(checkpoint) / "rollouts.parquet"
+        rollout = float(pd.read_parquet(path, columns=["n_tokens"])["n_tokens"].sum()) if path.exists() else math.nan
+        return rollout, rollout
+    if not Path(trainset_path).exists():
+        return math.nan, 0.0
+    df = pd.read_parquet(trainset_path)
+    if {"chosen_tokens", "rejected_tokens"} <= set(df.columns):
+        per_epoch = float(df["chosen_tokens"].sum() + df["rejected_tokens"].sum())
+    else:
+        per_epoch = float(df["n_tokens"].sum())
+    return per_epoch * epochs, 0.0
+
+
+def _resolve_pick(entry: dict) -> tuple[dict, list[str]]:
+    """For a method picked on validation: the picked grid point's files, and every grid point's
+    selection jobs (what the pick cost)."""
+    if "pick" not in entry:
+        return entry, []
+    picked = json.loads(Path(entry["pick"]).read_text())["picked_method"]
+    files = {**entry, **entry["grid"][picked]}
+    selection = [p for g in entry["grid"].values() for p in g["selection_benchmarks"]]
+    return files, selection
+
+
+def _savings(main: pd.DataFrame, method: str) -> tuple[float, float]:
+    """(greedy tokens saved per test problem, seconds that saves) against the reference, mean
+    over test sets; seconds at the reference's measured tokens per second on each set."""
+    per_set = main[main["dataset"] != "average"]
+    ref = per_set[per_set["method"] == REFERENCE].set_index("dataset")
+    run = per_set[per_set["method"] == method].set_index("dataset")
+    common = ref.index.intersection(run.index)
+    if common.empty:
+        return math.nan, math.nan
+    saved = ref.loc[common, "mean_tokens"] - run.loc[common, "mean_tokens"]
+    tokens_per_s = ref.loc[common, "mean_tokens"] * ref.loc[common, "n_problems"] / ref.loc[common, "wall_time_s"]
+    return float(saved.mean()), float((saved / tokens_per_s).mean())
+
+
+def ledger_table(plan: dict, main: pd.DataFrame) -> pd.DataFrame:
+    """One row per trained method (see the module docstring)."""
+    pre = plan["presample"]
+    pre_cost = _jobs_cost(pre["benchmarks"], pre["gpus"])
+    samples = Path(pre["samples"])
+    pre_tokens = float(pd.read_parquet(samples, columns=["n_tokens"])["n_tokens"].sum()) if samples.exists() else math.nan
+    gen_tps = plan["throughput"].get("generation_tokens_per_s")
+    train_tps = plan["throughput"].get("training_tokens_per_s")
+    rows = []
+    for entry in plan["methods"]:
+        files, selection_jobs = _resolve_pick(entry)
+        per_seed = []
+        for seed in entry["seeds"]:
+            jobs = [files["finetune_benchmark"].format(seed=seed), *files["data_benchmarks"]]
+            cost = _jobs_cost(jobs, entry["gpus"])
+            trained, rollout = trained_tokens(
+                files["trainset"], files["checkpoint"].format(seed=seed), entry["trainer"], entry["epochs"]
+            )
+            per_seed.append({**cost, "trained_tokens": trained, "rollout_tokens": rollout})
+        seeds = pd.DataFrame(per_seed)
+        selection = _jobs_cost(selection_jobs, entry["gpus"]) if selection_jobs else None
+        shared = pre_cost if entry["uses_presamples"] else {"wall_s": 0.0, "cpu_s": 0.0, "gpu_s": 0.0, "missing": 0}
+        select_cost = selection or {"wall_s": 0.0, "cpu_s": 0.0, "gpu_s": 0.0, "missing": 0}
+        train_wall = float(seeds["wall_s"].mean())
+        total_wall = train_wall + select_cost["wall_s"] + shared["wall_s"]
+        saved_tokens, saved_s = _savings(main, entry["method"])
+        row = {
+            "method": entry["method"],
+            "label": label(entry["method"]),
+            "n_seeds": len(seeds),
+            "train_wall_s": train_wall,
+            "selection_wall_s": select_cost["wall_s"],
+            "presample_wall_s": shared["wall_s"],
+            "total_wall_s": total_wall,
+            "cpu_hours": (float(seeds["cpu_s"].mean()) + select_cost["cpu_s"] + shared["cpu_s"]) / 3600,
+            "gpu_hours": (float(seeds["gpu_s"].mean()) + select_cost["gpu_s"] + shared["gpu_s"]) / 3600,
+            "presample_tokens": pre_tokens if entry["uses_presamples"] else 0.0,
+            "rollout_tokens": float(seeds["rollout_tokens"].mean()),
+            "trained_tokens": float(seeds["trained_tokens"].mean()),
+            "tokens_saved_per_problem": saved_tokens,
+            "seconds_saved_per_problem": saved_s,
+            "break_even_problems": _break_even(total_wall, saved_s),
+            "missing_benchmarks": int(seeds["missing"].sum() + select_cost["missing"] + shared["missing"]),
+        }
+        if gen_tps and train_tps:
+            est = (row["presample_tokens"] + row["rollout_tokens"]) / gen_tps + row["trained_tokens"] / train_tps
+            row["est_train_hours"] = est / 3600
+            row["est_break_even_problems"] = _break_even(est, saved_tokens / gen_tps)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _break_even(cost_s: float, saved_s_per_problem: float) -> float:
+    """Problems after which the saved inference time equals the cost (inf: it never does)."""
+    if not np.isfinite(saved_s_per_problem) or not np.isfinite(cost_s):
+        return math.nan
+    return cost_s / saved_s_per_problem if saved_s_per_problem > 0 else math.inf

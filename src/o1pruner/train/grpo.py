@@ -1,0 +1,145 @@
+"""The on-policy methods on TRL's `GRPOTrainer`: one reward function over every length objective.
+
+TRL calls a reward function with its own process's slice of the rollouts only
+(huggingface/trl#3896): with several processes the G responses to one prompt can sit on
+different ranks, so a reward that reads the group (its shortest correct length, its length
+range) would see part of it. `GroupRewards` gathers every rank's graded rollouts first, scores
+whole groups, and hands each rank back its own slice. TRL orders the generation batch by
+process, each prompt's G responses consecutive, so global row i belongs to group i // G; the
+problem ids of each group are checked to be one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..console import trainer_progress_callback
+from ..grading import grade
+from ..io import InputError
+from ..length_rewards import OBJECTIVES, group_rewards
+
+
+def eos_ids(model, tokenizer) -> list[int]:
+    """The ids that end a completion, as TRL counts them: the model's end ids and the tokenizer's."""
+    ids = model.generation_config.eos_token_id
+    ids = [] if ids is None else [ids] if isinstance(ids, int) else list(ids)
+    return sorted({*ids, tokenizer.eos_token_id} - {None})
+
+
+def _gather_rows(rows: list[dict]) -> tuple[list[dict], int]:
+    """Every process's rows in process order, and where this process's rows start."""
+    from accelerate import PartialState
+    from accelerate.utils import gather_object
+
+    state = PartialState()
+    if state.num_processes == 1:
+        return rows, 0
+    return gather_object(rows), state.process_index * len(rows)
+
+
+def _rank() -> int:
+    from accelerate import PartialState
+
+    return PartialState().process_index
+
+
+class GroupRewards:
+    """A TRL reward function: grade the completions, score each prompt's whole group with one
+    objective of `length_rewards`, return this process's rewards.
+
+    Dataset columns it reads: `problem_id`, `answer`, `ref_mean_tokens`, `ref_accuracy`.
+    `rollouts` keeps every rollout of the run (all processes': the rows are gathered for every
+    objective, so the record is whole): generation batch, rank, problem, length, grade, reward."""
+
+    def __init__(self, objective: str, settings: dict, num_generations: int, end_ids, answer_box: str, gather=None):
+        if OBJECTIVES[objective].group and num_generations < 2:
+            raise InputError(
+                f"the {objective} reward compares the responses to one prompt, but training.grpo.generations "
+                f"is {num_generations}: it needs at least 2"
+            )
+        self.objective, self.settings = objective, settings
+        self.num_generations = num_generations
+        self.end_ids = set(end_ids)
+        self.answer_box = answer_box
+        self.gather = gather or _gather_rows
+        self.rank = _rank if gather is None else (lambda: 0)
+        self.rollouts: list[dict] = []
+        self.calls = 0
+        self.__name__ = f"{objective}_reward"  # TRL logs each reward function under its name
+
+    def __call__(self, prompts, completions, completion_ids, problem_id, answer, ref_mean_tokens, ref_accuracy, **kw):
+        rank = self.rank()
+        local = [
+            {
+                "rank": rank,
+                "problem_id": pid,
+                "n_tokens": len(ids),
+                "correct": grade(_text(c), gold, self.answer_box).correct,
+                "finished": bool(ids) and ids[-1] in self.end_ids,
+                "ref_mean_tokens": float(ref_len),
+                "ref_accuracy": float(ref_acc),
+            }
+            for c, ids, pid, gold, ref_len, ref_acc in zip(
+                completions, completion_ids, problem_id, answer, ref_mean_tokens, ref_accuracy, strict=True
+            )
+        ]
+        rows, start = self.gather(local)
+        rewards = np.concatenate(group_rewards(self.objective, self.groups(rows), self.settings))
+        self.rollouts += [{"generation_batch": self.calls, **r, "reward": float(x)} for r, x in zip(rows, rewards)]
+        self.calls += 1
+        log_metric = kw.get("log_metric")
+        if log_metric is not None:  # what the policy does now, over every process's rollouts
+            log_metric("rollout/accuracy", float(np.mean([r["correct"] for r in rows])))
+            log_metric("rollout/tokens", float(np.mean([r["n_tokens"] for r in rows])))
+        return [float(r) for r in rewards[start : start + len(local)]]
+
+    def groups(self, rows: list[dict]) -> list[dict]:
+        """The rows (all processes', in order) as groups of G, checked to be one prompt each."""
+        g = self.num_generations
+        if len(rows) % g:
+            raise RuntimeError(f"{len(rows)} rollouts do not split into groups of {g}")
+        groups = []
+        for i in range(0, len(rows), g):
+            part = rows[i : i + g]
+            if len({r["problem_id"] for r in part}) != 1:
+                raise RuntimeError(f"rollouts {i}..{i + g - 1} are not one prompt's group: {[r['problem_id'] for r in part]}")
+            groups.append({k: np.array([r[k] for r in part]) for k in part[0] if k not in ("problem_id", "rank")})
+        return groups
+
+
+def _text(completion) -> str:
+    """A completion's text: TRL gives a string, or the assistant message for chat prompts."""
+    return completion if isinstance(completion, str) else completion[-1]["content"]
+
+
+def prompt_rows(problems: list[dict], stats_by_id: dict, system_prompt: str | None) -> list[dict]:
+    """GRPO's dataset: the chat prompt (the one prompt definition; TRL renders it with the same
+    chat template as sampling) and the columns the reward reads."""
+    from ..prompt import build_messages
+
+    return [
+        {
+            "prompt": build_messages(p["problem"], system_prompt),
+            "problem_id": p["id"],
+            "answer": p["answer"],
+            "ref_mean_tokens": float(stats_by_id[p["id"]]["mean_tokens"]),
+            "ref_accuracy": float(stats_by_id[p["id"]]["accuracy"]),
+        }
+        for p in problems
+    ]
+
+
+def train_grpo(model, tokenizer, rows: list[dict], args, reward):
+    """GRPO (`args`: a `GRPOConfig`) on prompt rows with `reward` (a `GroupRewards`)."""
+    from datasets import Dataset
+    from trl import GRPOTrainer
+
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=[reward],
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        callbacks=[trainer_progress_callback()],
+    )
+    return trainer, trainer.train()

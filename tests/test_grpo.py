@@ -1,0 +1,132 @@
+"""The on-policy methods' reward function: whole groups even when TRL splits them over processes
+(huggingface/trl#3896), run for real with two CPU processes through the workflow's launcher."""
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import REPO, training_settings
+
+from o1pruner.io import InputError
+from o1pruner.length_rewards import group_rewards
+from o1pruner.train.grpo import GroupRewards
+from o1pruner.workflow_config import train_launcher_command
+
+SETTINGS = {"alpha": 2.0, "beta": 0.1}
+
+
+def _call(reward, ids, pids):
+    n = len(ids)
+    return reward(
+        prompts=[""] * n, completions=["\\boxed{3}" if i % 2 else "no" for i in range(n)], completion_ids=ids,
+        problem_id=pids, answer=["3"] * n, ref_mean_tokens=[5.0] * n, ref_accuracy=[0.5] * n,
+    )  # fmt: skip
+
+
+def test_each_rank_gets_its_slice_of_the_whole_groups_rewards():
+    """Two ranks holding halves of one group of 4: with the gathered rows each returns its own
+    slice of the rewards computed over the whole group; scored alone (TRL's default), a half
+    gets other rewards (the negative case)."""
+    ids = [[1] * 3, [1] * 5, [1] * 9, [1, 2]]
+    pids = ["p"] * 4
+    whole = GroupRewards("shorter_better", SETTINGS, 4, [2], "last")
+    expected = _call(whole, ids, pids)
+
+    halves = [(ids[:2], pids[:2]), (ids[2:], pids[2:])]
+
+    def gather_for(rank):
+        return lambda rows: ([{**r, "rank": k} for k, (i, p) in enumerate(halves) for r in _rows(i, p)], 2 * rank)
+
+    def _rows(i, p):
+        return [{"problem_id": q, "n_tokens": len(x), "correct": j % 2 == 1, "finished": x[-1] == 2,
+                 "ref_mean_tokens": 5.0, "ref_accuracy": 0.5} for j, (x, q) in enumerate(zip(i, p))]  # fmt: skip
+
+    got = []
+    for rank, (i, p) in enumerate(halves):
+        got += _call(GroupRewards("shorter_better", SETTINGS, 4, [2], "last", gather=gather_for(rank)), i, p)
+    assert got == pytest.approx(expected)
+    alone = [r for i, p in halves for r in _call(GroupRewards("shorter_better", SETTINGS, 2, [2], "last"), i, p)]
+    assert not np.allclose(alone, expected)
+
+
+def test_a_group_aware_reward_refuses_groups_of_one():
+    with pytest.raises(InputError, match="compares the responses to one prompt"):
+        GroupRewards("kimi", {"weight": 1.0}, 1, [2], "last")
+
+
+def test_rows_out_of_group_order_are_refused():
+    with pytest.raises(RuntimeError, match="not one prompt's group"):
+        _call(GroupRewards("kimi", {"weight": 1.0}, 2, [2], "last"), [[1], [1, 2]], ["a", "b"])
+
+
+def _model_that_stops_at_random(src: Path, dst: Path) -> Path:
+    """The tiny random model with its end-of-turn row pointed along its hidden states, so that
+    sampled responses end after anything from 1 to the cap of 16 tokens: lengths differ within
+    a group, so the group-aware reward differs with and without the rest of the group."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok, model = AutoTokenizer.from_pretrained(src), AutoModelForCausalLM.from_pretrained(src)
+    ids = tok("system\nAnswer\nuser\n3+4\nassistant\n", return_tensors="pt").input_ids
+    with torch.no_grad():
+        h = model.model(ids).last_hidden_state[0]
+    direction = torch.nn.functional.normalize(h, dim=-1).mean(0)
+    model.lm_head.weight.data[tok.eos_token_id] = 0.6 * direction / direction.norm()
+    model.save_pretrained(dst)
+    tok.save_pretrained(dst)
+    return dst
+
+
+ENV = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+def test_two_processes_score_whole_groups(training_data, tmp_path):
+    """GRPO through `o1pruner train` under the workflow's two-process launcher (torchrun, gloo):
+    2 rollouts per process per step and groups of 4, so every group is split over the two
+    processes. Every recorded reward must equal the group's reward computed over all 4."""
+    data = training_data(8)
+    problems = [json.loads(line) for line in (data / "problems.jsonl").read_text().splitlines()]
+    trainset = tmp_path / "prompts.parquet"
+    pd.DataFrame(
+        {"problem_id": [p["id"] for p in problems], "mean_tokens": 12.0, "accuracy": 0.5}
+    ).to_parquet(trainset)
+    settings = training_settings(
+        "grpo", learning_rate=1e-4, per_device_batch_size=2, global_batch_size=4, warmup_ratio=0.0,
+        cutoff_len=256, bf16=False, epochs=1,
+    )  # fmt: skip
+    out = tmp_path / "ckpt"
+    launcher = train_launcher_command({**settings, "cpu_processes": 2, "distributed": "ddp"}, 0, REPO / "config" / "accelerate")
+    command = [*shlex.split(launcher), "--log-file", str(tmp_path / "train.log"), "train", "--trainer", "grpo"]
+    model = _model_that_stops_at_random(data / "model", tmp_path / "model")
+    command += ["--model", str(model), "--trainset", str(trainset), "--problems", str(data / "problems.jsonl")]
+    command += ["--settings", json.dumps(settings), "--seed", "0", "--out", str(out), "--threads", "1"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, env=ENV)
+    assert run.returncode == 0, (tmp_path / "train.log").read_text()[-3000:]
+    info = json.loads((out / "o1pruner_training.json").read_text())
+    assert info["processes"] == 2
+
+    rollouts = pd.read_parquet(out / "rollouts.parquet")
+    assert len(rollouts) == 8 * 4  # every prompt once, G = 4, both processes' rollouts recorded
+    split = 0
+    for _, group in rollouts.groupby(rollouts.index // 4):
+        assert group["problem_id"].nunique() == 1
+        split += group["rank"].nunique() == 2
+        arrays = {k: group[k].to_numpy() for k in ("n_tokens", "correct", "finished", "ref_mean_tokens", "ref_accuracy")}
+        whole = group_rewards("shorter_better", [arrays], settings["grpo"]["objective_settings"])[0]
+        assert group["reward"].to_numpy() == pytest.approx(whole)
+    assert split == 8  # TRL put each group on both processes: what the gathering is for
+    assert rollouts["n_tokens"].nunique() > 2 and rollouts["reward"].std() > 0
+    # Negative case: what each process would have scored from its own half of the group.
+    naive = np.concatenate([
+        group_rewards("shorter_better", [{k: part[k].to_numpy() for k in arrays}], settings["grpo"]["objective_settings"])[0]
+        for _, group in rollouts.groupby(rollouts.index // 4) for _, part in group.groupby("rank")
+    ])  # fmt: skip
+    assert not np.allclose(naive, rollouts.sort_values(["generation_batch", "rank"], kind="stable")["reward"].to_numpy())
