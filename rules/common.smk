@@ -21,6 +21,7 @@ from o1pruner.workflow_config import (
     check_training_layout,
     check_model_path,
     check_online_methods,
+    check_rounds,
     check_sampled_evaluation,
     check_sampling_layout,
     check_toy_reference,
@@ -46,6 +47,7 @@ try:
     check_config(config, SCHEMA)
     validate(config, schema="../config/schema.yaml")  # fills in the schema's defaults
     check_registered_names(config)
+    check_rounds(config)
     check_training_layout(config)
     check_sampling_layout(config)
     check_sampled_evaluation(config)

@@ -94,11 +94,25 @@ rule prompts:
         "o1pruner --log-file {log} prompts --stats {input.stats} --problems {input.problems} --out {output}"
 
 
+def finetune_trainset(wildcards):
+    """A method's training set; a resampled round's is its own, per seed (rules/rounds.smk)."""
+    if runs.resampled(METHODS[wildcards.method]):
+        return f"results/rounds/{wildcards.model}/{TRAIN_DATASET}/{wildcards.method}/seed{wildcards.seed}/trainset.parquet"
+    return f"results/trainset/{wildcards.model}/{TRAIN_DATASET}/{wildcards.method}.parquet"
+
+
+def finetune_start(wildcards):
+    """What fine-tuning starts from: the reference, or a round's previous checkpoint."""
+    if METHODS[wildcards.method].round:
+        return previous_checkpoint(wildcards)
+    return reference_model()
+
+
 rule finetune:
     input:
-        trainset=f"results/trainset/{{model}}/{TRAIN_DATASET}/{{method}}.parquet",
+        trainset=finetune_trainset,
         problems=data_path(TRAIN_DATASET, "train"),
-        model=reference_model(),
+        model=finetune_start,
         # a grid point trains only once its validation split is checked against the test sets
         validation=lambda wc: (
             VALIDATION if METHODS[wc.method].ablation == runs.SELECTION else []

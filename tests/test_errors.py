@@ -105,6 +105,12 @@ def _set(cfg: dict, dotted: str, value):
             "responses to one prompt, so it needs a group of at least 2 (got 1)",
         ),
         (
+            "training.methods",
+            ["o1_pruner", "o1_pruner_r3"],
+            "config key training.methods: 'o1_pruner_r3' is round 3 of o1_pruner, which needs round 2 first: rounds "
+            "are not listed by name, `rounds: {o1_pruner: {n: 3}}` makes rounds 2..3 (each from the one before)",
+        ),
+        (
             "evaluation.controls",
             ["marker_ban", "budget"],
             "config key evaluation.controls: 'budget' is not a registered control (registered: marker_ban,",

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from helpers import snakemake_cmd, without_extra_evaluations
@@ -321,16 +322,32 @@ LENGTH_METHODS = ["simpo", "dast", "o1_pruner_online", "kimi", "shorter_better",
 def test_every_length_method_trains_and_is_evaluated(smoke, tmp_path):
     """The off-policy (SimPO, DAST) and on-policy (GRPO) methods on the smoke world, from its
     pre-samples: each trains from its own data, is evaluated and reported; GRPO records its
-    rollouts; ThinkPrune's rollouts stop at its cap."""
+    rollouts; ThinkPrune's rollouts stop at its cap. Rounds: O1-Pruner's second round pre-samples
+    from the first round's checkpoint; ThinkPrune's second round trains from its first with a
+    smaller cap; a third O1-Pruner round adds exactly its own jobs."""
     work = tmp_path / "run"
     shutil.copytree(smoke, work, symlinks=True, ignore=shutil.ignore_patterns("locks"))
     cfg = without_extra_evaluations(yaml.safe_load((work / "config.yaml").read_text()))
-    cfg["training"]["methods"] = LENGTH_METHODS
-    cfg["training"]["grpo"] = {"generations": 4, "hard_cap_tokens": 40, "shorter_better_beta": 0.01}
+    cfg["training"]["methods"] = ["o1_pruner", *LENGTH_METHODS]
+    cfg["training"]["grpo"] = {"generations": 4, "shorter_better_beta": 0.01}
+    cfg["rounds"] = {"o1_pruner": {"n": 2, "statistics": "previous"}, "thinkprune": {"hard_cap_tokens": [40, 32]}}
     cfg["evaluation"]["controls"] = []
     (work / "methods.yaml").write_text(yaml.safe_dump(cfg))
     run = snakemake(work, "--cores", "2", config=work / "methods.yaml")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    checkpoints = work / "results/checkpoints/toy-qwen2-smoke"
+    round_samples = work / "results/rounds/toy-qwen2-smoke/toy/o1_pruner_r2/seed0/samples.parquet"
+    sampled_from = json.loads(pq.read_metadata(round_samples).metadata[b"o1pruner"])["model"]
+    assert sampled_from == "results/checkpoints/toy-qwen2-smoke/o1_pruner/seed0"
+    second = pd.read_parquet(checkpoints / "thinkprune_r2/seed0/rollouts.parquet")
+    assert second["n_tokens"].max() <= 32
+    ledger = pd.read_csv(work / "results/tables/toy-qwen2-smoke/compute_ledger.csv").set_index("method")
+    assert ledger.loc["o1_pruner_r2", "total_wall_s"] > ledger.loc["o1_pruner", "total_wall_s"]  # round 1 included
+    cfg["rounds"]["o1_pruner"]["n"] = 3
+    (work / "three.yaml").write_text(yaml.safe_dump(cfg))
+    one_more = {"presample_round": 1, "round_stats": 1, "round_draw": 1, "round_logprobs": 1, "round_rewards": 1,
+                "finetune": 1, "evaluate": 1, "report": 1, "all": 1}  # fmt: skip
+    assert planned_jobs(snakemake(work, "-n", config=work / "three.yaml")) == one_more
     trainsets = work / "results/trainset/toy-qwen2-smoke/toy"
     dast = pd.read_parquet(trainsets / "dast.parquet")
     assert set(dast["kind"]) <= {"dual_correct", "dual_incorrect"} and len(dast)
@@ -346,10 +363,10 @@ def test_every_length_method_trains_and_is_evaluated(smoke, tmp_path):
             rollouts = pd.read_parquet(ckpt / "rollouts.parquet")
             assert len(rollouts) == len(stats) * 4, method
             assert rollouts.groupby(rollouts.index // 4)["problem_id"].nunique().eq(1).all()
-    capped = pd.read_parquet(work / "results/checkpoints/toy-qwen2-smoke/thinkprune/seed0/rollouts.parquet")
+    capped = pd.read_parquet(checkpoints / "thinkprune/seed0/rollouts.parquet")
     assert capped["n_tokens"].max() <= 40 and (capped.loc[~capped["finished"], "reward"] == 0).all()
     main = pd.read_csv(work / "results/tables/toy-qwen2-smoke/main_results.csv")
-    assert set(main["method"]) == {"reference", *LENGTH_METHODS}
+    assert set(main["method"]) == {"reference", "o1_pruner", *LENGTH_METHODS, "o1_pruner_r2", "thinkprune_r2"}
 
 
 def test_estimate_check_variant_reports_which_wait_is_kept(tmp_path):

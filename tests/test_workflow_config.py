@@ -1,6 +1,7 @@
 """The config checks that run when Snakemake plans the workflow (no Snakemake needed here)."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from o1pruner.workflow_config import (
     check_config,
     check_model_path,
     check_online_methods,
+    check_rounds,
     check_toy_reference,
     coerce_cli_values,
     is_dry_run,
@@ -191,3 +193,45 @@ def test_online_methods_need_whole_groups(tmp_path, training, expected):
     # the same methods with groups of 8 and 16 rollouts per step are fine
     path.write_text(yaml.safe_dump({"training": {"methods": training["methods"]}}))
     check_online_methods(load_config(REPO / "config" / "config.yaml", path), SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "rounds,expected",
+    [
+        ({"dpo": {"n": 2}}, "config key rounds.dpo: round 2 starts from round 1's checkpoint, but dpo is not in "
+                            "training.methods"),
+        ({"sft": {"n": 2}}, "config key rounds.sft: rounds exist for methods that learn from their own samples"),
+        ({"o1_pruner": {"n": 2}}, "config key rounds.o1_pruner: give statistics: previous"),
+        ({"o1_pruner": {"statistics": "previous"}}, "config key rounds.o1_pruner: give n"),
+        ({"thinkprune": {"n": 3}}, "config key rounds.thinkprune: give hard_cap_tokens, one cap per round"),
+        ({"thinkprune": {"n": 3, "hard_cap_tokens": [64, 48]}}, "config key rounds.thinkprune: n is 3 but "
+                                                               "hard_cap_tokens has 2 caps"),
+        ({"o1_pruner": {"n": 2, "statistics": "previous", "hard_cap_tokens": [64, 48]}},
+         "config key rounds.o1_pruner.hard_cap_tokens: only ThinkPrune-style methods"),
+    ],
+)  # fmt: skip
+def test_rounds_say_what_they_need(tmp_path, rounds, expected):
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"training": {"methods": ["o1_pruner", "sft", "thinkprune"]}, "rounds": rounds}))
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        check_rounds(load_config(REPO / "config" / "config.yaml", path))
+
+
+def test_rounds_are_methods_that_start_from_the_round_before(tmp_path):
+    from o1pruner import runs
+
+    overlay = {"training": {"methods": ["o1_pruner", "thinkprune"]},
+                   "rounds": {"o1_pruner": {"n": 3, "statistics": "reference"},
+                              "thinkprune": {"hard_cap_tokens": [64, 48, 32]}}}  # fmt: skip
+    (tmp_path / "rounds.yaml").write_text(yaml.safe_dump(overlay))
+    config = load_config(REPO / "config" / "config.yaml", tmp_path / "rounds.yaml")
+    check_rounds(config)
+    names = [m.name for m in runs.round_methods(config)]
+    assert names == ["o1_pruner_r2", "o1_pruner_r3", "thinkprune_r2", "thinkprune_r3"]
+    assert runs.previous_round(runs.method("o1_pruner_r3")) == "o1_pruner_r2"
+    assert runs.previous_round(runs.method("thinkprune_r2")) == "thinkprune"
+    assert runs.resampled(runs.method("o1_pruner_r2")) and not runs.resampled(runs.method("thinkprune_r2"))
+    caps = [job_settings.training_settings(config, n)["grpo"]["objective_settings"]["cap_tokens"]
+            for n in ("thinkprune", "thinkprune_r2", "thinkprune_r3")]  # fmt: skip
+    assert caps == [64, 48, 32]
+    assert not runs.is_ablation("o1_pruner_r2")  # a round is a row of the main table

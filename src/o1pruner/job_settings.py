@@ -159,6 +159,9 @@ def method_training(config: dict, method_name: str) -> dict:
         out.update(layer)
     # `grpo` overrides merge key by key: {thinkprune: {grpo: {hard_cap_tokens: 48}}} keeps the rest.
     out["grpo"] = {k: v for layer in layers for k, v in (layer.get("grpo") or {}).items()}
+    caps = config["rounds"].get(m.variant_of if m.round else m.name, {}).get("hard_cap_tokens")
+    if caps:  # ThinkPrune's rounds: round N (round 1: the method itself) generates up to the N-th cap
+        out["grpo"]["hard_cap_tokens"] = caps[(m.round or 1) - 1]
     return out
 
 

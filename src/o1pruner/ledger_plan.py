@@ -16,7 +16,14 @@ from . import job_settings, runs
 def _method_files(config: dict, model: str, dataset: str, m: runs.Method) -> dict:
     """A method's training-side benchmark files other than fine-tuning, and its training set."""
     files = {"trainset": f"results/trainset/{model}/{dataset}/{m.name}.parquet", "data_benchmarks": []}
-    if m.data == "length_harmonizing":  # its draw's reference log-probs (shared by lambda variants)
+    if runs.resampled(m):  # a round's own pre-samples and log-probs, per seed (rules/rounds.smk)
+        files["trainset"] = f"results/rounds/{model}/{dataset}/{m.name}/seed{{seed}}/trainset.parquet"
+        files["round_samples"] = f"results/rounds/{model}/{dataset}/{m.name}/seed{{seed}}/samples.parquet"
+        files["data_benchmarks"] = [
+            f"results/benchmarks/presample_round/{model}/{dataset}/{m.name}/seed{{seed}}.tsv",
+            f"results/benchmarks/round_logprobs/{model}/{dataset}/{m.name}/seed{{seed}}.tsv",
+        ]
+    elif m.data == "length_harmonizing":  # its draw's reference log-probs (shared by lambda variants)
         draw = runs.draw_name(m, config)
         files["data_benchmarks"] = [f"results/benchmarks/reference_logprobs/{model}/{dataset}/{draw}.tsv"]
     return files
@@ -46,6 +53,7 @@ def ledger_plan(config: dict, model: str) -> dict:
             **_method_files(config, model, dataset, m),
             "finetune_benchmark": f"results/benchmarks/finetune/{model}/{name}/seed{{seed}}.tsv",
             "checkpoint": f"results/checkpoints/{model}/{name}/seed{{seed}}",
+            "previous_round": runs.previous_round(m) if m.round else None,
         }
         if name in runs.selected_methods(config):
             grid = runs.grid_methods(config, name)

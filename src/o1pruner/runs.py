@@ -78,6 +78,7 @@ class Method:
     ablation: str | None = None  # "lambda", "difficulty" (ablation tables) or "selection" (a grid point)
     grid: dict = field(default_factory=dict)  # a selection grid point's values (GRID_KEYS), applied last
     objective: str | None = None  # the grpo trainer's reward: one of OBJECTIVES
+    round: int | None = None  # an iterative round (>= 2), trained from the previous round's checkpoint
     citation: str | None = None  # where the method comes from (arXiv id), for the docs and tables
 
     def __post_init__(self):
@@ -200,6 +201,9 @@ def method(name: str) -> Method:
     grid = _grid_method(name)
     if grid is not None:
         return grid
+    iterated = _round_method(name)
+    if iterated is not None:
+        return iterated
     raise UnknownName(f"{name!r} is not a registered method (registered: {', '.join(METHODS)})")
 
 
@@ -250,6 +254,45 @@ def _grid_method(name: str) -> Method | None:
     return grid_variant(m.group("base"), point) if point else None
 
 
+# Iterative rounds (`rounds`): `<method>_r<N>` is round N of a registered method, trained from
+# round N-1's checkpoint (round 1 is the method itself). Length-harmonizing methods pre-sample
+# again from that checkpoint; GRPO methods continue on the same prompts (ThinkPrune with the
+# next, smaller cap).
+_ROUND = re.compile(r"^(?P<base>[a-z][a-z0-9_]*?)_r(?P<round>[0-9]+)$")
+
+
+def round_variant(base_name: str, number: int) -> Method:
+    base = METHODS[base_name]
+    if number < 2:
+        raise ValueError(f"round {number} of {base_name}: rounds after the first are numbered from 2")
+    return replace(base, name=f"{base.name}_r{number}", label=f"{base.label} (round {number})", variant_of=base.name,
+                   round=number)  # fmt: skip
+
+
+def _round_method(name: str) -> Method | None:
+    m = _ROUND.match(name)
+    if not m or m.group("base") not in METHODS:
+        return None
+    return round_variant(m.group("base"), int(m.group("round")))
+
+
+def previous_round(m: Method) -> str:
+    """The method whose checkpoint round m starts from."""
+    return m.variant_of if m.round == 2 else f"{m.variant_of}_r{m.round - 1}"
+
+
+def round_count(spec: dict) -> int:
+    """How many rounds a `rounds.<method>` entry makes (ThinkPrune: one per cap)."""
+    return len(spec["hard_cap_tokens"]) if spec.get("hard_cap_tokens") else spec["n"]
+
+
+def round_methods(config: dict) -> list[Method]:
+    """Rounds 2..N of every method in `rounds`."""
+    return [
+        round_variant(base, r) for base, spec in config["rounds"].items() for r in range(2, round_count(spec) + 1)
+    ]
+
+
 def is_ablation(name: str) -> bool:
     try:
         return method(name).ablation is not None
@@ -260,7 +303,7 @@ def is_ablation(name: str) -> bool:
 def trained_methods(config: dict) -> list[Method]:
     """The methods a config trains: `training.methods`, then the ablation variants (first seed
     only). A lambda variant at the main lambda is the main run itself, so it is not trained twice."""
-    chosen = [method(name) for name in config["training"]["methods"]]
+    chosen = [method(name) for name in config["training"]["methods"]] + round_methods(config)
     ablations = config["ablations"]
     main_lambda = float(config["reward"]["lambda"])
     for value in ablations["lambdas"]:
@@ -404,6 +447,11 @@ def draw_name(m: Method, config: dict) -> str:
     return name
 
 
+def resampled(m: Method) -> bool:
+    """A round that pre-samples again from the previous round's checkpoint (rules/rounds.smk)."""
+    return m.round is not None and m.data == "length_harmonizing"
+
+
 def wildcard_pattern(names) -> str:
     """A wildcard constraint that matches exactly these names."""
     names = sorted(set(names))
@@ -415,10 +463,12 @@ def method_wildcards(config: dict) -> dict[str, str]:
     methods = trained_methods(config) + grid_methods(config)
 
     def made_by(rule: str) -> str:
-        return wildcard_pattern(m.name for m in methods if DATA_SELECTIONS[m.data] == rule)
+        # a round of a pre-sampling method has its own data, per seed (rules/rounds.smk)
+        return wildcard_pattern(m.name for m in methods if DATA_SELECTIONS[m.data] == rule and not resampled(m))
 
     return {
         "method": wildcard_pattern(m.name for m in methods),
+        "resampled": wildcard_pattern(m.name for m in methods if resampled(m)),
         "harmonized": made_by("rewards"),
         "selected": made_by("select"),
         "prompted": made_by("prompts"),

@@ -319,6 +319,14 @@ def check_registered_names(config: dict) -> None:
     from . import runs
 
     for name in config["training"]["methods"]:
+        iterated = runs._ROUND.match(name)
+        if name not in runs.METHODS and iterated and iterated.group("base") in runs.METHODS:
+            base, number = iterated.group("base"), int(iterated.group("round"))
+            raise ConfigError(
+                f"config key training.methods: {name!r} is round {number} of {base}, which needs round "
+                f"{number - 1} first: rounds are not listed by name, `rounds: {{{base}: {{n: {number}}}}}` makes "
+                f"rounds 2..{number} (each from the one before)"
+            )
         if name not in runs.METHODS:
             raise ConfigError(
                 f"config key training.methods: {name!r} is not a registered method (registered: "
@@ -370,6 +378,40 @@ def check_online_methods(config: dict, schema: dict) -> None:
             raise ConfigError(
                 f"config key training.global_batch_size: {t['global_batch_size']} rollouts per step is not a "
                 f"multiple of training.grpo.generations {g} (method {m.name}: whole groups per step)"
+            )
+
+
+def check_rounds(config: dict) -> None:
+    """Each `rounds` entry iterates a method that is trained (its round 1), can be iterated, and
+    says what its rounds need: O1-Pruner-style, the statistics; ThinkPrune, a cap per round;
+    other GRPO methods, a count."""
+    from . import runs
+
+    for name, spec in config["rounds"].items():
+        where = f"config key rounds.{name}"
+        if name not in runs.METHODS:
+            raise ConfigError(f"{where}: not a registered method (registered: {', '.join(runs.METHODS)})")
+        if name not in config["training"]["methods"]:
+            raise ConfigError(f"{where}: round 2 starts from round 1's checkpoint, but {name} is not in training.methods")
+        m = runs.METHODS[name]
+        if m.data != "length_harmonizing" and m.trainer != "grpo":
+            raise ConfigError(
+                f"{where}: rounds exist for methods that learn from their own samples (O1-Pruner-style, GRPO); "
+                f"{name} trains on {m.data} data"
+            )
+        caps = spec.get("hard_cap_tokens")
+        if caps is not None and m.objective != "hard_cap":
+            raise ConfigError(f"{where}.hard_cap_tokens: only ThinkPrune-style methods (objective hard_cap) have a cap")
+        if m.objective == "hard_cap" and caps is None:
+            raise ConfigError(f"{where}: give hard_cap_tokens, one cap per round (e.g. [4096, 3072, 2048])")
+        if caps is None and "n" not in spec:
+            raise ConfigError(f"{where}: give n, the number of rounds (the first included)")
+        if caps is not None and "n" in spec and spec["n"] != len(caps):
+            raise ConfigError(f"{where}: n is {spec['n']} but hard_cap_tokens has {len(caps)} caps (one per round)")
+        if m.data == "length_harmonizing" and "statistics" not in spec:
+            raise ConfigError(
+                f"{where}: give statistics: previous (each round's reward from the previous round's own samples) "
+                "or reference (from the original reference's)"
             )
 
 

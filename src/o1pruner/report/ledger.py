@@ -14,6 +14,9 @@ Per method (mean over its seeds), from the files the plan names (`ledger_plan`):
 - break-even: how many problems must be answered before the saved inference time has paid for
   the training-side time (`never` where the method does not shorten answers).
 
+A round of an iterated method (`<method>_r<N>`) carries the cost and tokens of the rounds
+before it: its checkpoint exists only because they ran.
+
 With `ledger.generation_tokens_per_s` and `ledger.training_tokens_per_s` (e.g. a paper config's
 GPUs), the same from token counts: estimated training-side hours and the break-even at that speed.
 """
@@ -67,6 +70,12 @@ def trained_tokens(trainset_path: str, checkpoint: str, trainer: str, epochs: fl
     return per_epoch * epochs, 0.0
 
 
+def _tokens(samples_path: str) -> float:
+    """Generated tokens in a samples file (NaN where it is missing)."""
+    p = Path(samples_path)
+    return float(pd.read_parquet(p, columns=["n_tokens"])["n_tokens"].sum()) if p.exists() else math.nan
+
+
 def _resolve_pick(entry: dict) -> tuple[dict, list[str]]:
     """For a method picked on validation: the picked grid point's files, and every grid point's
     selection jobs (what the pick cost)."""
@@ -96,21 +105,22 @@ def ledger_table(plan: dict, main: pd.DataFrame) -> pd.DataFrame:
     """One row per trained method (see the module docstring)."""
     pre = plan["presample"]
     pre_cost = _jobs_cost(pre["benchmarks"], pre["gpus"])
-    samples = Path(pre["samples"])
-    pre_tokens = float(pd.read_parquet(samples, columns=["n_tokens"])["n_tokens"].sum()) if samples.exists() else math.nan
+    pre_tokens = _tokens(pre["samples"])
     gen_tps = plan["throughput"].get("generation_tokens_per_s")
     train_tps = plan["throughput"].get("training_tokens_per_s")
-    rows = []
+    rows, done = [], {}
     for entry in plan["methods"]:
         files, selection_jobs = _resolve_pick(entry)
         per_seed = []
         for seed in entry["seeds"]:
-            jobs = [files["finetune_benchmark"].format(seed=seed), *files["data_benchmarks"]]
+            jobs = [p.format(seed=seed) for p in (files["finetune_benchmark"], *files["data_benchmarks"])]
             cost = _jobs_cost(jobs, entry["gpus"])
             trained, rollout = trained_tokens(
-                files["trainset"], files["checkpoint"].format(seed=seed), entry["trainer"], entry["epochs"]
-            )
-            per_seed.append({**cost, "trained_tokens": trained, "rollout_tokens": rollout})
+                files["trainset"].format(seed=seed), files["checkpoint"].format(seed=seed), entry["trainer"],
+                entry["epochs"],
+            )  # fmt: skip
+            resampled = _tokens(files["round_samples"].format(seed=seed)) if "round_samples" in files else 0.0
+            per_seed.append({**cost, "trained_tokens": trained, "rollout_tokens": rollout, "round_tokens": resampled})
         seeds = pd.DataFrame(per_seed)
         selection = _jobs_cost(selection_jobs, entry["gpus"]) if selection_jobs else None
         shared = pre_cost if entry["uses_presamples"] else {"wall_s": 0.0, "cpu_s": 0.0, "gpu_s": 0.0, "missing": 0}
@@ -128,7 +138,7 @@ def ledger_table(plan: dict, main: pd.DataFrame) -> pd.DataFrame:
             "total_wall_s": total_wall,
             "cpu_hours": (float(seeds["cpu_s"].mean()) + select_cost["cpu_s"] + shared["cpu_s"]) / 3600,
             "gpu_hours": (float(seeds["gpu_s"].mean()) + select_cost["gpu_s"] + shared["gpu_s"]) / 3600,
-            "presample_tokens": pre_tokens if entry["uses_presamples"] else 0.0,
+            "presample_tokens": (pre_tokens if entry["uses_presamples"] else 0.0) + float(seeds["round_tokens"].mean()),
             "rollout_tokens": float(seeds["rollout_tokens"].mean()),
             "trained_tokens": float(seeds["trained_tokens"].mean()),
             "tokens_saved_per_problem": saved_tokens,
@@ -136,10 +146,20 @@ def ledger_table(plan: dict, main: pd.DataFrame) -> pd.DataFrame:
             "break_even_problems": _break_even(total_wall, saved_s),
             "missing_benchmarks": int(seeds["missing"].sum() + select_cost["missing"] + shared["missing"]),
         }
+        before = done.get(entry.get("previous_round"))
+        if before is not None:  # the rounds before this one (the shared pre-sampling is in them)
+            row["total_wall_s"] += before["total_wall_s"] - shared["wall_s"]
+            for key in ("cpu_hours", "gpu_hours"):
+                row[key] += before[key] - shared[key.replace("_hours", "_s")] / 3600
+            for key in ("rollout_tokens", "trained_tokens"):
+                row[key] += before[key]
+            row["presample_tokens"] += before["presample_tokens"] - (pre_tokens if entry["uses_presamples"] else 0.0)
+            row["break_even_problems"] = _break_even(row["total_wall_s"], saved_s)
         if gen_tps and train_tps:
             est = (row["presample_tokens"] + row["rollout_tokens"]) / gen_tps + row["trained_tokens"] / train_tps
             row["est_train_hours"] = est / 3600
             row["est_break_even_problems"] = _break_even(est, saved_tokens / gen_tps)
+        done[entry["method"]] = row
         rows.append(row)
     return pd.DataFrame(rows)
 
