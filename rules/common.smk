@@ -14,16 +14,8 @@ from o1pruner.ledger_plan import ledger_plan
 from o1pruner.workflow_config import (
     ConfigError,
     check_config,
-    check_evaluation_caps,
-    check_registered_names,
-    check_selection,
-    check_thinking,
-    check_training_layout,
     check_model_path,
-    check_online_methods,
-    check_rounds,
-    check_sampled_evaluation,
-    check_sampling_layout,
+    check_planned_config,
     check_toy_reference,
     coerce_cli_values,
     generation_cli,
@@ -46,15 +38,7 @@ try:
     config.update(coerce_cli_values(dict(config), SCHEMA))
     check_config(config, SCHEMA)
     validate(config, schema="../config/schema.yaml")  # fills in the schema's defaults
-    check_registered_names(config)
-    check_rounds(config)
-    check_training_layout(config)
-    check_sampling_layout(config)
-    check_sampled_evaluation(config)
-    check_evaluation_caps(config)
-    check_thinking(config)
-    check_selection(config)
-    check_online_methods(config, SCHEMA)
+    check_planned_config(config, SCHEMA)
     if config["model"]["toy_reference"]:
         check_toy_reference(config)
     else:

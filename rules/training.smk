@@ -98,7 +98,9 @@ def finetune_trainset(wildcards):
     """A method's training set; a resampled round's is its own, per seed (rules/rounds.smk)."""
     if runs.resampled(METHODS[wildcards.method]):
         return f"results/rounds/{wildcards.model}/{TRAIN_DATASET}/{wildcards.method}/seed{wildcards.seed}/trainset.parquet"
-    return f"results/trainset/{wildcards.model}/{TRAIN_DATASET}/{wildcards.method}.parquet"
+    return (
+        f"results/trainset/{wildcards.model}/{TRAIN_DATASET}/{wildcards.method}.parquet"
+    )
 
 
 def finetune_start(wildcards):

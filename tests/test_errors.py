@@ -32,96 +32,155 @@ def _set(cfg: dict, dotted: str, value):
     node[last] = value
 
 
-@pytest.mark.parametrize(
-    "key,value,expected",
-    [
-        ("sampling.k", 0, "config key sampling.k: 0 is less than the minimum of 1"),
-        ("reward.lambda", -1.0, "config key reward.lambda: -1.0 is less than the minimum of 0"),
-        ("training.epsilon", 1.5, "config key training.epsilon: 1.5 is greater than or equal to the maximum of 1"),
-        ("training.epsilon", 0.0, "config key training.epsilon: 0.0 is less than or equal to the minimum of 0"),
-        ("datasets.test", [], "config key datasets.test: [] should be non-empty"),
-        ("sampling.temperature", "hot", "config key sampling.temperature: 'hot' is not of type 'number'"),
-        ("sampling.top_k", 5, "config key sampling.top_k is not a known key"),
-        ("reward.lamda", 5, "config key reward.lamda is not a known key (did you mean reward.lambda?)"),
-        ("reward.normalize", "minmax", "config key reward.normalize: 'minmax' is not one of ['zscore', 'none']"),
-        (
-            "training.baseline_samples_per_problem",
-            2,
-            "config key training.baseline_samples_per_problem was replaced: use training.shortest_correct_per_problem",
-        ),
-        (
-            "evaluation.sampled_reference",
-            True,
-            "config key evaluation.sampled_reference was replaced: use evaluation.sampled",
-        ),
-        (
-            "evaluation.sampled",
-            {"samples_per_problem": {"default": 2}, "pass_k": [1, 4]},
-            "config key evaluation.sampled.pass_k: pass@4 needs at least 4 samples per problem, but toy has 2",
-        ),
-        (
-            "evaluation.sampled",
-            {"samples_per_problem": {"default": 2, "aime24": 16}},
-            "config key evaluation.sampled.samples_per_problem.aime24: not a test set of datasets.test (toy)",
-        ),
-        (
-            "evaluation.budget_forcing.budgets",
-            [16, 100],
-            "config key evaluation.budget_forcing.budgets: a budget of 100 tokens is larger than the token cap of toy "
-            "(64, evaluation.max_new_tokens)",
-        ),
-        (
-            "evaluation.max_new_tokens",
-            {"default": 64, "aime25": 128},
-            "config key evaluation.max_new_tokens.aime25: not a test set of datasets.test (toy)",
-        ),
-        (
-            "prompt.thinking_end",
-            "<|im_end|>",
-            "config key prompt.thinking_end: the toy's thinking block closes with '</think>', not '<|im_end|>'",
-        ),
-        (
-            "toy.thinking",
-            False,
-            "config key prompt.thinking_end: '</think>' is not a token of the toy reference, which has no thinking "
-            "block (toy.thinking: false)",
-        ),
-        (
-            "prompt.thinking_end",
-            None,
-            "config key evaluation.budget_forcing.budgets: budget forcing closes the thinking block, so it needs the "
-            "marker that closes it (prompt.thinking_end",
-        ),
-        (
-            "training.methods",
-            ["o1_pruner", "simpo_x"],
-            "config key training.methods: 'simpo_x' is not a registered method (registered: o1_pruner, sft, dpo, "
-            "o1_pruner_gated, simpo, dast,",
-        ),
-        (
-            "training",
-            {"methods": ["kimi"], "grpo": {"generations": 1}},
-            "config key training.grpo.generations: method kimi's reward (Kimi-1.5 length penalty) compares the "
-            "responses to one prompt, so it needs a group of at least 2 (got 1)",
-        ),
-        (
-            "training.methods",
-            ["o1_pruner", "o1_pruner_r3"],
-            "config key training.methods: 'o1_pruner_r3' is round 3 of o1_pruner, which needs round 2 first: rounds "
-            "are not listed by name, `rounds: {o1_pruner: {n: 3}}` makes rounds 2..3 (each from the one before)",
-        ),
-        (
-            "evaluation.controls",
-            ["marker_ban", "budget"],
-            "config key evaluation.controls: 'budget' is not a registered control (registered: marker_ban,",
-        ),
-        (
-            "training.method_overrides",
-            {"o1_pruner_lambda9": {}, "spo": {"learning_rate": 1.0}},
-            "config key training.method_overrides.spo: not a registered method",
-        ),
-    ],
-)
+# Each check once through Snakemake (the workflow's own one-line message, nothing planned or
+# written), then every case through the same checks called directly (`load_config` +
+# `check_planned_config`, what rules/common.smk runs), which is ~10 s per case faster.
+THROUGH_SNAKEMAKE = [
+    ("sampling.k", 0, "config key sampling.k: 0 is less than the minimum of 1"),
+    ("reward.lamda", 5, "config key reward.lamda is not a known key (did you mean reward.lambda?)"),
+    (
+        "evaluation.sampled",
+        {"samples_per_problem": {"default": 2}, "pass_k": [1, 4]},
+        "config key evaluation.sampled.pass_k: pass@4 needs at least 4 samples per problem, but toy has 2",
+    ),
+    (
+        "prompt.thinking_end",
+        "<|im_end|>",
+        "config key prompt.thinking_end: the toy's thinking block closes with '</think>', not '<|im_end|>'",
+    ),
+    (
+        "training",
+        {"methods": ["kimi"], "grpo": {"generations": 1}},
+        "config key training.grpo.generations: method kimi's reward (Kimi-1.5 length penalty) compares the "
+        "responses to one prompt, so it needs a group of at least 2 (got 1)",
+    ),
+    (
+        "training.methods",
+        ["o1_pruner", "o1_pruner_r3"],
+        "config key training.methods: 'o1_pruner_r3' is round 3 of o1_pruner, which needs round 2 first: rounds "
+        "are not listed by name, `rounds: {o1_pruner: {n: 3}}` makes rounds 2..3 (each from the one before)",
+    ),
+    (
+        "training",
+        {"per_device_batch_size": 3, "global_batch_size": 8, "methods": ["o1_pruner"]},
+        "config key training.global_batch_size: 8 is not a multiple of per_device_batch_size 3 x 1",
+    ),
+]
+
+CONFIG_ERRORS = [
+    ("sampling.k", 0, "config key sampling.k: 0 is less than the minimum of 1"),
+    ("reward.lambda", -1.0, "config key reward.lambda: -1.0 is less than the minimum of 0"),
+    ("training.epsilon", 1.5, "config key training.epsilon: 1.5 is greater than or equal to the maximum of 1"),
+    ("training.epsilon", 0.0, "config key training.epsilon: 0.0 is less than or equal to the minimum of 0"),
+    ("datasets.test", [], "config key datasets.test: [] should be non-empty"),
+    ("sampling.temperature", "hot", "config key sampling.temperature: 'hot' is not of type 'number'"),
+    ("sampling.top_k", 5, "config key sampling.top_k is not a known key"),
+    ("reward.lamda", 5, "config key reward.lamda is not a known key (did you mean reward.lambda?)"),
+    ("reward.normalize", "minmax", "config key reward.normalize: 'minmax' is not one of ['zscore', 'none']"),
+    (
+        "training.baseline_samples_per_problem",
+        2,
+        "config key training.baseline_samples_per_problem was replaced: use training.shortest_correct_per_problem",
+    ),
+    (
+        "evaluation.sampled_reference",
+        True,
+        "config key evaluation.sampled_reference was replaced: use evaluation.sampled",
+    ),
+    (
+        "evaluation.sampled",
+        {"samples_per_problem": {"default": 2}, "pass_k": [1, 4]},
+        "config key evaluation.sampled.pass_k: pass@4 needs at least 4 samples per problem, but toy has 2",
+    ),
+    (
+        "evaluation.sampled",
+        {"samples_per_problem": {"default": 2, "aime24": 16}},
+        "config key evaluation.sampled.samples_per_problem.aime24: not a test set of datasets.test (toy)",
+    ),
+    (
+        "evaluation.budget_forcing.budgets",
+        [16, 100],
+        "config key evaluation.budget_forcing.budgets: a budget of 100 tokens is larger than the token cap of toy "
+        "(64, evaluation.max_new_tokens)",
+    ),
+    (
+        "evaluation.max_new_tokens",
+        {"default": 64, "aime25": 128},
+        "config key evaluation.max_new_tokens.aime25: not a test set of datasets.test (toy)",
+    ),
+    (
+        "prompt.thinking_end",
+        "<|im_end|>",
+        "config key prompt.thinking_end: the toy's thinking block closes with '</think>', not '<|im_end|>'",
+    ),
+    (
+        "toy.thinking",
+        False,
+        "config key prompt.thinking_end: '</think>' is not a token of the toy reference, which has no thinking "
+        "block (toy.thinking: false)",
+    ),
+    (
+        "prompt.thinking_end",
+        None,
+        "config key evaluation.budget_forcing.budgets: budget forcing closes the thinking block, so it needs the "
+        "marker that closes it (prompt.thinking_end",
+    ),
+    (
+        "training.methods",
+        ["o1_pruner", "simpo_x"],
+        "config key training.methods: 'simpo_x' is not a registered method (registered: o1_pruner, sft, dpo, "
+        "o1_pruner_gated, simpo, dast,",
+    ),
+    (
+        "training",
+        {"methods": ["kimi"], "grpo": {"generations": 1}},
+        "config key training.grpo.generations: method kimi's reward (Kimi-1.5 length penalty) compares the "
+        "responses to one prompt, so it needs a group of at least 2 (got 1)",
+    ),
+    (
+        "training.methods",
+        ["o1_pruner", "o1_pruner_r3"],
+        "config key training.methods: 'o1_pruner_r3' is round 3 of o1_pruner, which needs round 2 first: rounds "
+        "are not listed by name, `rounds: {o1_pruner: {n: 3}}` makes rounds 2..3 (each from the one before)",
+    ),
+    (
+        "evaluation.controls",
+        ["marker_ban", "budget"],
+        "config key evaluation.controls: 'budget' is not a registered control (registered: marker_ban,",
+    ),
+    (
+        "training.method_overrides",
+        {"o1_pruner_lambda9": {}, "spo": {"learning_rate": 1.0}},
+        "config key training.method_overrides.spo: not a registered method",
+    ),
+]
+
+TRAINING_LAYOUT_ERRORS = [
+    (
+        {"per_device_batch_size": 3, "global_batch_size": 8},
+        "config key training.global_batch_size: 8 is not a multiple of per_device_batch_size 3 x 1",
+    ),
+    (
+        {"cpu_processes": 2, "per_device_batch_size": 4, "global_batch_size": 6},
+        "config key training.global_batch_size: 6 is not a multiple of per_device_batch_size 4 x 2",
+    ),
+    (
+        {"cpu_processes": 2, "distributed": "zero3", "bf16": True, "pure_bf16": True},
+        "config key training.pure_bf16: DeepSpeed ZeRO (zero3) keeps its own fp32 master weights",
+    ),
+    (
+        {"cpu_processes": 2, "distributed": "zero2", "method_overrides": {"sft": {"finetuning": "lora"}}},
+        "config key training.method_overrides.sft.finetuning: lora is not supported with training.distributed",
+    ),
+    ({"gradient_accumulation_steps": 4}, "config key training.gradient_accumulation_steps was replaced: use"),
+    (
+        {"cpu_processes": 64, "distributed": "ddp", "per_device_batch_size": 1, "global_batch_size": 64},
+        "64 training processes for 48 training problems",
+    ),
+]
+
+
+@pytest.mark.parametrize("key,value,expected", THROUGH_SNAKEMAKE)
 def test_config_errors_name_the_key_in_one_short_message_before_any_job(tmp_path, key, value, expected):
     cfg = smoke_config()
     _set(cfg, key, value)
@@ -134,39 +193,30 @@ def test_config_errors_name_the_key_in_one_short_message_before_any_job(tmp_path
     assert not (tmp_path / "results").exists() and not (tmp_path / "logs").exists()
 
 
-@pytest.mark.parametrize(
-    "training,expected",
-    [
-        (
-            {"per_device_batch_size": 3, "global_batch_size": 8},
-            "config key training.global_batch_size: 8 is not a multiple of per_device_batch_size 3 x 1",
-        ),
-        (
-            {"cpu_processes": 2, "per_device_batch_size": 4, "global_batch_size": 6},
-            "config key training.global_batch_size: 6 is not a multiple of per_device_batch_size 4 x 2",
-        ),
-        (
-            {"cpu_processes": 2, "distributed": "zero3", "bf16": True, "pure_bf16": True},
-            "config key training.pure_bf16: DeepSpeed ZeRO (zero3) keeps its own fp32 master weights",
-        ),
-        (
-            {"cpu_processes": 2, "distributed": "zero2", "method_overrides": {"sft": {"finetuning": "lora"}}},
-            "config key training.method_overrides.sft.finetuning: lora is not supported with training.distributed",
-        ),
-        ({"gradient_accumulation_steps": 4}, "config key training.gradient_accumulation_steps was replaced: use"),
-        (
-            {"cpu_processes": 64, "distributed": "ddp", "per_device_batch_size": 1, "global_batch_size": 64},
-            "64 training processes for 48 training problems",
-        ),
-    ],
-)
-def test_training_layout_errors_before_any_job(tmp_path, training, expected):
+def _planned_config_error(tmp_path, cfg) -> str:
+    """The ConfigError the workflow's checks raise for `cfg` (over config/config.yaml, as the
+    workflow profile merges them)."""
+    from o1pruner.workflow_config import ConfigError, check_planned_config, load_config, load_schema
+
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    schema = load_schema(REPO / "config" / "schema.yaml")
+    with pytest.raises(ConfigError) as e:
+        check_planned_config(load_config(REPO / "config" / "config.yaml", tmp_path / "config.yaml"), schema)
+    return str(e.value)
+
+
+@pytest.mark.parametrize("key,value,expected", CONFIG_ERRORS)
+def test_config_errors_are_raised_by_the_workflows_checks(tmp_path, key, value, expected):
+    cfg = smoke_config()
+    _set(cfg, key, value)
+    assert expected in _planned_config_error(tmp_path, cfg)
+
+
+@pytest.mark.parametrize("training,expected", TRAINING_LAYOUT_ERRORS)
+def test_training_layout_errors(tmp_path, training, expected):
     cfg = smoke_config()
     cfg["training"].update(training)
-    result = dry_run(tmp_path, cfg)
-    out = result.stdout + result.stderr
-    assert result.returncode != 0 and f"config error: {expected}" in out, out
-    assert len(out.strip().splitlines()) <= 4, out
+    assert expected in _planned_config_error(tmp_path, cfg)
 
 
 def test_snakemakes_own_validation_message_is_what_the_short_one_replaces(tmp_path):

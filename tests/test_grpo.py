@@ -95,15 +95,15 @@ def test_two_processes_score_whole_groups(training_data, tmp_path):
     data = training_data(8)
     problems = [json.loads(line) for line in (data / "problems.jsonl").read_text().splitlines()]
     trainset = tmp_path / "prompts.parquet"
-    pd.DataFrame(
-        {"problem_id": [p["id"] for p in problems], "mean_tokens": 12.0, "accuracy": 0.5}
-    ).to_parquet(trainset)
+    pd.DataFrame({"problem_id": [p["id"] for p in problems], "mean_tokens": 12.0, "accuracy": 0.5}).to_parquet(trainset)
     settings = training_settings(
         "grpo", learning_rate=1e-4, per_device_batch_size=2, global_batch_size=4, warmup_ratio=0.0,
         cutoff_len=256, bf16=False, epochs=1,
     )  # fmt: skip
     out = tmp_path / "ckpt"
-    launcher = train_launcher_command({**settings, "cpu_processes": 2, "distributed": "ddp"}, 0, REPO / "config" / "accelerate")
+    launcher = train_launcher_command(
+        {**settings, "cpu_processes": 2, "distributed": "ddp"}, 0, REPO / "config" / "accelerate"
+    )
     command = [*shlex.split(launcher), "--log-file", str(tmp_path / "train.log"), "train", "--trainer", "grpo"]
     model = _model_that_stops_at_random(data / "model", tmp_path / "model")
     command += ["--model", str(model), "--trainset", str(trainset), "--problems", str(data / "problems.jsonl")]
@@ -119,14 +119,19 @@ def test_two_processes_score_whole_groups(training_data, tmp_path):
     for _, group in rollouts.groupby(rollouts.index // 4):
         assert group["problem_id"].nunique() == 1
         split += group["rank"].nunique() == 2
-        arrays = {k: group[k].to_numpy() for k in ("n_tokens", "correct", "finished", "ref_mean_tokens", "ref_accuracy")}
+        arrays = {
+            k: group[k].to_numpy() for k in ("n_tokens", "correct", "finished", "ref_mean_tokens", "ref_accuracy")
+        }
         whole = group_rewards("shorter_better", [arrays], settings["grpo"]["objective_settings"])[0]
         assert group["reward"].to_numpy() == pytest.approx(whole)
     assert split == 8  # TRL put each group on both processes: what the gathering is for
     assert rollouts["n_tokens"].nunique() > 2 and rollouts["reward"].std() > 0
     # Negative case: what each process would have scored from its own half of the group.
-    naive = np.concatenate([
-        group_rewards("shorter_better", [{k: part[k].to_numpy() for k in arrays}], settings["grpo"]["objective_settings"])[0]
-        for _, group in rollouts.groupby(rollouts.index // 4) for _, part in group.groupby("rank")
-    ])  # fmt: skip
-    assert not np.allclose(naive, rollouts.sort_values(["generation_batch", "rank"], kind="stable")["reward"].to_numpy())
+    objective = settings["grpo"]["objective_settings"]
+    halves = [part for _, group in rollouts.groupby(rollouts.index // 4) for _, part in group.groupby("rank")]
+    naive = np.concatenate(
+        [group_rewards("shorter_better", [{k: h[k].to_numpy() for k in arrays}], objective)[0] for h in halves]
+    )
+    assert not np.allclose(
+        naive, rollouts.sort_values(["generation_batch", "rank"], kind="stable")["reward"].to_numpy()
+    )

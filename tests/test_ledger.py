@@ -75,7 +75,9 @@ def test_costs_tokens_savings_and_break_even(tmp_path):
 def test_estimates_from_stated_throughputs_and_missing_files_are_counted(tmp_path):
     pd.DataFrame({"n_tokens": [1000]}).to_parquet(tmp_path / "samples.parquet")
     pd.DataFrame({"chosen_tokens": [10], "rejected_tokens": [40]}).to_parquet(tmp_path / "dpo.parquet")
-    plan = _plan(tmp_path, [_entry(tmp_path, "dpo", "dpo")], {"generation_tokens_per_s": 100.0, "training_tokens_per_s": 50.0})
+    plan = _plan(
+        tmp_path, [_entry(tmp_path, "dpo", "dpo")], {"generation_tokens_per_s": 100.0, "training_tokens_per_s": 50.0}
+    )
     ledger = ledger_table(plan, _main([("reference", 80.0, 40.0), ("dpo", 70.0, 35.0)])).iloc[0]
     assert ledger["missing_benchmarks"] == 3  # two seeds' fine-tuning and the pre-sampling
     assert ledger["trained_tokens"] == 100  # a pair's two responses, two epochs

@@ -118,7 +118,14 @@ def test_budget_pairs_prefer_short_correct_and_long_incorrect():
     rows = [(i, n, c) for i, (n, c) in enumerate([(10, True), (30, True), (50, True), (20, False), (80, False)])]
     samples = pd.DataFrame(
         [
-            {"problem_id": "p", "sample_idx": i, "n_tokens": n, "correct": c, "response": f"r{i}", "response_ids": [1] * n}
+            {
+                "problem_id": "p",
+                "sample_idx": i,
+                "n_tokens": n,
+                "correct": c,
+                "response": f"r{i}",
+                "response_ids": [1] * n,
+            }
             for i, n, c in rows
         ]
     )

@@ -93,6 +93,8 @@ def test_gated_length_term_pays_only_right_samples():
     assert paper == pytest.approx([3.0 - 1.0, 0.0 + 1.0]) and paper[0] > paper[1]
     assert gated == pytest.approx([-1.0, 1.0]) and gated[0] < gated[1]
     # among right samples the shorter still earns more
-    assert length_harmonizing_reward([50, 100], [1, 1], [100, 100], [0.5, 0.5], 2.0, "correct_only")[0] == pytest.approx(2.0)
+    assert length_harmonizing_reward([50, 100], [1, 1], [100, 100], [0.5, 0.5], 2.0, "correct_only")[
+        0
+    ] == pytest.approx(2.0)
     with pytest.raises(ValueError, match="length_term"):
         length_harmonizing_reward(n, correct, mean, acc, 2.0, "bounded")

@@ -72,12 +72,14 @@ def token_length_budget(n_tokens, correct) -> float:
 def budget_score(n_tokens, correct, budget: float) -> np.ndarray:
     """DAST's budget-aware score (arXiv 2503.04472), with lambda = (L - L_budget) / L_budget:
 
-        correct:   max(-0.5 * lambda + 0.5,  0.1)   (shorter than the budget scores higher)
-        incorrect: min( 0.9 * lambda - 0.1, -0.1)   (a longer attempt scores higher: think more)
+    correct:   max(-0.5 * lambda + 0.5,  0.1)   (shorter than the budget scores higher)
+    incorrect: min( 0.9 * lambda - 0.1, -0.1)   (a longer attempt scores higher: think more)
     """
     n_tokens = np.asarray(n_tokens, dtype=float)
     lam = (n_tokens - budget) / budget
-    return np.where(np.asarray(correct, dtype=bool), np.maximum(-0.5 * lam + 0.5, 0.1), np.minimum(0.9 * lam - 0.1, -0.1))
+    return np.where(
+        np.asarray(correct, dtype=bool), np.maximum(-0.5 * lam + 0.5, 0.1), np.minimum(0.9 * lam - 0.1, -0.1)
+    )
 
 
 def budget_pairs(samples: pd.DataFrame, m: int, margin: float) -> pd.DataFrame:
@@ -88,16 +90,16 @@ def budget_pairs(samples: pd.DataFrame, m: int, margin: float) -> pd.DataFrame:
     rows = []
     for pid, g in samples.groupby("problem_id", sort=True):
         g = g.assign(score=budget_score(g["n_tokens"], g["correct"], token_length_budget(g["n_tokens"], g["correct"])))
-        for kind, part in (("dual_correct", g[g["correct"].astype(bool)]), ("dual_incorrect", g[~g["correct"].astype(bool)])):
+        for kind, part in (
+            ("dual_correct", g[g["correct"].astype(bool)]),
+            ("dual_incorrect", g[~g["correct"].astype(bool)]),
+        ):
             records = part.sort_values("sample_idx").to_dict("records")
             pairs = [
-                (a["score"] - b["score"], a, b)
-                for a in records
-                for b in records
-                if a["score"] - b["score"] > margin
+                (a["score"] - b["score"], a, b) for a in records for b in records if a["score"] - b["score"] > margin
             ]
             pairs.sort(key=lambda t: (-t[0], t[1]["sample_idx"], t[2]["sample_idx"]))
-            for gap, a, b in pairs[:m]:
+            for _, a, b in pairs[:m]:
                 rows.append(_pair(pid, a, b, kind=kind, chosen_score=a["score"], rejected_score=b["score"]))
     return pd.DataFrame(rows)
 

@@ -76,7 +76,9 @@ def ledger_plan(config: dict, model: str) -> dict:
     return {
         "presample": {
             "samples": f"results/samples/{model}/{dataset}/samples.parquet",
-            "benchmarks": [f"results/benchmarks/presample/{model}/{dataset}/{s}-of-{shards}.tsv" for s in range(shards)],
+            "benchmarks": [
+                f"results/benchmarks/presample/{model}/{dataset}/{s}-of-{shards}.tsv" for s in range(shards)
+            ],
             "gpus": config["sampling"]["gpus_per_shard"],
         },
         "methods": plan_runs,

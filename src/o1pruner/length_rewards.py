@@ -51,8 +51,8 @@ def kimi_length_penalty(n_tokens, correct, finished, ref_mean_tokens, ref_accura
 def shorter_better(n_tokens, correct, finished, ref_mean_tokens, ref_accuracy, *, alpha: float, beta: float):
     """ShorterBetter (arXiv 2504.21370), the sample optimal length as the target:
 
-        SOL = min{L_j : j correct} if any response is correct, else mean_j L_j
-        R_i = alpha * 1[correct_i] - beta * |L_i - SOL|"""
+    SOL = min{L_j : j correct} if any response is correct, else mean_j L_j
+    R_i = alpha * 1[correct_i] - beta * |L_i - SOL|"""
     n, c = _arrays(n_tokens, correct)
     sol = n[c].min() if c.any() else n.mean()
     return alpha * c - beta * np.abs(n - sol)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-
 LENGTH_TERMS = ("ratio", "correct_only")
 
 

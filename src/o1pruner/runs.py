@@ -288,9 +288,7 @@ def round_count(spec: dict) -> int:
 
 def round_methods(config: dict) -> list[Method]:
     """Rounds 2..N of every method in `rounds`."""
-    return [
-        round_variant(base, r) for base, spec in config["rounds"].items() for r in range(2, round_count(spec) + 1)
-    ]
+    return [round_variant(base, r) for base, spec in config["rounds"].items() for r in range(2, round_count(spec) + 1)]
 
 
 def is_ablation(name: str) -> bool:

@@ -348,6 +348,20 @@ def check_registered_names(config: dict) -> None:
             )
 
 
+def check_planned_config(config: dict, schema: dict) -> None:
+    """Every check of a config whose schema defaults are filled in, in one order (the workflow runs
+    this before planning any job; the toy reference and model path are checked after it)."""
+    check_registered_names(config)
+    check_rounds(config)
+    check_training_layout(config)
+    check_sampling_layout(config)
+    check_sampled_evaluation(config)
+    check_evaluation_caps(config)
+    check_thinking(config)
+    check_selection(config)
+    check_online_methods(config, schema)
+
+
 def check_online_methods(config: dict, schema: dict) -> None:
     """Every on-policy (GRPO) method trained: its `grpo` overrides are known keys, its groups have
     at least 2 rollouts (the group-aware rewards read the whole group; GRPO's advantage is
@@ -392,7 +406,9 @@ def check_rounds(config: dict) -> None:
         if name not in runs.METHODS:
             raise ConfigError(f"{where}: not a registered method (registered: {', '.join(runs.METHODS)})")
         if name not in config["training"]["methods"]:
-            raise ConfigError(f"{where}: round 2 starts from round 1's checkpoint, but {name} is not in training.methods")
+            raise ConfigError(
+                f"{where}: round 2 starts from round 1's checkpoint, but {name} is not in training.methods"
+            )
         m = runs.METHODS[name]
         if m.data != "length_harmonizing" and m.trainer != "grpo":
             raise ConfigError(

@@ -102,7 +102,9 @@ class GroupRewards:
         for i in range(0, len(rows), g):
             part = rows[i : i + g]
             if len({r["problem_id"] for r in part}) != 1:
-                raise RuntimeError(f"rollouts {i}..{i + g - 1} are not one prompt's group: {[r['problem_id'] for r in part]}")
+                raise RuntimeError(
+                    f"rollouts {i}..{i + g - 1} are not one prompt's group: {[r['problem_id'] for r in part]}"
+                )
             groups.append({k: np.array([r[k] for r in part]) for k in part[0] if k not in ("problem_id", "rank")})
         return groups
 
