@@ -27,14 +27,20 @@ def test_every_schema_key_is_documented():
     assert not missing, f"config/README.md does not document {missing}"
 
 
-@pytest.mark.parametrize("overlay", ["toy_thinking_helps.yaml", "toy_real_data.yaml", None])
+@pytest.mark.parametrize(
+    "overlay",
+    ["toy_thinking_helps.yaml", "toy_real_data.yaml", "toy_thinking_helps.yaml toy_length_methods.yaml", None],
+)
 def test_shipped_toy_configs_validate(overlay):
     from snakemake.utils import validate
 
+    from o1pruner.workflow_config import check_planned_config
+
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    if overlay:
-        for section, values in yaml.safe_load((REPO / "config" / overlay).read_text()).items():
+    for name in (overlay or "").split():
+        for section, values in yaml.safe_load((REPO / "config" / name).read_text()).items():
             config.setdefault(section, {}).update(values)
     validate(config, str(REPO / "config/schema.yaml"))
+    check_planned_config(config, yaml.safe_load((REPO / "config/schema.yaml").read_text()))
     if config["toy"].get("solution_style") == "estimate_check":
         assert len(config["toy"]["estimate_error"]) == len(config["toy"]["levels"])
