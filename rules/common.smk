@@ -319,3 +319,37 @@ def train_launcher(wildcards, resources):
         int(resources.get("gpu", 0) or 0),
         Path(workflow.basedir) / "config" / "accelerate",
     )
+
+
+# Iterative rounds (rules/rounds.smk) and what fine-tuning starts from.
+ROUND_DIR = "results/rounds/{model}/{dataset}/{method}/seed{seed}"
+
+
+def previous_checkpoint(wildcards):
+    """The checkpoint a round starts from: the previous round's, same seed."""
+    previous = runs.previous_round(METHODS[wildcards.method])
+    return f"results/checkpoints/{wildcards.model}/{previous}/seed{wildcards.seed}"
+
+
+def round_statistics(wildcards):
+    """The statistics a round's reward compares with: its own pre-samples' or the reference's."""
+    spec = config["rounds"][METHODS[wildcards.method].variant_of]
+    if spec["statistics"] == "reference":
+        return f"results/reference_stats/{wildcards.model}/{wildcards.dataset}/stats.parquet"
+    return f"{ROUND_DIR.format(**wildcards)}/stats.parquet"
+
+
+def finetune_trainset(wildcards):
+    """A method's training set; a resampled round's is its own, per seed (rules/rounds.smk)."""
+    if runs.resampled(METHODS[wildcards.method]):
+        return f"results/rounds/{wildcards.model}/{TRAIN_DATASET}/{wildcards.method}/seed{wildcards.seed}/trainset.parquet"
+    return (
+        f"results/trainset/{wildcards.model}/{TRAIN_DATASET}/{wildcards.method}.parquet"
+    )
+
+
+def finetune_start(wildcards):
+    """What fine-tuning starts from: the reference, or a round's previous checkpoint."""
+    if METHODS[wildcards.method].round:
+        return previous_checkpoint(wildcards)
+    return reference_model()

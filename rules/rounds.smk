@@ -5,22 +5,6 @@
 # reference chain's; only the model and the paths differ. GRPO rounds need no rule of their own
 # (rules/training.smk starts them from the previous checkpoint).
 
-ROUND_DIR = "results/rounds/{model}/{dataset}/{method}/seed{seed}"
-
-
-def previous_checkpoint(wildcards):
-    """The checkpoint a round starts from: the previous round's, same seed."""
-    previous = runs.previous_round(METHODS[wildcards.method])
-    return f"results/checkpoints/{wildcards.model}/{previous}/seed{wildcards.seed}"
-
-
-def round_statistics(wildcards):
-    """The statistics a round's reward compares with: its own pre-samples' or the reference's."""
-    spec = config["rounds"][METHODS[wildcards.method].variant_of]
-    if spec["statistics"] == "reference":
-        return f"results/reference_stats/{wildcards.model}/{wildcards.dataset}/stats.parquet"
-    return ROUND_DIR.format(**wildcards) + "/stats.parquet"
-
 
 rule presample_round:
     input:

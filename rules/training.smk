@@ -94,22 +94,6 @@ rule prompts:
         "o1pruner --log-file {log} prompts --stats {input.stats} --problems {input.problems} --out {output}"
 
 
-def finetune_trainset(wildcards):
-    """A method's training set; a resampled round's is its own, per seed (rules/rounds.smk)."""
-    if runs.resampled(METHODS[wildcards.method]):
-        return f"results/rounds/{wildcards.model}/{TRAIN_DATASET}/{wildcards.method}/seed{wildcards.seed}/trainset.parquet"
-    return (
-        f"results/trainset/{wildcards.model}/{TRAIN_DATASET}/{wildcards.method}.parquet"
-    )
-
-
-def finetune_start(wildcards):
-    """What fine-tuning starts from: the reference, or a round's previous checkpoint."""
-    if METHODS[wildcards.method].round:
-        return previous_checkpoint(wildcards)
-    return reference_model()
-
-
 rule finetune:
     input:
         trainset=finetune_trainset,
