@@ -79,7 +79,6 @@ class Method:
     grid: dict = field(default_factory=dict)  # a selection grid point's values (GRID_KEYS), applied last
     objective: str | None = None  # the grpo trainer's reward: one of OBJECTIVES
     round: int | None = None  # an iterative round (>= 2), trained from the previous round's checkpoint
-    citation: str | None = None  # where the method comes from (arXiv id), for the docs and tables
 
     def __post_init__(self):
         if self.trainer not in TRAINERS:
@@ -128,32 +127,20 @@ register(
            reward={"length_term": "correct_only"})
 )  # fmt: skip
 # Off-policy, from the same pre-samples: SimPO's reference-free, length-normalised preference
-# loss on the DPO pairs, and DAST's budget-aware pairs with the same loss (its paper's choice).
-register(Method("simpo", "SimPO", trainer="simpo", data="shortest_vs_longest", citation="2405.14734"))
-register(Method("dast", "DAST", trainer="simpo", data="budget_pairs", citation="2503.04472"))
-# On-policy (GRPO rollouts), one reward each over the same training problems.
-register(
-    Method(
-        "o1_pruner_online", "O1-Pruner (online)", trainer="grpo", data="reference_prompts", objective="o1_pruner",
-        citation="2501.12570",
-    )
-)  # fmt: skip
-register(
-    Method("kimi", "Kimi-1.5 length penalty", trainer="grpo", data="reference_prompts", objective="kimi",
-           citation="2501.12599")
-)  # fmt: skip
-register(
-    Method("shorter_better", "ShorterBetter", trainer="grpo", data="reference_prompts", objective="shorter_better",
-           citation="2504.21370")
-)  # fmt: skip
-register(
-    Method("length_normalized", "Length-normalised (Arora & Zanette)", trainer="grpo", data="reference_prompts",
-           objective="length_normalized", citation="2502.04463")
-)  # fmt: skip
-register(
-    Method("thinkprune", "ThinkPrune (hard cap)", trainer="grpo", data="reference_prompts", objective="hard_cap",
-           citation="2504.01296")
-)  # fmt: skip
+# loss on the DPO pairs (arXiv 2405.14734), and DAST's budget-aware pairs with the same loss, its
+# paper's choice (arXiv 2503.04472).
+register(Method("simpo", "SimPO", trainer="simpo", data="shortest_vs_longest"))
+register(Method("dast", "DAST", trainer="simpo", data="budget_pairs"))
+# On-policy (GRPO rollouts), one reward each over the same training problems (name, label,
+# objective; the paper of each is in src/o1pruner/length_rewards.py).
+for _name, _label, _objective in (
+    ("o1_pruner_online", "O1-Pruner (online)", "o1_pruner"),
+    ("kimi", "Kimi-1.5 length penalty", "kimi"),
+    ("shorter_better", "ShorterBetter", "shorter_better"),
+    ("length_normalized", "Length-normalised (Arora & Zanette)", "length_normalized"),
+    ("thinkprune", "ThinkPrune (hard cap)", "hard_cap"),
+):
+    register(Method(_name, _label, trainer="grpo", data="reference_prompts", objective=_objective))
 register(
     Control(
         "marker_ban",

@@ -184,12 +184,17 @@ def rewards(*, drawn_path: str, stats_path: str, settings: RewardSettings, out: 
     write_parquet(df, out, {"stage": "rewards", "settings": settings.to_json()})
 
 
-def _problem_texts(problems_path: str, problem_ids) -> dict[str, str]:
-    problems = {p["id"]: p["problem"] for p in read_jsonl(problems_path, required=PROBLEM_REQUIRED)}
+def _problem_rows(problems_path: str, problem_ids) -> dict[str, dict]:
+    """id -> row (id, problem, answer) of the problems file; every id asked for must be there."""
+    problems = {p["id"]: p for p in read_jsonl(problems_path, required=PROBLEM_REQUIRED)}
     missing = sorted(set(problem_ids) - set(problems))
     if missing:
         raise InputError(f"{problems_path}: no problem with id {missing[0]!r} (and {len(missing) - 1} more)")
     return problems
+
+
+def _problem_texts(problems_path: str, problem_ids) -> dict[str, str]:
+    return {i: p["problem"] for i, p in _problem_rows(problems_path, problem_ids).items()}
 
 
 def _examples(tok, trainset_df: pd.DataFrame, problems_path: str, settings) -> list[dict]:
@@ -357,10 +362,7 @@ def _train_grpo(model, tok, df, trainset_path, problems_path, settings, args):
     missing = {"problem_id", "mean_tokens", "accuracy"} - set(df.columns)
     if missing:
         raise InputError(f"{trainset_path}: no {sorted(missing)[0]} column; make it with `o1pruner prompts`")
-    problems = {p["id"]: p for p in read_jsonl(problems_path, required=PROBLEM_REQUIRED)}
-    unknown = sorted(set(df["problem_id"]) - set(problems))
-    if unknown:
-        raise InputError(f"{problems_path}: no problem with id {unknown[0]!r} (and {len(unknown) - 1} more)")
+    problems = _problem_rows(problems_path, df["problem_id"])
     stats = df.set_index("problem_id")[["mean_tokens", "accuracy"]].to_dict("index")
     rows = prompt_rows([problems[i] for i in df["problem_id"]], stats, settings.system_prompt)
     g = settings.grpo

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from ..runs import REFERENCE, label
 
@@ -62,11 +63,9 @@ def trained_tokens(trainset_path: str, checkpoint: str, trainer: str, epochs: fl
         return rollout, rollout
     if not Path(trainset_path).exists():
         return math.nan, 0.0
-    df = pd.read_parquet(trainset_path)
-    if {"chosen_tokens", "rejected_tokens"} <= set(df.columns):
-        per_epoch = float(df["chosen_tokens"].sum() + df["rejected_tokens"].sum())
-    else:
-        per_epoch = float(df["n_tokens"].sum())
+    pairs = ["chosen_tokens", "rejected_tokens"]
+    columns = pairs if set(pairs) <= set(pq.read_schema(trainset_path).names) else ["n_tokens"]
+    per_epoch = float(pd.read_parquet(trainset_path, columns=columns).to_numpy().sum())
     return per_epoch * epochs, 0.0
 
 
