@@ -5,6 +5,9 @@
    does not (the same check as tests/test_finetune.py, on the GPU).
 2. Pre-sampling and greedy evaluation with the transformers backend on CUDA, timed: generated
    tokens per second, and the samples' accuracy and length.
+3. On-policy training (`o1pruner train --trainer grpo`, TRL's GRPOTrainer, ShorterBetter's
+   reward) on CUDA with bf16 autocast: 16 prompts, groups of 4; every rollout is recorded with
+   a finite reward, and the weights move.
 Prints one line per result; exits non-zero if a check fails. Runs on CPU too (slowly), which is
 how it is tested where no GPU is lent.
 """
@@ -26,7 +29,10 @@ from helpers import o1_pruner_training_data, presample_args, training_settings  
 from safetensors.torch import load_file  # noqa: E402
 
 from o1pruner.cli import main  # noqa: E402
+from o1pruner.settings import TrainingSettings  # noqa: E402
 from o1pruner.stages import finetune  # noqa: E402
+
+DEVICE = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU (no GPU found)"
 
 
 def update(base: Path, tuned: Path) -> torch.Tensor:
@@ -42,10 +48,13 @@ def precision_check(data: Path, out: Path) -> bool:
         ("mixed", {"bf16": True}),
         ("pure", {"bf16": True, "pure_bf16": True}),
     ):
-        settings = training_settings(**{**common, "warmup_ratio": 0.0, "cutoff_len": 256, "dtype": "bfloat16", **extra})
+        settings = TrainingSettings.from_json(
+            training_settings(**{**common, "warmup_ratio": 0.0, "cutoff_len": 256, "dtype": "bfloat16", **extra})
+        )
         start = time.perf_counter()
-        finetune("o1_pruner", str(data / "model"), str(data / "trainset.parquet"), str(data / "problems.jsonl"),
-                 settings, 0, str(out / name), None)  # fmt: skip
+        finetune(trainer="o1_pruner", model_path=str(data / "model"), trainset_path=str(data / "trainset.parquet"),
+                 problems_path=str(data / "problems.jsonl"), settings=settings, seed=0, out=str(out / name),
+                 threads=None)  # fmt: skip
         results[name] = (update(data / "model", out / name), time.perf_counter() - start)
     ok = True
     for name, expect_same in (("mixed", True), ("pure", False)):
@@ -96,13 +105,41 @@ def generation_check(data: Path, out: Path) -> bool:
     return True
 
 
+def grpo_check(data: Path, out: Path) -> bool:
+    import pandas as pd
+
+    problems = [json.loads(line) for line in (data / "problems.jsonl").read_text().splitlines()]
+    prompts = out / "prompts.parquet"
+    out.mkdir(parents=True)
+    pd.DataFrame({"problem_id": [p["id"] for p in problems], "mean_tokens": 32.0, "accuracy": 0.5}).to_parquet(prompts)
+    settings = training_settings("grpo", learning_rate=1e-4, per_device_batch_size=8, global_batch_size=8,
+                                 warmup_ratio=0.0, cutoff_len=256, bf16=True, epochs=1)  # fmt: skip
+    settings["grpo"].update(max_completion_length=48)
+    args = ["train", "--trainer", "grpo", "--model", str(data / "model"), "--trainset", str(prompts),
+            "--problems", str(data / "problems.jsonl"), "--settings", json.dumps(settings), "--seed", "0",
+            "--out", str(out / "model")]  # fmt: skip
+    start = time.perf_counter()
+    if main(args):
+        return False
+    wall = time.perf_counter() - start
+    rollouts = pd.read_parquet(out / "model" / "rollouts.parquet")
+    info = json.loads((out / "model" / "o1pruner_training.json").read_text())
+    moved = float(update(data / "model", out / "model").norm())
+    ok = len(rollouts) == len(problems) * settings["grpo"]["generations"] and bool(rollouts["reward"].notna().all())
+    ok &= moved > 0
+    print(f"grpo: {len(rollouts)} rollouts ({rollouts['n_tokens'].sum()} tokens, mean reward "
+          f"{rollouts['reward'].mean():.3f}) in {wall:.1f} s on {DEVICE} ({info['distributed_type']}), "
+          f"update norm {moved:.2e} -> {'ok' if ok else 'FAILED'}")  # fmt: skip
+    return ok
+
+
 def run() -> int:
-    print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, device: "
-          f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'CPU (no GPU found)'}")  # fmt: skip
+    print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, device: {DEVICE}")
     with tempfile.TemporaryDirectory() as tmp:
         data = o1_pruner_training_data(Path(tmp) / "data", n_rows=16)
         ok = precision_check(data, Path(tmp) / "precision")
         ok &= generation_check(data, Path(tmp) / "generation")
+        ok &= grpo_check(data, Path(tmp) / "grpo")
     print("gpu-check:", "passed" if ok else "FAILED")
     return 0 if ok else 1
 
