@@ -500,15 +500,15 @@ def check_thinking(config: dict) -> None:
     path = _tokenizer_file(config["model"]["path"])
     if path is None:
         return
-    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
 
-    tokenizer = Tokenizer.from_file(str(path))
-    ids = tokenizer.encode(marker, add_special_tokens=False).ids
-    if len(ids) != 1 or tokenizer.decode(ids, skip_special_tokens=False) != marker:
-        raise ConfigError(
-            f"config key prompt.thinking_end: {marker!r} is not one token of {config['model']['path']}'s tokenizer "
-            f"(it encodes to {len(ids)} tokens); use the marker its chat template writes, e.g. '</think>'"
-        )
+    from .io import InputError
+    from .sampling.thinking import thinking_end_id
+
+    try:
+        thinking_end_id(PreTrainedTokenizerFast(tokenizer_file=str(path)), marker, config["model"]["path"])
+    except InputError as e:
+        raise ConfigError(str(e)) from None
 
 
 def check_evaluation_caps(config: dict) -> None:
