@@ -409,6 +409,14 @@ def check_rounds(config: dict) -> None:
             raise ConfigError(
                 f"{where}: round 2 starts from round 1's checkpoint, but {name} is not in training.methods"
             )
+        if name in config["selection"]["methods"]:
+            # Round 2 would have to start from the picked grid point and train with its values;
+            # until the rounds follow the pick, the two are run one after the other.
+            raise ConfigError(
+                f"{where}: {name} is also in selection.methods, and rounds do not yet start from the picked grid "
+                f"point: pick first, set the pick in training.method_overrides.{name}, then run the rounds "
+                "without selecting it"
+            )
         m = runs.METHODS[name]
         if m.data != "length_harmonizing" and m.trainer != "grpo":
             raise ConfigError(
