@@ -78,9 +78,7 @@ except ConfigError as e:
 try:
     REFERENCE_RUNS = runs.reference_runs(config)
     TRAINED_RUNS = runs.trained_runs(config)
-    METHODS = {
-        m.name: m for m in runs.trained_methods(config) + runs.grid_methods(config)
-    }
+    METHODS = {m.name: m for m in runs.planned_methods(config)}
 except runs.UnknownName as e:
     sys.exit(f"config error: {e}")
 WILDCARDS = runs.method_wildcards(config)
@@ -343,9 +341,8 @@ def finetune_trainset(wildcards):
     """A method's training set; a resampled round's is its own, per seed (rules/rounds.smk)."""
     if runs.resampled(METHODS[wildcards.method]):
         return f"results/rounds/{wildcards.model}/{TRAIN_DATASET}/{wildcards.method}/seed{wildcards.seed}/trainset.parquet"
-    return (
-        f"results/trainset/{wildcards.model}/{TRAIN_DATASET}/{wildcards.method}.parquet"
-    )
+    trainset = runs.trainset_method(METHODS[wildcards.method]).name
+    return f"results/trainset/{wildcards.model}/{TRAIN_DATASET}/{trainset}.parquet"
 
 
 def finetune_start(wildcards):

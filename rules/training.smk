@@ -61,7 +61,7 @@ rule rewards:
         "--settings {params.settings} --out {output}"
 
 
-rule select:
+rule baseline_trainset:
     input:
         "results/samples/{model}/{dataset}/samples.parquet",
     output:
@@ -69,13 +69,13 @@ rule select:
     log:
         "logs/trainset/{model}/{dataset}/{method}.log",
     wildcard_constraints:
-        method=WILDCARDS["selected"],
+        method=WILDCARDS["baseline_trainset"],
     conda:
         "../envs/o1pruner.yaml"
     params:
-        settings=lambda wc: as_param(job_settings.selection_settings(config, wc.method)),
+        settings=lambda wc: as_param(job_settings.baseline_trainset_settings(config, wc.method)),
     shell:
-        "o1pruner --log-file {log} select --samples {input} --settings {params.settings} --out {output}"
+        "o1pruner --log-file {log} baseline-trainset --samples {input} --settings {params.settings} --out {output}"
 
 
 rule prompts:

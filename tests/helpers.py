@@ -164,7 +164,7 @@ def o1_pruner_training_data(root: Path, n_rows: int = 16) -> Path:
         }
     )
     df.to_parquet(root / "trainset.parquet")
-    # DPO pairs as `o1pruner select` (shortest_vs_longest) writes them: a concise solution chosen over a
+    # DPO pairs as `o1pruner baseline-trainset` (shortest_vs_longest) writes them: a concise solution chosen over a
     # long-thought one, the prompt rendered by the trainer from the problem.
     pairs = [
         {

@@ -20,9 +20,9 @@ def _bench(path, wall, cpu):
 
 
 def _main(rows):
-    return pd.DataFrame(
-        [{"method": m, "dataset": "toy", "n_problems": 100, "mean_tokens": t, "wall_time_s": w} for m, t, w in rows]
-    )
+    """The main table's rows as (method, mean tokens, wall seconds, accuracy) on one test set."""
+    keys = ("method", "mean_tokens", "wall_time_s", "accuracy")
+    return pd.DataFrame([{"dataset": "toy", "n_problems": 100, **dict(zip(keys, row))} for row in rows])
 
 
 def _plan(tmp_path, methods, throughput=None):
@@ -58,7 +58,7 @@ def test_costs_tokens_savings_and_break_even(tmp_path):
         _bench(tmp_path / f"b/finetune/kimi/seed{seed}.tsv", 100, 150)
     plan = _plan(tmp_path, [_entry(tmp_path, "sft", "sft"), _entry(tmp_path, "kimi", "grpo", gpus=2, uses=False)])
     # reference: 80 tokens per problem, 100 problems in 40 s = 200 tokens/s
-    main = _main([("reference", 80.0, 40.0), ("sft", 60.0, 30.0), ("kimi", 90.0, 50.0)])
+    main = _main([("reference", 80.0, 40.0, 90.0), ("sft", 60.0, 30.0, 85.5), ("kimi", 90.0, 50.0, 91.0)])
     ledger = ledger_table(plan, main).set_index("method")
     sft, kimi = ledger.loc["sft"], ledger.loc["kimi"]
     assert sft["train_wall_s"] == 20 and sft["presample_wall_s"] == 50 and sft["total_wall_s"] == 70
@@ -69,6 +69,7 @@ def test_costs_tokens_savings_and_break_even(tmp_path):
     assert kimi["presample_wall_s"] == 0 and kimi["gpu_hours"] == pytest.approx(200 / 3600)
     assert kimi["rollout_tokens"] == kimi["trained_tokens"] == 16  # (12 + 20) / 2 seeds
     assert kimi["tokens_saved_per_problem"] == -10 and math.isinf(kimi["break_even_problems"])
+    assert sft["accuracy_change_points"] == pytest.approx(-4.5) and kimi["accuracy_change_points"] == 1.0
     assert (ledger["missing_benchmarks"] == 0).all() and "est_train_hours" not in ledger
 
 
@@ -78,7 +79,7 @@ def test_estimates_from_stated_throughputs_and_missing_files_are_counted(tmp_pat
     plan = _plan(
         tmp_path, [_entry(tmp_path, "dpo", "dpo")], {"generation_tokens_per_s": 100.0, "training_tokens_per_s": 50.0}
     )
-    ledger = ledger_table(plan, _main([("reference", 80.0, 40.0), ("dpo", 70.0, 35.0)])).iloc[0]
+    ledger = ledger_table(plan, _main([("reference", 80.0, 40.0, 90.0), ("dpo", 70.0, 35.0, 90.0)])).iloc[0]
     assert ledger["missing_benchmarks"] == 3  # two seeds' fine-tuning and the pre-sampling
     assert ledger["trained_tokens"] == 100  # a pair's two responses, two epochs
     est_s = 1000 / 100 + 100 / 50
@@ -99,7 +100,9 @@ def test_a_picked_method_pays_for_its_grid(tmp_path):
     for g, wall in (("sft_lr0p001", 10), ("sft_lr0p01", 30)):
         _bench(tmp_path / f"b/finetune/{g}/seed0.tsv", wall, wall)
     _bench(tmp_path / "b/finetune/sft_lr0p001/seed1.tsv", 20, 20)
-    row = ledger_table(_plan(tmp_path, [entry]), _main([("reference", 8.0, 4.0), ("sft", 6.0, 3.0)])).iloc[0]
+    row = ledger_table(_plan(tmp_path, [entry]), _main([("reference", 8.0, 4.0, 90.0), ("sft", 6.0, 3.0, 90.0)])).iloc[
+        0
+    ]
     assert row["train_wall_s"] == 15 and row["selection_wall_s"] == 40 and row["trained_tokens"] == 10
 
 

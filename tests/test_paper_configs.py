@@ -27,7 +27,7 @@ def test_paper_config_validates_and_dry_runs(tmp_path, name, k, lam):
         "draw",
         "reference_logprobs",
         "rewards",
-        "select",
+        "baseline_trainset",
         "finetune",
         "evaluate",
         "report",

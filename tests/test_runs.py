@@ -5,12 +5,12 @@ from helpers import REPO, workflow_config
 
 from o1pruner import job_settings, runs
 from o1pruner.settings import (
+    BaselineTrainsetSettings,
     DrawSettings,
     EvaluationSettings,
     LogprobSettings,
     PresampleSettings,
     RewardSettings,
-    SelectionSettings,
     ToyDataSettings,
     TrainingSettings,
 )
@@ -83,7 +83,7 @@ def test_every_job_gets_complete_typed_settings(files):
             DrawSettings.from_json(job_settings.draw_settings(cfg, m.name))
             RewardSettings.from_json(job_settings.reward_settings(cfg, m.name))
         else:
-            SelectionSettings.from_json(job_settings.selection_settings(cfg, m.name))
+            BaselineTrainsetSettings.from_json(job_settings.baseline_trainset_settings(cfg, m.name))
 
 
 def test_the_report_writes_exactly_the_tables_the_rule_declares():
@@ -117,12 +117,12 @@ def test_a_method_entry_names_data_and_trainer_that_fit():
     with pytest.raises(ValueError, match="objective"):
         runs.Method("x", "X", trainer="simpo", data="budget_pairs", objective="kimi")
     m = runs.Method("x", "X", trainer="grpo", data="reference_prompts", objective="kimi")
-    assert runs.DATA_SELECTIONS[m.data] == "prompts"
+    assert runs.DATA_RULES[m.data] == "prompts"
 
 
-def test_every_data_selection_and_objective_has_its_implementation():
-    from o1pruner.baseline_data import SELECTIONS
+def test_every_kind_of_training_data_and_objective_has_its_implementation():
+    from o1pruner.baseline_data import BUILDERS
     from o1pruner.length_rewards import OBJECTIVES
 
-    assert set(SELECTIONS) == {d for d, rule in runs.DATA_SELECTIONS.items() if rule == "select"}
+    assert set(BUILDERS) == {d for d, rule in runs.DATA_RULES.items() if rule == "baseline_trainset"}
     assert set(OBJECTIVES) == set(runs.OBJECTIVES)

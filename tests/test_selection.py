@@ -21,6 +21,25 @@ def test_grid_points_are_methods_whose_names_say_their_values():
         runs.method("spo_lr1em05")  # the base must be registered
 
 
+def test_grid_points_that_differ_only_in_training_keys_share_one_training_set():
+    """The learning rate and epochs do not change the data: such points train on their method's
+    own training set; a point that sets a reward key has the training set of that reward."""
+    from helpers import workflow_config
+
+    assert runs.trainset_method(runs.method("sft_lr5em05")).name == "sft"
+    assert runs.trainset_method(runs.method("kimi_lr0p0002_ep2")).name == "kimi"
+    assert runs.trainset_method(runs.method("o1_pruner_m4_lam2_lr5em05")).name == "o1_pruner_m4_lam2"
+    assert runs.trainset_method(runs.method("o1_pruner")).name == "o1_pruner"
+    cfg = workflow_config()
+    cfg["training"]["methods"] = ["sft"]
+    cfg["selection"] = {"methods": ["sft", "o1_pruner"], "grid": {"learning_rate": [1e-5, 1e-4], "lambda": [1.0]}}
+    names = {m.name for m in runs.planned_methods(cfg)}
+    assert {"sft", "o1_pruner_lam1"} <= names  # the shared training sets' methods are planned
+    patterns = runs.method_wildcards(cfg)
+    assert patterns["baseline_trainset"] == runs.wildcard_pattern(["sft"])
+    assert patterns["harmonized"] == runs.wildcard_pattern(["o1_pruner_lam1"])
+
+
 def test_grid_values_win_over_the_methods_overrides():
     from helpers import workflow_config
 

@@ -258,7 +258,7 @@ def test_adding_a_seed_or_removing_a_method_plans_only_those_jobs(smoke):
 
 def test_adding_a_method_plans_exactly_its_jobs(smoke, tmp_path):
     """A finished run without DPO (its outputs removed, the report rebuilt without it), then DPO
-    added to the config: exactly its data selection, one fine-tuning and one evaluation per seed,
+    added to the config: exactly its training set, one fine-tuning and one evaluation per seed,
     and the report are planned."""
     work = tmp_path / "run"
     shutil.copytree(smoke, work, symlinks=True, ignore=shutil.ignore_patterns("locks"))
@@ -272,7 +272,13 @@ def test_adding_a_method_plans_exactly_its_jobs(smoke, tmp_path):
     assert snakemake(work, "--cores", "2", config=work / "without_dpo.yaml").returncode == 0
     seeds = len(cfg["training"]["seeds"])
     jobs = planned_jobs(snakemake(work, "-n"))
-    expected = {"select": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds, "evaluate_budget": seeds}
+    expected = {
+        "baseline_trainset": 1,
+        "finetune": seeds,
+        "evaluate": seeds,
+        "evaluate_sampled": seeds,
+        "evaluate_budget": seeds,
+    }
     assert jobs == {**expected, "report": 1, "all": 1}
 
 
@@ -302,7 +308,7 @@ def test_a_method_added_through_the_registry_alone_plans_exactly_its_jobs(smoke)
     cmd = [sys.executable, "-c", REGISTER_AND_RUN, str(lr), *snakemake_cmd(smoke, changed, "-n", "-p")[3:]]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     seeds = 2 * len(cfg["training"]["seeds"])
-    expected = {"select": 1, "prompts": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds,
+    expected = {"baseline_trainset": 1, "prompts": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds,
                 "evaluate_budget": seeds}  # fmt: skip
     assert planned_jobs(result) == {**expected, "report": 1, "all": 1}
     out = result.stdout + result.stderr
@@ -406,6 +412,9 @@ def test_hyperparameters_picked_on_validation_and_only_the_pick_evaluated_on_tes
     assert len(validation) == 20 and not {r["problem"] for r in validation} & {r["problem"] for r in test}
     evaluated = sorted(p.stem for p in (work / f"results/selection/{model}/eval").glob("*.json"))
     assert evaluated == ["o1_pruner_lr0p0001-seed0", "o1_pruner_lr2em05-seed0", "reference"]
+    # the learning rate does not change the data: both points train on O1-Pruner's training set
+    trainsets = sorted(p.stem for p in (work / f"results/trainset/{model}/toy").glob("o1_pruner*.parquet"))
+    assert trainsets == ["o1_pruner"]
     pick = json.loads((work / f"results/selection/{model}/o1_pruner.json").read_text())
     assert pick["picked_method"] in ("o1_pruner_lr0p0001", "o1_pruner_lr2em05") and pick["reason"]
     # no grid point is evaluated on the test split; the method's test run is the pick's checkpoint

@@ -212,15 +212,32 @@ def test_online_methods_need_whole_groups(tmp_path, training, expected):
 )  # fmt: skip
 def test_rounds_say_what_they_need(tmp_path, rounds, expected):
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump({"training": {"methods": ["o1_pruner", "sft", "thinkprune"]}, "rounds": rounds}))
+    overlay = {
+        "training": {"methods": ["o1_pruner", "sft", "thinkprune"]},
+        "selection": {"methods": []},
+        "rounds": rounds,
+    }
+    path.write_text(yaml.safe_dump(overlay))
     with pytest.raises(ConfigError, match=re.escape(expected)):
+        check_rounds(load_config(REPO / "config" / "config.yaml", path))
+
+
+def test_rounds_of_a_method_whose_hyperparameters_are_picked_are_refused(tmp_path):
+    """Round 2 would start from the method's unpicked settings (the default config picks
+    O1-Pruner's): refused before any job, with the two-step way round it."""
+    path = tmp_path / "config.yaml"
+    overlay = {"training": {"methods": ["o1_pruner"]}, "rounds": {"o1_pruner": {"n": 2, "statistics": "previous"}}}
+    path.write_text(yaml.safe_dump(overlay))
+    with pytest.raises(
+        ConfigError, match=re.escape("config key rounds.o1_pruner: o1_pruner is also in selection.methods")
+    ):
         check_rounds(load_config(REPO / "config" / "config.yaml", path))
 
 
 def test_rounds_are_methods_that_start_from_the_round_before(tmp_path):
     from o1pruner import runs
 
-    overlay = {"training": {"methods": ["o1_pruner", "thinkprune"]},
+    overlay = {"training": {"methods": ["o1_pruner", "thinkprune"]}, "selection": {"methods": []},
                    "rounds": {"o1_pruner": {"n": 3, "statistics": "reference"},
                               "thinkprune": {"hard_cap_tokens": [64, 48, 32]}}}  # fmt: skip
     (tmp_path / "rounds.yaml").write_text(yaml.safe_dump(overlay))

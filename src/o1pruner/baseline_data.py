@@ -104,9 +104,9 @@ def budget_pairs(samples: pd.DataFrame, m: int, margin: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# The `data` of a registered method (runs.DATA_SELECTIONS, made by the `select` rule) -> its
-# selection, called with the samples and the job's SelectionSettings.
-SELECTIONS = {
+# The `data` of a registered method (runs.DATA_RULES, made by the `baseline_trainset` rule) -> the
+# function that builds it, called with the samples and the job's BaselineTrainsetSettings.
+BUILDERS = {
     "shortest_correct": lambda samples, s: shortest_correct(samples, s.samples_per_problem),
     "shortest_vs_longest": lambda samples, s: shortest_vs_longest(samples, s.samples_per_problem),
     "budget_pairs": lambda samples, s: budget_pairs(samples, s.samples_per_problem, s.score_margin),

@@ -101,7 +101,7 @@ cmd_merge_samples = _stage("merge_samples", shard_paths="shards", out="out")
 cmd_reference_stats = _stage("reference_stats", samples_path="samples", out="out")
 cmd_draw = _stage("draw", "DrawSettings", samples_path="samples", stats_path="stats", out="out")
 cmd_rewards = _stage("rewards", "RewardSettings", drawn_path="drawn", stats_path="stats", out="out")
-cmd_select = _stage("select", "SelectionSettings", samples_path="samples", out="out")
+cmd_baseline_trainset = _stage("baseline_trainset", "BaselineTrainsetSettings", samples_path="samples", out="out")
 cmd_prompts = _stage("online_prompts", stats_path="stats", problems_path="problems", out="out")
 cmd_ref_logprobs = _stage(
     "reference_logprobs", "LogprobSettings", model_path="model", samples_path="samples", problems_path="problems",
@@ -264,13 +264,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--settings", type=_settings, required=True, help="lambda, reward_clip, normalize")
     p.add_argument("--out", required=True)
 
-    p = add("select", cmd_select, "a method's training data (SFT samples, preference pairs) from the pre-samples")
+    p = add(
+        "baseline-trainset",
+        cmd_baseline_trainset,
+        "a method's training data (SFT samples, preference pairs) from the pre-samples",
+    )
     p.add_argument("--samples", required=True)
     p.add_argument(
         "--settings",
         type=_settings,
         required=True,
-        help="selection (shortest_correct, shortest_vs_longest, budget_pairs), samples_per_problem, score_margin",
+        help="data (shortest_correct, shortest_vs_longest, budget_pairs), samples_per_problem, score_margin",
     )
     p.add_argument("--out", required=True)
 

@@ -108,11 +108,11 @@ def reward_settings(config: dict, method_name: str) -> dict:
     return {**{k: reward[k] for k in ("lambda", "reward_clip", "normalize")}, **gated}
 
 
-def selection_settings(config: dict, method_name: str) -> dict:
+def baseline_trainset_settings(config: dict, method_name: str) -> dict:
     data = runs.method(method_name).data
     t = method_training(config, method_name)
     margin = {"score_margin": t["dast_score_margin"]} if data == "budget_pairs" else {}
-    return {"selection": data, "samples_per_problem": t["shortest_correct_per_problem"], **margin}
+    return {"data": data, "samples_per_problem": t["shortest_correct_per_problem"], **margin}
 
 
 def logprob_settings(config: dict) -> dict:

@@ -28,16 +28,17 @@ SELECTION = "selection"  # the `ablation` kind of a selection grid point
 
 # How a method's training data is made from the pre-samples (the `data` of a Method), and the
 # rule that makes it: length_harmonizing (`rewards`): m drawn samples per problem with the
-# O1-Pruner reward and reference log-probs; shortest_correct (`select`): the m shortest correct
-# samples (SFT); shortest_vs_longest (`select`): those against the problem's longest sample (DPO,
-# SimPO pairs); budget_pairs (`select`): DAST's pairs ranked against a per-problem token budget;
-# reference_prompts (`prompts`): the training problems with their reference length and accuracy,
-# for the on-policy methods that sample their own responses.
-DATA_SELECTIONS = {
+# O1-Pruner reward and reference log-probs; shortest_correct (`baseline_trainset`): the m
+# shortest correct samples (SFT); shortest_vs_longest (`baseline_trainset`): those against the
+# problem's longest sample (DPO, SimPO pairs); budget_pairs (`baseline_trainset`): DAST's pairs
+# ranked against a per-problem token budget; reference_prompts (`prompts`): the training
+# problems with their reference length and accuracy, for the on-policy methods that sample
+# their own responses.
+DATA_RULES = {
     "length_harmonizing": "rewards",
-    "shortest_correct": "select",
-    "shortest_vs_longest": "select",
-    "budget_pairs": "select",
+    "shortest_correct": "baseline_trainset",
+    "shortest_vs_longest": "baseline_trainset",
+    "budget_pairs": "baseline_trainset",
     "reference_prompts": "prompts",
 }
 # o1_pruner: the paper's PPO-style offline loss; sft, dpo: TRL's; simpo: TRL's CPOTrainer with
@@ -71,7 +72,7 @@ class Method:
     name: str
     label: str  # display name in figures and the LaTeX table
     trainer: str  # one of TRAINERS
-    data: str  # one of DATA_SELECTIONS
+    data: str  # one of DATA_RULES
     reward: dict = field(default_factory=dict)  # overrides of the config's `reward` section
     training: dict = field(default_factory=dict)  # overrides of the config's `training` section
     variant_of: str | None = None  # the registered method an ablation varies
@@ -83,8 +84,8 @@ class Method:
     def __post_init__(self):
         if self.trainer not in TRAINERS:
             raise ValueError(f"method {self.name}: trainer {self.trainer!r} is not one of {TRAINERS}")
-        if self.data not in DATA_SELECTIONS:
-            raise ValueError(f"method {self.name}: data {self.data!r} is not one of {tuple(DATA_SELECTIONS)}")
+        if self.data not in DATA_RULES:
+            raise ValueError(f"method {self.name}: data {self.data!r} is not one of {tuple(DATA_RULES)}")
         if self.data not in TRAINER_DATA[self.trainer]:
             raise ValueError(f"method {self.name}: the {self.trainer} trainer takes {TRAINER_DATA[self.trainer]} data")
         if (self.trainer == "grpo") != (self.objective is not None) or (
@@ -328,6 +329,25 @@ def grid_methods(config: dict, method_name: str | None = None) -> list[Method]:
     return out
 
 
+def trainset_method(m: Method) -> Method:
+    """The method whose training set m trains on. A grid point's training keys (learning rate,
+    epochs) do not change the data, so points that differ only in them share one training set:
+    their method's own, or that of the point with the same reward keys."""
+    if m.ablation != SELECTION:
+        return m
+    data_point = {k: v for k, v in m.grid.items() if GRID_KEYS[k][0] != "training"}
+    return grid_variant(m.variant_of, data_point) if data_point else METHODS[m.variant_of]
+
+
+def planned_methods(config: dict) -> list[Method]:
+    """Every method a config trains or builds a training set for: `trained_methods`, the grid
+    points, and the methods whose training sets the grid points share (`trainset_method`)."""
+    out = {m.name: m for m in trained_methods(config) + grid_methods(config)}
+    for m in list(out.values()):
+        out.setdefault(trainset_method(m).name, trainset_method(m))
+    return list(out.values())
+
+
 def grid_runs(config: dict, method_name: str | None = None) -> list[str]:
     """The grid points' runs (first seed) of the selected methods, or of one."""
     seed = config["training"]["seeds"][0]
@@ -444,18 +464,21 @@ def wildcard_pattern(names) -> str:
 
 
 def method_wildcards(config: dict) -> dict[str, str]:
-    """Wildcard constraints of the training rules: the methods of each data selection."""
-    methods = trained_methods(config) + grid_methods(config)
+    """Wildcard constraints of the training rules: the methods whose training set each rule makes."""
+    methods = planned_methods(config)
+    trainsets = {trainset_method(m).name: trainset_method(m) for m in methods}
 
     def made_by(rule: str) -> str:
         # a round of a pre-sampling method has its own data, per seed (rules/rounds.smk)
-        return wildcard_pattern(m.name for m in methods if DATA_SELECTIONS[m.data] == rule and not resampled(m))
+        return wildcard_pattern(
+            name for name, m in trainsets.items() if DATA_RULES[m.data] == rule and not resampled(m)
+        )
 
     return {
         "method": wildcard_pattern(m.name for m in methods),
         "resampled": wildcard_pattern(m.name for m in methods if resampled(m)),
         "harmonized": made_by("rewards"),
-        "selected": made_by("select"),
+        "baseline_trainset": made_by("baseline_trainset"),
         "prompted": made_by("prompts"),
         "run": wildcard_pattern(all_runs(config) + validation_runs(config)),
         "picked": wildcard_pattern(selected_methods(config)),

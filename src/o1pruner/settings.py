@@ -156,12 +156,12 @@ class RewardSettings(Settings):
 
 
 @dataclass(frozen=True)
-class SelectionSettings(Settings):
+class BaselineTrainsetSettings(Settings):
     """SFT / DPO data from the pre-samples."""
 
-    selection: str
+    data: str  # one of baseline_data.BUILDERS
     samples_per_problem: int
-    score_margin: float | None = None  # budget_pairs (DAST) only: absent for the other selections
+    score_margin: float | None = None  # budget_pairs (DAST) only: absent for the other data
 
 
 @dataclass(frozen=True)

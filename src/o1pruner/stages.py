@@ -18,13 +18,13 @@ import pandas as pd
 from .distributed import is_main_process, process_count
 from .io import InputError, read_jsonl, write_json, write_parquet
 from .settings import (
+    BaselineTrainsetSettings,
     DrawSettings,
     EvaluationSettings,
     LogprobSettings,
     ModelSettings,
     PresampleSettings,
     RewardSettings,
-    SelectionSettings,
     TrainingSettings,
 )
 
@@ -240,16 +240,16 @@ def reference_logprobs(
     write_parquet(df, out, {"stage": "ref_logprobs", "model": model_path, "settings": settings.to_json()})
 
 
-def select(*, samples_path: str, settings: SelectionSettings, out: str) -> None:
+def baseline_trainset(*, samples_path: str, settings: BaselineTrainsetSettings, out: str) -> None:
     """A baseline method's training data (SFT samples, DPO pairs) from the pre-samples."""
-    from .baseline_data import SELECTIONS
+    from .baseline_data import BUILDERS
 
     samples = pd.read_parquet(samples_path)
-    df = SELECTIONS[settings.selection](samples, settings)
+    df = BUILDERS[settings.data](samples, settings)
     if df.empty:
-        raise InputError(f"{samples_path}: no correct sample in any problem, so no {settings.selection} training data")
-    log.info("%s: %d rows from %d problems", settings.selection, len(df), df["problem_id"].nunique())
-    write_parquet(df, out, {"stage": "select", "settings": settings.to_json()})
+        raise InputError(f"{samples_path}: no correct sample in any problem, so no {settings.data} training data")
+    log.info("%s: %d rows from %d problems", settings.data, len(df), df["problem_id"].nunique())
+    write_parquet(df, out, {"stage": "baseline_trainset", "settings": settings.to_json()})
 
 
 def finetune(
@@ -522,7 +522,7 @@ __all__ = [
     "reference_stats",
     "draw",
     "rewards",
-    "select",
+    "baseline_trainset",
     "reference_logprobs",
     "finetune",
     "evaluate",

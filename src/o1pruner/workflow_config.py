@@ -409,6 +409,14 @@ def check_rounds(config: dict) -> None:
             raise ConfigError(
                 f"{where}: round 2 starts from round 1's checkpoint, but {name} is not in training.methods"
             )
+        if name in config["selection"]["methods"]:
+            # Round 2 would have to start from the picked grid point and train with its values;
+            # until the rounds follow the pick, the two are run one after the other.
+            raise ConfigError(
+                f"{where}: {name} is also in selection.methods, and rounds do not yet start from the picked grid "
+                f"point: pick first, set the pick in training.method_overrides.{name}, then run the rounds "
+                "without selecting it"
+            )
         m = runs.METHODS[name]
         if m.data != "length_harmonizing" and m.trainer != "grpo":
             raise ConfigError(
@@ -500,15 +508,15 @@ def check_thinking(config: dict) -> None:
     path = _tokenizer_file(config["model"]["path"])
     if path is None:
         return
-    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
 
-    tokenizer = Tokenizer.from_file(str(path))
-    ids = tokenizer.encode(marker, add_special_tokens=False).ids
-    if len(ids) != 1 or tokenizer.decode(ids, skip_special_tokens=False) != marker:
-        raise ConfigError(
-            f"config key prompt.thinking_end: {marker!r} is not one token of {config['model']['path']}'s tokenizer "
-            f"(it encodes to {len(ids)} tokens); use the marker its chat template writes, e.g. '</think>'"
-        )
+    from .io import InputError
+    from .sampling.thinking import thinking_end_id
+
+    try:
+        thinking_end_id(PreTrainedTokenizerFast(tokenizer_file=str(path)), marker, config["model"]["path"])
+    except InputError as e:
+        raise ConfigError(str(e)) from None
 
 
 def check_evaluation_caps(config: dict) -> None:

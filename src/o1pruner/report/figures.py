@@ -238,7 +238,7 @@ def accuracy_vs_tokens_sampled(
     for ax, dataset in zip(axes[0], datasets):
         d = sampled[sampled["dataset"] == dataset]
         lo, hi = _accuracy_range(d, reference, span, d["accuracy_ci_low"], d["accuracy_ci_high"])
-        labelled = set()
+        labelled, off_scale_runs = set(), {}
         for r in d.itertuples():
             st = styles[r.method]
             off_scale = not lo <= r.accuracy <= hi
@@ -254,9 +254,15 @@ def accuracy_vs_tokens_sampled(
             )
             labelled.add(r.method)
             if off_scale:
-                above = y > r.accuracy  # at the bottom edge: the label goes above the point
-                ax.annotate(f"{r.accuracy:.1f}% (off scale)", (r.mean_tokens, y), textcoords="offset points",
-                            xytext=(0, 9 if above else -14), ha="center", fontsize=8, color=st["color"])  # fmt: skip
+                off_scale_runs.setdefault((r.method, y), []).append((r.mean_tokens, r.accuracy))
+        # one label per method and edge, so that the seeds of a method do not print over each other
+        for (method, y), runs in off_scale_runs.items():
+            accuracies = sorted(a for _, a in runs)
+            value = f"{accuracies[0]:.1f}" + (f"-{accuracies[-1]:.1f}" if len(accuracies) > 1 else "")
+            x = sum(t for t, _ in runs) / len(runs)
+            above = y > accuracies[0]  # at the bottom edge: the label goes above the points
+            ax.annotate(f"{value}% (off scale)", (x, y), textcoords="offset points", xytext=(0, 9 if above else -14),
+                        ha="center", fontsize=8, color=styles[method]["color"])  # fmt: skip
         ax.set_ylim(lo, hi)
         ax.set_xlabel("mean generated tokens per response (sampled; 95% interval)")
         ax.set_ylabel(f"avg@{int(d['samples_per_problem'].iloc[0])} accuracy (%; 95% interval)")

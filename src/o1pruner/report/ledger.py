@@ -12,7 +12,9 @@ Per method (mean over its seeds), from the files the plan names (`ledger_plan`):
 - savings: greedy tokens saved per test problem against the reference (mean over test sets)
   and the seconds that saves at the reference's own measured generation speed;
 - break-even: how many problems must be answered before the saved inference time has paid for
-  the training-side time (`never` where the method does not shorten answers).
+  the training-side time (`never` where the method does not shorten answers);
+- what the savings cost: the change in greedy accuracy against the reference (points, mean over
+  test sets), beside the break-even, since a time saving bought with accuracy is not a saving.
 
 A round of an iterated method (`<method>_r<N>`) carries the cost and tokens of the rounds
 before it: its checkpoint exists only because they ran.
@@ -86,18 +88,20 @@ def _resolve_pick(entry: dict) -> tuple[dict, list[str]]:
     return files, selection
 
 
-def _savings(main: pd.DataFrame, method: str) -> tuple[float, float]:
-    """(greedy tokens saved per test problem, seconds that saves) against the reference, mean
-    over test sets; seconds at the reference's measured tokens per second on each set."""
+def _savings(main: pd.DataFrame, method: str) -> tuple[float, float, float]:
+    """(greedy tokens saved per test problem, seconds that saves, accuracy change in points)
+    against the reference, mean over test sets; seconds at the reference's measured tokens per
+    second on each set."""
     per_set = main[main["dataset"] != "average"]
     ref = per_set[per_set["method"] == REFERENCE].set_index("dataset")
     run = per_set[per_set["method"] == method].set_index("dataset")
     common = ref.index.intersection(run.index)
     if common.empty:
-        return math.nan, math.nan
+        return math.nan, math.nan, math.nan
     saved = ref.loc[common, "mean_tokens"] - run.loc[common, "mean_tokens"]
     tokens_per_s = ref.loc[common, "mean_tokens"] * ref.loc[common, "n_problems"] / ref.loc[common, "wall_time_s"]
-    return float(saved.mean()), float((saved / tokens_per_s).mean())
+    accuracy = (run.loc[common, "accuracy"] - ref.loc[common, "accuracy"]).mean()
+    return float(saved.mean()), float((saved / tokens_per_s).mean()), float(accuracy)
 
 
 def ledger_table(plan: dict, main: pd.DataFrame) -> pd.DataFrame:
@@ -126,7 +130,7 @@ def ledger_table(plan: dict, main: pd.DataFrame) -> pd.DataFrame:
         select_cost = selection or {"wall_s": 0.0, "cpu_s": 0.0, "gpu_s": 0.0, "missing": 0}
         train_wall = float(seeds["wall_s"].mean())
         total_wall = train_wall + select_cost["wall_s"] + shared["wall_s"]
-        saved_tokens, saved_s = _savings(main, entry["method"])
+        saved_tokens, saved_s, accuracy_change = _savings(main, entry["method"])
         row = {
             "method": entry["method"],
             "label": label(entry["method"]),
@@ -143,6 +147,7 @@ def ledger_table(plan: dict, main: pd.DataFrame) -> pd.DataFrame:
             "tokens_saved_per_problem": saved_tokens,
             "seconds_saved_per_problem": saved_s,
             "break_even_problems": _break_even(total_wall, saved_s),
+            "accuracy_change_points": accuracy_change,
             "missing_benchmarks": int(seeds["missing"].sum() + select_cost["missing"] + shared["missing"]),
         }
         before = done.get(entry.get("previous_round"))

@@ -153,8 +153,9 @@ def ledger_section(ledger: pd.DataFrame) -> list[str]:
         "GPU-hours likewise), the tokens generated in pre-sampling and rollouts and trained on, the greedy tokens "
         "and seconds saved per test problem against the reference (at the reference's measured generation speed), "
         "and `break_even_problems`: problems answered before the saved time has paid for `total_wall_s` (never: "
-        "the method does not shorten answers). `est_*`: the same from token counts at the config's `ledger` "
-        "throughputs.",
+        "the method does not shorten answers), beside `accuracy_change_points`: greedy accuracy against the "
+        "reference's, which the break-even does not weigh. `est_*`: the same from token counts at the config's "
+        "`ledger` throughputs.",
         "",
         to_markdown(shown),
         "",

@@ -22,15 +22,15 @@ class ThinkingSplit:
     closed: bool
 
 
-def thinking_end_id(tokenizer, marker: str, what: str = "prompt.thinking_end") -> int:
-    """The one token id of the marker that closes the thinking block.
+def thinking_end_id(tokenizer, marker: str, model: str = "this model") -> int:
+    """The one token id of the marker that closes the thinking block (`prompt.thinking_end`).
 
     The marker must be a single token that decodes back to itself: a marker spelt in several
     tokens can merge with what follows it ("</think>\\n\\n"), so it could not be found in the ids."""
     ids = tokenizer.encode(marker, add_special_tokens=False)
     if len(ids) != 1 or tokenizer.decode(ids, skip_special_tokens=False) != marker:
         raise InputError(
-            f"config key {what}: {marker!r} is not one token of this model's tokenizer (it encodes to "
+            f"config key prompt.thinking_end: {marker!r} is not one token of {model}'s tokenizer (it encodes to "
             f"{len(ids)} tokens); use the marker the model's chat template writes, e.g. '</think>'"
         )
     return ids[0]
