@@ -165,13 +165,16 @@ def tokens_by_difficulty(levels: pd.DataFrame, path: Path) -> None:
     """Mean tokens and accuracy per difficulty level and method, per test set; ± std over seeds."""
     datasets = list(levels["dataset"].unique()) if not levels.empty else []
     fig, axes = plt.subplots(max(1, len(datasets)), 2, figsize=(12, 3.8 * max(1, len(datasets))), squeeze=False)
+    # the colours of the other figures (up to 20 methods), not the default cycle's 10 that repeat
+    colors = {method_label(m): st["color"] for m, st in _styles(levels["method"].unique()).items()}
     for (ax_tok, ax_acc), dataset in zip(axes, datasets):
         d = levels[levels["dataset"] == dataset].assign(label=lambda x: x["method"].map(method_label))
         for ax, value in ((ax_tok, "mean_tokens"), (ax_acc, "accuracy")):
             mean = d.pivot_table(index="level", columns="label", values=value, sort=False)
             std_col = f"{value}_std"
             std = d.pivot_table(index="level", columns="label", values=std_col, sort=False) if std_col in d else None
-            mean.plot.bar(ax=ax, rot=0, yerr=std.reindex_like(mean) if std is not None else None, capsize=2, width=0.8)
+            mean.plot.bar(ax=ax, rot=0, yerr=std.reindex_like(mean) if std is not None else None, capsize=2, width=0.8,
+                          color=[colors[c] for c in mean.columns])  # fmt: skip
             ax.grid(axis="y", alpha=0.3)
         ax_tok.set_ylabel("mean generated tokens")
         ax_acc.set_ylabel("accuracy (%)")
