@@ -8,7 +8,7 @@
 #     antlr4-python3-runtime==4.13.2 datasets==5.2.0 dill==0.4.1
 # and, for each Python the machine may have (--python-version 3.10 ... 3.14, --only-binary=:all:),
 #   xxhash==4.1.0 multiprocess==0.70.19
-# (vLLM cannot travel: its wheel is over 300 MB). Took 68 s on one H100 (docs/scale-out.md).
+# (vLLM cannot travel: its wheel is over 300 MB). Took 65 s on one H100 (docs/scale-out.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}

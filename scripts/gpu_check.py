@@ -126,9 +126,9 @@ def grpo_check(data: Path, out: Path) -> bool:
     info = json.loads((out / "model" / "o1pruner_training.json").read_text())
     moved = float(update(data / "model", out / "model").norm())
     ok = len(rollouts) == len(problems) * settings["grpo"]["generations"] and bool(rollouts["reward"].notna().all())
-    ok &= moved > 0
+    ok &= moved > 0 and info["device"].startswith("cuda") == torch.cuda.is_available()  # trained where it should
     print(f"grpo: {len(rollouts)} rollouts ({rollouts['n_tokens'].sum()} tokens, mean reward "
-          f"{rollouts['reward'].mean():.3f}) in {wall:.1f} s on {DEVICE} ({info['distributed_type']}), "
+          f"{rollouts['reward'].mean():.3f}) in {wall:.1f} s on {info['device']} ({DEVICE}), "
           f"update norm {moved:.2e} -> {'ok' if ok else 'FAILED'}")  # fmt: skip
     return ok
 

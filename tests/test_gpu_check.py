@@ -22,4 +22,5 @@ def test_the_gpu_check_script_runs_and_passes_on_cpu():
     for start in ("precision mixed:", "precision pure:", "pre-sampling:", "greedy evaluation:", "grpo:"):
         assert any(line.startswith(start) for line in lines), f"no {start!r} line in:\n{run.stdout}"
     assert "UNEXPECTED" not in run.stdout
+    assert " s on cpu (CPU (no GPU found))" in next(line for line in lines if line.startswith("grpo:"))
     assert lines[-1] == "gpu-check: passed"

@@ -291,7 +291,8 @@ def finetune(
         model.train()
         model = _trainable(model, settings)
         hf_trainer, result = _train(trainer, model, tok, df, trainset_path, problems_path, settings, args, out)
-        log.info("trained with %s, seed %d: %s", trainer, seed, result.metrics)
+        # The Trainer, not this function, put the model on its device: say which, for the log reader.
+        log.info("trained with %s on %s, seed %d: %s", trainer, hf_trainer.args.device, seed, result.metrics)
         deepspeed = bool(getattr(hf_trainer, "is_deepspeed_enabled", False))
         final = hf_trainer.model
         if settings.finetuning == "lora":
@@ -307,6 +308,7 @@ def finetune(
                     "seed": seed,
                     "settings": settings.to_json(),
                     "processes": process_count(),
+                    "device": str(hf_trainer.args.device),
                     "distributed_type": str(hf_trainer.accelerator.state.distributed_type),
                     "created_partitioned": created_partitioned,
                     "weight_update": update,
