@@ -103,7 +103,7 @@ localrules:
     reference_stats,
     draw,
     rewards,
-    select,
+    baseline_trainset,
     prompts,
     report,
 

@@ -73,7 +73,9 @@ rule baseline_trainset:
     conda:
         "../envs/o1pruner.yaml"
     params:
-        settings=lambda wc: as_param(job_settings.baseline_trainset_settings(config, wc.method)),
+        settings=lambda wc: as_param(
+            job_settings.baseline_trainset_settings(config, wc.method)
+        ),
     shell:
         "o1pruner --log-file {log} baseline-trainset --samples {input} --settings {params.settings} --out {output}"
 
