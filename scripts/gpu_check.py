@@ -25,7 +25,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]
 
-from helpers import o1_pruner_training_data, presample_args, training_settings  # noqa: E402
+from helpers import grpo_prompts, o1_pruner_training_data, presample_args, training_settings  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 
 from o1pruner.cli import main  # noqa: E402
@@ -108,10 +108,9 @@ def generation_check(data: Path, out: Path) -> bool:
 def grpo_check(data: Path, out: Path) -> bool:
     import pandas as pd
 
-    problems = [json.loads(line) for line in (data / "problems.jsonl").read_text().splitlines()]
     prompts = out / "prompts.parquet"
     out.mkdir(parents=True)
-    pd.DataFrame({"problem_id": [p["id"] for p in problems], "mean_tokens": 32.0, "accuracy": 0.5}).to_parquet(prompts)
+    n_problems = grpo_prompts(data / "problems.jsonl", prompts, mean_tokens=32.0)
     settings = training_settings("grpo", learning_rate=1e-4, per_device_batch_size=8, global_batch_size=8,
                                  warmup_ratio=0.0, cutoff_len=256, bf16=True, epochs=1)  # fmt: skip
     settings["grpo"].update(max_completion_length=48)
@@ -125,7 +124,7 @@ def grpo_check(data: Path, out: Path) -> bool:
     rollouts = pd.read_parquet(out / "model" / "rollouts.parquet")
     info = json.loads((out / "model" / "o1pruner_training.json").read_text())
     moved = float(update(data / "model", out / "model").norm())
-    ok = len(rollouts) == len(problems) * settings["grpo"]["generations"] and bool(rollouts["reward"].notna().all())
+    ok = len(rollouts) == n_problems * settings["grpo"]["generations"] and bool(rollouts["reward"].notna().all())
     ok &= moved > 0 and info["device"].startswith("cuda") == torch.cuda.is_available()  # trained where it should
     print(f"grpo: {len(rollouts)} rollouts ({rollouts['n_tokens'].sum()} tokens, mean reward "
           f"{rollouts['reward'].mean():.3f}) in {wall:.1f} s on {info['device']} ({DEVICE}), "

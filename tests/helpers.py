@@ -125,6 +125,16 @@ def training_settings(trainer: str = "o1_pruner", **overrides) -> dict:
     return settings
 
 
+def grpo_prompts(problems_path: Path, out: Path, mean_tokens: float) -> int:
+    """A GRPO training set as the `prompts` rule writes it, for every problem of `problems_path`:
+    the reference's mean length `mean_tokens` and accuracy 0.5 per problem. Returns how many."""
+    import pandas as pd
+
+    ids = [json.loads(line)["id"] for line in Path(problems_path).read_text().splitlines()]
+    pd.DataFrame({"problem_id": ids, "mean_tokens": mean_tokens, "accuracy": 0.5}).to_parquet(out)
+    return len(ids)
+
+
 def o1_pruner_training_data(root: Path, n_rows: int = 16) -> Path:
     """A tiny random-init model, `n_rows` training problems and an O1-Pruner training set with
     random advantages and the model's own reference log-probs, under `root`."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import REPO, training_settings
+from helpers import REPO, grpo_prompts, training_settings
 
 from o1pruner.io import InputError
 from o1pruner.length_rewards import group_rewards
@@ -93,9 +93,8 @@ def test_two_processes_score_whole_groups(training_data, tmp_path):
     2 rollouts per process per step and groups of 4, so every group is split over the two
     processes. Every recorded reward must equal the group's reward computed over all 4."""
     data = training_data(8)
-    problems = [json.loads(line) for line in (data / "problems.jsonl").read_text().splitlines()]
     trainset = tmp_path / "prompts.parquet"
-    pd.DataFrame({"problem_id": [p["id"] for p in problems], "mean_tokens": 12.0, "accuracy": 0.5}).to_parquet(trainset)
+    grpo_prompts(data / "problems.jsonl", trainset, mean_tokens=12.0)
     settings = training_settings(
         "grpo", learning_rate=1e-4, per_device_batch_size=2, global_batch_size=4, warmup_ratio=0.0,
         cutoff_len=256, bf16=False, epochs=1,

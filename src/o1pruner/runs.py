@@ -343,8 +343,8 @@ def planned_methods(config: dict) -> list[Method]:
     """Every method a config trains or builds a training set for: `trained_methods`, the grid
     points, and the methods whose training sets the grid points share (`trainset_method`)."""
     out = {m.name: m for m in trained_methods(config) + grid_methods(config)}
-    for m in list(out.values()):
-        out.setdefault(trainset_method(m).name, trainset_method(m))
+    for shared in [trainset_method(m) for m in out.values()]:
+        out.setdefault(shared.name, shared)
     return list(out.values())
 
 
@@ -466,7 +466,7 @@ def wildcard_pattern(names) -> str:
 def method_wildcards(config: dict) -> dict[str, str]:
     """Wildcard constraints of the training rules: the methods whose training set each rule makes."""
     methods = planned_methods(config)
-    trainsets = {trainset_method(m).name: trainset_method(m) for m in methods}
+    trainsets = {t.name: t for t in map(trainset_method, methods)}
 
     def made_by(rule: str) -> str:
         # a round of a pre-sampling method has its own data, per seed (rules/rounds.smk)

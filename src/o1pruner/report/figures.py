@@ -259,10 +259,10 @@ def accuracy_vs_tokens_sampled(
             if off_scale:
                 off_scale_runs.setdefault((r.method, y), []).append((r.mean_tokens, r.accuracy))
         # one label per method and edge, so that the seeds of a method do not print over each other
-        for (method, y), runs in off_scale_runs.items():
-            accuracies = sorted(a for _, a in runs)
+        for (method, y), points in off_scale_runs.items():
+            accuracies = sorted(a for _, a in points)
             value = f"{accuracies[0]:.1f}" + (f"-{accuracies[-1]:.1f}" if len(accuracies) > 1 else "")
-            x = sum(t for t, _ in runs) / len(runs)
+            x = sum(t for t, _ in points) / len(points)
             above = y > accuracies[0]  # at the bottom edge: the label goes above the points
             ax.annotate(f"{value}% (off scale)", (x, y), textcoords="offset points", xytext=(0, 9 if above else -14),
                         ha="center", fontsize=8, color=styles[method]["color"])  # fmt: skip
