@@ -5,9 +5,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
-
-
+# The config: config/config.yaml (the embedded toy world) when no --configfile is given; else
+# the given files, each after the ones it `extends` (rules/common.smk composes it).
 report: "captions/workflow.rst"
 
 

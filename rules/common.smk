@@ -1,4 +1,5 @@
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -9,13 +10,14 @@ from snakemake.utils import validate
 # The workflow's own package, importable without installing it (light imports only).
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 import o1pruner.report.outputs as report_names
-from o1pruner import job_settings, runs
+from o1pruner import config_layers, job_settings, rehearsal, runs
 from o1pruner.ledger_plan import ledger_plan
 from o1pruner.workflow_config import (
     ConfigError,
     check_config,
     check_model_path,
     check_planned_config,
+    check_profile_placeholders,
     check_toy_reference,
     coerce_cli_values,
     generation_cli,
@@ -31,6 +33,20 @@ from o1pruner.workflow_config import (
 # (--use-conda) still comes first on the PATH.
 put_interpreter_on_path()
 
+# The run's config, composed one way (src/o1pruner/config_layers.py): config/config.yaml when
+# no --configfile is given, else the given files, each after the files it `extends`, then
+# --config. Snakemake's own merge is replaced, so a real-model config never inherits the toy.
+try:
+    LAYERS = config_layers.compose(
+        workflow.config_settings.configfiles,
+        workflow.config_settings.config,
+        Path(workflow.basedir),
+    )
+except config_layers.LayeringError as e:
+    sys.exit(f"config error: {e}")
+config.clear()
+config.update(LAYERS.config)
+
 # One short message naming the key or path, before any job: `--config` values are converted
 # to the schema's types first (Snakemake passes nested ones as strings).
 SCHEMA = load_schema(Path(workflow.basedir) / "config" / "schema.yaml")
@@ -38,17 +54,52 @@ try:
     config.update(coerce_cli_values(dict(config), SCHEMA))
     check_config(config, SCHEMA)
     validate(config, schema="../config/schema.yaml")  # fills in the schema's defaults
+    # A CPU rehearsal (config/rehearsal.yaml): the real config with only what cannot exist here
+    # changed; every change is printed and recorded in the report.
+    REHEARSAL_ROWS = None
+    if config["rehearsal"]["enabled"]:
+        rehearsed, REHEARSAL_ROWS = rehearsal.rehearse(config)
+        config.clear()
+        config.update(rehearsed)
+        LAYERS.sources.update({key: "rehearsal" for key, _, _ in REHEARSAL_ROWS})
+        check_config(config, SCHEMA)
     check_planned_config(config, SCHEMA)
+    check_profile_placeholders(
+        workflow.resource_settings.default_resources,
+        workflow.resource_settings.overwrite_resources,
+        sys.argv,
+    )
     if config["model"]["toy_reference"]:
         check_toy_reference(config)
-    else:
+    elif not config["rehearsal"][
+        "enabled"
+    ]:  # the rehearsal's model is made by the workflow
         warning = check_model_path(
             config["model"]["path"], dry_run=is_dry_run(sys.argv)
         )
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
 except ConfigError as e:
+    if re.fullmatch(
+        r"config key \w+ is missing", str(e)
+    ):  # a section no composed file has
+        e = f"{e} (the config is composed of {' + '.join(LAYERS.files)}: an overlay such as config/vllm.yaml or config/rehearsal.yaml goes after a complete config)"
     sys.exit(f"config error: {e}")
+
+# Which file set each key that differs from the schema's default: one line on every run, the
+# whole table on a dry run (and from `o1pruner config`); recorded in the report's provenance.
+CONFIG_SOURCES = config_layers.set_keys(LAYERS, config, SCHEMA)
+if workflow.is_main_process:
+    print(f"config: {' + '.join(LAYERS.files)}", end="", file=sys.stderr)
+    print(
+        " + --config" if workflow.config_settings.config else "",
+        f"({len(CONFIG_SOURCES)} keys differ from the schema's defaults)",
+        file=sys.stderr,
+    )
+    if is_dry_run(sys.argv):
+        print(config_layers.sources_table(CONFIG_SOURCES), end="", file=sys.stderr)
+    if REHEARSAL_ROWS is not None:
+        print(rehearsal.rows_table(REHEARSAL_ROWS), end="", file=sys.stderr)
 
 MODEL = config["model"]["name"]
 TRAIN_DATASET = config["datasets"]["train"]
@@ -136,7 +187,11 @@ def as_param(settings):
 def reference_model():
     """The reference model folder as an input: built by the toy rule, or given by the user."""
     path = config["model"]["path"]
-    if config["model"]["toy_reference"] or Path(path).exists():
+    if (
+        config["model"]["toy_reference"]
+        or config["rehearsal"]["enabled"]
+        or Path(path).exists()
+    ):
         return path
     return []  # a hub id: `o1pruner` loads (and checks) it when the first rule runs
 
@@ -237,6 +292,9 @@ def provenance():
         "reward_clip": config["reward"]["reward_clip"],
         "toy_solution_style": config.get("toy", {}).get("solution_style"),
         "workflow_dir": workflow.basedir,
+        "config_files": LAYERS.files,
+        "config_set_by": {key: source for key, _, source in CONFIG_SOURCES},
+        "rehearsal": REHEARSAL_ROWS,
     }
 
 

@@ -52,3 +52,27 @@ if config["model"]["toy_reference"]:
         shell:
             "o1pruner --log-file {log} toy-reference --settings {params.settings} --test {input.test} "
             "--out {output} --threads {threads}"
+
+
+if config["rehearsal"]["enabled"]:
+
+    rule rehearsal_reference:
+        input:
+            problems=data_path(TRAIN_DATASET, "train"),
+        output:
+            directory(config["model"]["path"]),
+        log:
+            f"logs/models/{MODEL}/rehearsal_reference.log",
+        benchmark:
+            f"results/benchmarks/models/{MODEL}/rehearsal_reference.tsv"
+        conda:
+            "../envs/o1pruner.yaml"
+        threads: THREADS
+        resources:
+            mem_mb=6000,
+            runtime=30,
+        params:
+            settings=as_param(rehearsal.model_settings(config)),
+        shell:
+            "o1pruner --log-file {log} rehearsal-reference --settings {params.settings} "
+            "--problems {input.problems} --out {output} --threads {threads}"

@@ -27,20 +27,27 @@ def test_every_schema_key_is_documented():
     assert not missing, f"config/README.md does not document {missing}"
 
 
+SHIPPED = sorted(p.name for p in (REPO / "config").glob("*.yaml") if p.name != "schema.yaml")
+
+
 @pytest.mark.parametrize(
-    "overlay",
-    ["toy_thinking_helps.yaml", "toy_real_data.yaml", "toy_thinking_helps.yaml toy_length_methods.yaml", None],
+    "files",
+    [[name] for name in SHIPPED if name not in ("vllm.yaml", "rehearsal.yaml")]
+    + [["smoke.yaml", "vllm.yaml"], ["toy_thinking_helps.yaml", "toy_length_methods.yaml"]]
+    + [[real, "rehearsal.yaml"] for real in ("paper_marco_o1.yaml", "paper_qwq.yaml", "r1_distill_qwen.yaml")],
+    ids=lambda files: "+".join(files),
 )
-def test_shipped_toy_configs_validate(overlay):
-    from snakemake.utils import validate
+def test_shipped_configs_compose_and_pass_every_planning_check(files, monkeypatch):
+    """Each shipped config as a user gives it (composed with what it extends, as the workflow
+    composes it, not merged by hand), then every check the workflow runs before planning."""
+    from o1pruner import rehearsal
+    from o1pruner.workflow_config import check_planned_config, load_config, load_schema
 
-    from o1pruner.workflow_config import check_planned_config
-
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    for name in (overlay or "").split():
-        for section, values in yaml.safe_load((REPO / "config" / name).read_text()).items():
-            config.setdefault(section, {}).update(values)
-    validate(config, str(REPO / "config/schema.yaml"))
-    check_planned_config(config, yaml.safe_load((REPO / "config/schema.yaml").read_text()))
-    if config["toy"].get("solution_style") == "estimate_check":
+    monkeypatch.chdir(REPO)  # data paths are relative to the working directory, as for a user
+    config = load_config(*(REPO / "config" / name for name in files))
+    if config["rehearsal"]["enabled"]:
+        config, rows = rehearsal.rehearse(config)
+        assert rows and config["model"]["name"].endswith(rehearsal.SUFFIX)
+    check_planned_config(config, load_schema(REPO / "config/schema.yaml"))
+    if config.get("toy", {}).get("solution_style") == "estimate_check":
         assert len(config["toy"]["estimate_error"]) == len(config["toy"]["levels"])

@@ -1,23 +1,25 @@
-"""The paper configs validate against the schema and plan the full experiment (dry run)."""
+"""The paper configs validate against the schema and plan the full experiment (dry run), run as
+a user runs them: from the repository root, with nothing of the toy default underneath."""
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import snakemake_cmd
 
 REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")  # .venv/bin/snakemake under scripts/test.sh
 
 
 @pytest.mark.parametrize("name,k,lam", [("paper_marco_o1.yaml", 16, 2.0), ("paper_qwq.yaml", 12, 5.0)])
-def test_paper_config_validates_and_dry_runs(tmp_path, name, k, lam):
+def test_paper_config_validates_and_dry_runs(name, k, lam):
     cfg = yaml.safe_load((REPO / "config" / name).read_text())
     assert cfg["sampling"]["k"] == k and cfg["reward"]["lambda"] == lam
     assert cfg["sampling"]["temperature"] == 0.5 and cfg["sampling"]["top_p"] == 0.8
     assert cfg["sampling"]["max_new_tokens"] == 8192 and cfg["evaluation"]["max_new_tokens"] == 8192
-    cmd = snakemake_cmd(tmp_path, REPO / "config" / name, "-n")
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    cmd = [SNAKEMAKE, "-n", "--configfile", f"config/{name}"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     for rule in [
@@ -33,11 +35,12 @@ def test_paper_config_validates_and_dry_runs(tmp_path, name, k, lam):
         "report",
     ]:
         assert rule in out
-    assert "toy_reference" not in out
+    assert "toy_reference" not in out and "pick_hyperparameters" not in out  # nothing of the toy's
+    assert f"config: config/{name} (" in result.stderr  # composed of this file alone
 
 
 @pytest.mark.parametrize("overlays", [(), ("r1_distill_qwen_7b.yaml",)])
-def test_r1_distill_config_validates_and_plans_greedy_and_sampled_evaluation(tmp_path, overlays):
+def test_r1_distill_config_validates_and_plans_greedy_and_sampled_evaluation(overlays):
     """DeepSeek-R1-Distill-Qwen (1.5B; 7B by the overlay) on MATH-500, AIME24/25, AMC23, GSM8K and
     OlympiadBench: DeepSeek's sampling settings, 16 samples on the small sets, 4 elsewhere."""
     from o1pruner.job_settings import token_cap
@@ -56,8 +59,8 @@ def test_r1_distill_config_validates_and_plans_greedy_and_sampled_evaluation(tmp
     assert caps["gsm8k"] == 8192 and caps["aime24"] == 16384
     assert cfg["vllm"]["max_model_len"] >= max(caps.values()) + 1024
     assert cfg["prompt"]["thinking_end"] == "</think>" and cfg["evaluation"]["budget_forcing"]["budgets"]
-    cmd = snakemake_cmd(tmp_path, files[0], *map(str, files[1:]), "-n")
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    cmd = [SNAKEMAKE, "-n", "--configfile", *(str(f.relative_to(REPO)) for f in files)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     for dataset in cfg["datasets"]["test"]:

@@ -252,3 +252,42 @@ def test_rounds_are_methods_that_start_from_the_round_before(tmp_path):
             for n in ("thinkprune", "thinkprune_r2", "thinkprune_r3")]  # fmt: skip
     assert caps == [64, 48, 32]
     assert not runs.is_ablation("o1_pruner_r2")  # a round is a row of the main table
+
+
+def test_a_key_that_takes_a_number_or_a_mapping_converts_either():
+    """`--config evaluation='{max_new_tokens: 48}'`: Snakemake hands over '48'; the key's schema
+    is oneOf(integer, per-set mapping), which the conversion used to leave as a string."""
+    cfg = coerce_cli_values({"evaluation": {"max_new_tokens": "48"}}, SCHEMA)
+    assert cfg["evaluation"]["max_new_tokens"] == 48
+    per_set = coerce_cli_values({"evaluation": {"max_new_tokens": {"default": "48", "gsm8k": "16"}}}, SCHEMA)
+    assert per_set["evaluation"]["max_new_tokens"] == {"default": 48, "gsm8k": 16}
+    config = load_config(REPO / "config" / "smoke.yaml", overrides={"reward": {"lambda": "3"}})
+    assert config["reward"]["lambda"] == 3.0 and isinstance(config["reward"]["lambda"], float | int)
+
+
+def test_a_missing_local_data_file_is_named_by_its_key(tmp_path, monkeypatch):
+    from o1pruner.workflow_config import check_data_sources
+
+    monkeypatch.chdir(REPO)
+    config = load_config(REPO / "config" / "toy_real_data.yaml")
+    check_data_sources(config)  # the files exist beside the checkout
+    config["datasets"]["sources"]["gsm8k"]["test"]["source"] = "../shared/data/gsm8k/tset.jsonl"
+    with pytest.raises(ConfigError, match=r"datasets\.sources\.gsm8k\.test\.source: \.\./shared/data/gsm8k/tset"):
+        check_data_sources(config)
+    config["datasets"]["sources"]["gsm8k"]["test"]["source"] = "openai/gsm8k"  # a hub id: the job reads it
+    check_data_sources(config)
+
+
+def test_a_profile_placeholder_is_named_by_its_key():
+    from types import SimpleNamespace
+
+    from o1pruner.workflow_config import check_profile_placeholders
+
+    raw = SimpleNamespace
+    argv = ["snakemake", "--profile", "profiles/slurm"]
+    check_profile_placeholders({"mem_mb": raw(raw=4000)}, {"finetune": {"slurm_partition": raw(raw="gpu")}}, argv)
+    with pytest.raises(ConfigError, match=r"set-resources\.finetune\.slurm_partition is still the placeholder "
+                       r"'<gpu-partition>' in profiles/slurm/config\.yaml"):  # fmt: skip
+        check_profile_placeholders({}, {"finetune": {"slurm_partition": raw(raw="<gpu-partition>")}}, argv)
+    with pytest.raises(ConfigError, match=r"default-resources\.slurm_partition"):
+        check_profile_placeholders({"slurm_partition": raw(raw=" <cpu-partition> ")}, {}, argv)

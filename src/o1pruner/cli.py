@@ -70,6 +70,14 @@ def cmd_toy_reference(a) -> None:
     build_reference(settings=a.settings, test_path=a.test, out_dir=a.out, threads=a.threads)
 
 
+def cmd_rehearsal_reference(a) -> None:
+    from .rehearsal_model import RehearsalModelSettings, build_rehearsal_model
+
+    settings = RehearsalModelSettings.from_json(a.settings)
+    accuracy = build_rehearsal_model(settings, a.problems, a.out, a.threads)
+    print(f"rehearsal model -> {a.out} (greedy accuracy on its training problems {100 * accuracy:.0f}%)")
+
+
 def cmd_prepare(a) -> None:
     from .datasets import prepare
 
@@ -173,6 +181,27 @@ def cmd_memory(a) -> None:
     print("  ".join(f"{k} {v:.1f}" for k, v in gb.items()))
 
 
+def cmd_config(a) -> None:
+    from .config_layers import compose, set_keys, sources_table
+    from .workflow_config import SCHEMA_PATH, ConfigError, load_config, load_schema
+
+    overrides: dict = {}
+    for item in a.config:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"--config {item!r}: expected KEY=VALUE, as Snakemake's --config takes it")
+        import yaml
+
+        overrides[key] = yaml.safe_load(value)
+    try:
+        config = load_config(*a.configfile, overrides=overrides)
+    except ConfigError as e:
+        raise InputError(str(e)) from None
+    layers = compose(a.configfile, overrides)
+    print(f"config: {' + '.join(layers.files)}{' + --config' if overrides else ''}")
+    print(sources_table(set_keys(layers, config, load_schema(SCHEMA_PATH))), end="")
+
+
 def cmd_readme(a) -> None:
     from .report.readme import splice_results
 
@@ -181,7 +210,7 @@ def cmd_readme(a) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="o1pruner", description=__doc__.split("\n")[0])
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages too")
     parser.add_argument(
         "--log-file",
         default=None,
@@ -221,6 +250,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--settings", type=_settings, required=True, help="`toy` and `prompt` sections (JSON)")
     p.add_argument("--test", required=True, help="test problems, excluded from its training data")
     p.add_argument("--out", required=True)
+
+    p = add(
+        "rehearsal-reference",
+        cmd_rehearsal_reference,
+        "make a rehearsal's tiny model (real tokenizer and chat template) and train it on the training split's answers",
+    )
+    p.add_argument("--settings", type=_settings, required=True, help="`rehearsal.model_settings` of the config (JSON)")
+    p.add_argument("--problems", required=True, help="the prepared training problems (JSONL)")
+    p.add_argument("--out", required=True, help="the model folder to write")
 
     p = add("prepare", cmd_prepare, "normalise a benchmark (local file or hub id) to the workflow's JSONL")
     p.add_argument("dataset", help="math, math500, gsm8k, gaokao, aime24, aime25, amc23 or olympiadbench")
@@ -299,13 +337,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--out", required=True)
 
-    p = add("evaluate", cmd_evaluate, "greedy decoding on a test set: accuracy, tokens, time")
-    p.add_argument("--model", required=True)
-    p.add_argument("--problems", required=True)
-    p.add_argument("--settings", type=_settings, required=True)
+    p = add("evaluate", cmd_evaluate, "decode a test set (greedy, sampled or budget-forced): accuracy, tokens, time")
+    p.add_argument("--model", required=True, help="model folder or hub id (a checkpoint or the reference)")
+    p.add_argument("--problems", required=True, help="the test problems (JSONL: id, problem, answer)")
+    p.add_argument(
+        "--settings",
+        type=_settings,
+        required=True,
+        help="the config's `evaluation` section for this run plus model and prompt settings (JSON), as the rule "
+        "passes them (`snakemake -p` prints them)",
+    )
     p.add_argument("--run", required=True, help="name of the evaluated run (reference, marker_ban, o1_pruner-seed0)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--metrics", required=True)
+    p.add_argument("--out", required=True, help="every response with its grade and token counts (Parquet)")
+    p.add_argument("--metrics", required=True, help="accuracy, tokens and timings of the run (JSON)")
 
     p = add("report", cmd_report, "tables and figures from evaluation metrics")
     p.add_argument("--metrics", nargs="+", required=True)
@@ -352,13 +396,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-checkpointing", action="store_true", help="without gradient checkpointing")
     p.add_argument("--trainable-layers", type=int, default=None, help="only the last N decoder layers train")
 
+    p = add(
+        "config",
+        cmd_config,
+        "the config a workflow run with these files sees, and which file set each key that differs from the "
+        "schema's default",
+    )
+    p.add_argument("configfile", nargs="*", help="the files given to --configfile, in order (none: config/config.yaml)")
+    p.add_argument("--config", nargs="*", default=[], help="KEY=VALUE overrides, as given to Snakemake's --config")
+
     p = add("readme", cmd_readme, "splice a generated results summary into a Markdown page (docs/results/*.md)")
     p.add_argument("--summary", required=True, help="results/tables/<model>/summary.md")
     p.add_argument("--readme", default="docs/results/toy.md", help="the page holding the results markers")
     p.add_argument("--block", default=None, help="results block <!-- results:BLOCK:begin -->; default: the main one")
 
     for p in sub.choices.values():
-        if any(a.dest == "model" for a in p._actions) or p.prog.endswith("toy-reference"):
+        if any(a.dest == "model" for a in p._actions) or p.prog.endswith(("toy-reference", "rehearsal-reference")):
             p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
 
     args = parser.parse_args(argv)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .grading import extract_boxed
 from .io import InputError, write_json, write_jsonl
+from .workflow_config import is_local_source
 
 
 def _strip_dollars(s: str) -> str:
@@ -144,7 +145,7 @@ def read_source(source: str, split: str = "test", spec: DatasetSpec | None = Non
     path = Path(source)
     if path.exists():
         return _read_file(path)
-    if path.suffix in (".jsonl", ".json", ".parquet") or source.startswith((".", "/")):
+    if is_local_source(source):
         raise InputError(f"dataset source {source!r} does not exist")
     return _read_hub(source, split, spec)
 

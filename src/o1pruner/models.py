@@ -16,6 +16,12 @@ log = logging.getLogger(__name__)
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16, "auto": "auto"}
 
 
+def parameter_count(parameters) -> int:
+    """Parameters counted whole, also where DeepSpeed ZeRO-3 has partitioned them (each process
+    then holds an empty tensor and the full size is `ds_numel`)."""
+    return sum(getattr(p, "ds_numel", p.numel()) for p in parameters)
+
+
 def check_model_path(path: str) -> None:
     """A local model folder must exist and hold a config and a tokenizer.
 
@@ -73,7 +79,7 @@ def load_model(
     log.info(
         "loaded %s (%.1fM parameters, %s) on %s",
         path,
-        sum(p.numel() for p in model.parameters()) / 1e6,
+        parameter_count(model.parameters()) / 1e6,
         dtype,
         device or next(model.parameters()).device,
     )

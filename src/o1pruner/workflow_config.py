@@ -65,9 +65,23 @@ def _parse_scalar(text: str, types: set[str]):
 
 
 def coerce_cli_values(value, node: dict, root: dict | None = None):
-    """`value` with strings converted where the schema `node` asks for a number, bool or null."""
+    """`value` with strings converted where the schema `node` asks for a number, bool or null.
+    A key that admits several forms (`oneOf`/`anyOf`, e.g. a number or a per-set mapping) takes
+    the first form the value converts to."""
     root = root if root is not None else node
     node = _resolve(node, root)
+    alternatives = node.get("oneOf") or node.get("anyOf")
+    if alternatives:
+        for alternative in alternatives:
+            alternative = _resolve(alternative, root)
+            if isinstance(value, dict) and "object" not in _types(alternative):
+                continue
+            if isinstance(value, list) and "array" not in _types(alternative):
+                continue
+            converted = coerce_cli_values(value, alternative, root)
+            if not isinstance(converted, str) or "string" in _types(alternative):
+                return converted
+        return value
     if isinstance(value, str):
         types = _types(node)
         return value if "string" in types or not types else _parse_scalar(value, types)
@@ -156,26 +170,21 @@ def with_defaults(value, node: dict, root: dict | None = None):
     return out
 
 
-def _deep_update(base: dict, update: dict) -> dict:
-    """Snakemake's merge of several config files: nested mappings are merged key by key."""
-    out = dict(base)
-    for key, value in update.items():
-        out[key] = (
-            _deep_update(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-        )
-    return out
-
-
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 
 
-def load_config(*paths: str | Path, schema_path: str | Path = SCHEMA_PATH) -> dict:
-    """Config files merged in order (later keys win, section by section), checked, with the
-    schema's defaults: the config a workflow run with these `--configfile`s sees."""
-    config: dict = {}
-    for path in paths:
-        config = _deep_update(config, yaml.safe_load(Path(path).read_text()) or {})
+def load_config(*paths: str | Path, overrides: dict | None = None, schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """The config a workflow run with these `--configfile`s (and `--config` values) sees:
+    composed as `config_layers` composes it (each file after what it `extends`), converted,
+    checked, with the schema's defaults."""
+    from .config_layers import LayeringError, compose
+
+    try:
+        config = compose(paths, overrides).config
+    except LayeringError as e:
+        raise ConfigError(str(e)) from None
     schema = load_schema(schema_path)
+    config = coerce_cli_values(config, schema)
     check_config(config, schema)
     config = with_defaults(config, schema)
     check_registered_names(config)
@@ -348,10 +357,34 @@ def check_registered_names(config: dict) -> None:
             )
 
 
+LOCAL_SOURCE_SUFFIXES = (".jsonl", ".json", ".parquet")
+
+
+def is_local_source(source: str) -> bool:
+    """Whether a dataset source names a file on this machine (else it is a hub id)."""
+    return Path(source).exists() or Path(source).suffix in LOCAL_SOURCE_SUFFIXES or source.startswith((".", "/"))
+
+
+def check_data_sources(config: dict) -> None:
+    """Every split the run prepares from a local file has that file (hub ids are read by the job)."""
+    d = config["datasets"]
+    used = {(d["train"], "train"), *((name, "test") for name in d["test"])}
+    if config["selection"]["methods"]:
+        used.add((d["train"], "validation"))
+    for name, split in sorted(used):
+        source = ((d["sources"].get(name) or {}).get(split) or {}).get("source")
+        if source and is_local_source(source) and not Path(source).is_file():
+            raise ConfigError(
+                f"config key datasets.sources.{name}.{split}.source: {source} does not exist (a relative path is "
+                f"read from the working directory, {Path.cwd()})"
+            )
+
+
 def check_planned_config(config: dict, schema: dict) -> None:
     """Every check of a config whose schema defaults are filled in, in one order (the workflow runs
     this before planning any job; the toy reference and model path are checked after it)."""
     check_registered_names(config)
+    check_data_sources(config)
     check_rounds(config)
     check_training_layout(config)
     check_sampling_layout(config)
@@ -505,7 +538,8 @@ def check_thinking(config: dict) -> None:
         return
     if marker is None:
         return
-    path = _tokenizer_file(config["model"]["path"])
+    rehearsal = config.get("rehearsal", {})
+    path = _tokenizer_file(rehearsal["tokenizer"] if rehearsal.get("enabled") else config["model"]["path"])
     if path is None:
         return
     from transformers import PreTrainedTokenizerFast
@@ -592,6 +626,9 @@ def train_launcher_command(training: dict, gpus: int, accelerate_dir: Path) -> s
     )
 
 
+_WARNED_MISSING: set[Path] = set()
+
+
 def generation_cli(config: dict, section: str, use_conda: bool, basedir: Path, dry_run: bool = False) -> str:
     """The `o1pruner` that a generating rule (`sampling` or `evaluation`) runs: the workflow's
     own, or, for the vllm backend without --use-conda, the one in the vLLM environment
@@ -601,11 +638,18 @@ def generation_cli(config: dict, section: str, use_conda: bool, basedir: Path, d
         return "o1pruner"
     venv = Path(config["vllm"]["venv"])
     cli = (venv if venv.is_absolute() else basedir / venv) / "bin" / "o1pruner"
-    if not cli.exists() and not dry_run:
-        raise ConfigError(
+    if not cli.exists():
+        message = (
             f"config key {section}.backend: vllm needs the vLLM environment, but {cli} does not exist: run "
             "`bash scripts/setup.sh --vllm`, set vllm.venv, or run with --use-conda"
         )
+        if not dry_run:
+            raise ConfigError(message)
+        if cli not in _WARNED_MISSING:  # once, though both generating sections may name it
+            _WARNED_MISSING.add(cli)
+            import sys
+
+            print(f"warning: {message} (dry run: planning goes on)", file=sys.stderr)
     return shlex.quote(str(cli))
 
 
@@ -617,6 +661,23 @@ def put_interpreter_on_path() -> None:
 
     here = str(Path(sys.executable).parent)
     os.environ["PATH"] = os.pathsep.join([here, os.environ.get("PATH", "")])
+
+
+def check_profile_placeholders(default_resources: dict, rule_resources: dict, argv: list[str]) -> None:
+    """A profile's resource still holding a `<placeholder>` (profiles/slurm ships `<gpu-partition>`)
+    would reach the cluster as a partition name; refuse it before any job, naming where it is."""
+    profile = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--profile"), None)
+    where = f"in {profile}/config.yaml" if profile else "in the profile"
+    found = [("default-resources", name, r) for name, r in (default_resources or {}).items()]
+    for rule, resources in (rule_resources or {}).items():
+        found += [(f"set-resources.{rule}", name, r) for name, r in resources.items()]
+    for key, name, resource in found:
+        raw = getattr(resource, "raw", resource)
+        if isinstance(raw, str) and re.fullmatch(r"\s*<[^<>]+>\s*", raw):
+            raise ConfigError(
+                f"{key}.{name} is still the placeholder {raw.strip()!r} {where}: write your cluster's value there "
+                "(e.g. `sinfo -s` lists the partitions), or delete the line"
+            )
 
 
 def is_dry_run(argv: list[str]) -> bool:

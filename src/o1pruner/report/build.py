@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -149,5 +150,7 @@ def build_report(
     )  # fmt: skip
     with atomic_path(out / "summary.md") as tmp:
         picks = [json.loads(Path(p).read_text()) for p in selection_paths]
-        tmp.write_text(render_summary(tables, prov, figures_dir, figure_names, picks))
+        # Figure links relative to the page, so they work wherever the page is opened from.
+        relative_figures = os.path.relpath(Path(figures_dir).resolve(), out.resolve())
+        tmp.write_text(render_summary(tables, prov, relative_figures, figure_names, picks))
     log.info("report written to %s and %s", out_dir, figures_dir)

@@ -39,4 +39,7 @@ def collect_provenance(run) -> dict:
         "model": run.model,
         "git_commit": _git_commit(run.workflow_dir),
         "packages": {p: _version(p) for p in PACKAGES},
+        "config_files": run.config_files,
+        "config_set_by": run.config_set_by,
+        "rehearsal": run.rehearsal,
     }

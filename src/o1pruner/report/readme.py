@@ -32,7 +32,7 @@ def splice_results(summary_path: str, page_path: str, block: str | None = None) 
     assets.mkdir(parents=True, exist_ok=True)
 
     def copy_figure(m: re.Match) -> str:
-        src = Path(m.group(2))
+        src = Path(summary_path).parent / m.group(2)  # links are relative to the summary page
         shutil.copy(src, assets / src.name)
         return f"![{m.group(1)}]({assets_name}/{src.name})"
 

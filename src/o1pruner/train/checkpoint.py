@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import torch
 
+from ..models import parameter_count
 from .precision import SAVE_DTYPES, UpdateMeter, can_measure_update, measured_dtype, report_update
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ def is_partitioned(model: torch.nn.Module) -> bool:
 
 
 def describe_placement(model: torch.nn.Module) -> str:
-    total = sum(getattr(p, "ds_numel", p.numel()) for p in model.parameters())
+    total = parameter_count(model.parameters())
     if not is_partitioned(model):
         return f"whole in this process ({total:,} parameters)"
     held = sum(p.ds_tensor.numel() for p in model.parameters())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from ..models import parameter_count
+
 log = logging.getLogger(__name__)
 
 
@@ -24,6 +26,7 @@ def train_only_last_layers(model, n: int) -> None:
     for layer in layers[len(layers) - n :]:
         for p in layer.parameters():
             p.requires_grad_(True)
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in model.parameters())
+    # Counted whole: under ZeRO-3 every process holds empty (partitioned) tensors.
+    trainable = parameter_count(p for p in model.parameters() if p.requires_grad)
+    total = parameter_count(model.parameters())
     log.info("training the last %d of %d layers: %.1f%% of parameters", n, len(layers), 100 * trainable / total)

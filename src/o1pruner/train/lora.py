@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+from ..models import parameter_count
+
 log = logging.getLogger(__name__)
 
 
@@ -13,8 +15,8 @@ def add_lora(model, r: int, alpha: int, dropout: float):
 
     config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules="all-linear", task_type="CAUSAL_LM")
     model = get_peft_model(model, config)
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in model.parameters())
+    trainable = parameter_count(p for p in model.parameters() if p.requires_grad)
+    total = parameter_count(model.parameters())
     log.info("LoRA r=%d alpha=%d: %.2f%% of parameters trainable", r, alpha, 100 * trainable / total)
     return model
 
