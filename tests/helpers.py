@@ -189,8 +189,10 @@ def o1_pruner_training_data(root: Path, n_rows: int = 16) -> Path:
 
 
 def without_extra_evaluations(cfg: dict) -> dict:
-    """A smoke config with greedy evaluation only (no sampled or budget-forced evaluation): for
-    workflow tests about something else (training launchers, SLURM), to keep the suite short."""
+    """A smoke config with greedy evaluation only (no sampled or budget-forced evaluation) and no
+    ablation runs: for workflow tests about something else (training launchers, SLURM), to keep
+    the suite short."""
     cfg["evaluation"]["sampled"]["samples_per_problem"] = {"default": 0}
     cfg["evaluation"]["budget_forcing"]["budgets"] = []
+    cfg["ablations"] = {"lambdas": [], "difficulty": False}
     return cfg

@@ -34,7 +34,8 @@ def test_a_real_model_config_inherits_nothing_from_the_toy(name):
 
 def test_the_default_is_the_toy_and_overlays_name_what_they_extend():
     assert compose([]).files == ["config/config.yaml"]
-    assert compose([CONFIG / "smoke.yaml"]).files == ["config/config.yaml", "config/smoke.yaml"]
+    assert compose([CONFIG / "smoke.yaml"]).files == ["config/smoke.yaml"]  # complete in itself
+    assert compose([CONFIG / "toy_thinking.yaml"]).files == ["config/config.yaml", "config/toy_thinking.yaml"]
     assert compose([CONFIG / "toy_length_methods.yaml"]).files == [
         "config/config.yaml",
         "config/toy_thinking_helps.yaml",
@@ -47,14 +48,15 @@ def test_the_default_is_the_toy_and_overlays_name_what_they_extend():
 
 
 def test_a_file_is_applied_once_at_its_first_place():
-    """smoke + toy_thinking: the toy default under both is not reapplied between them (it would
-    undo the smoke sizes)."""
-    layers = compose([CONFIG / "smoke.yaml", CONFIG / "toy_thinking.yaml"])
-    assert layers.files == ["config/config.yaml", "config/smoke.yaml", "config/toy_thinking.yaml"]
-    assert layers.config["toy"]["n_train"] == 48  # smoke's, not the default's 320
+    """toy_thinking + toy_real_data both extend the toy default: it is not reapplied between
+    them (it would undo toy_thinking's model name and thinking block)."""
+    layers = compose([CONFIG / "toy_thinking.yaml", CONFIG / "toy_real_data.yaml"])
+    assert layers.files == ["config/config.yaml", "config/toy_thinking.yaml", "config/toy_real_data.yaml"]
     assert layers.config["model"]["name"] == "toy-qwen2-think"
+    assert layers.config["toy"]["thinking"] is True
     assert layers.sources["model.name"] == "config/toy_thinking.yaml"
-    assert layers.sources["toy.n_train"] == "config/smoke.yaml"
+    assert layers.sources["datasets.test"] == "config/toy_real_data.yaml"
+    assert layers.sources["toy.n_train"] == "config/config.yaml"
 
 
 def test_sources_follow_the_last_writer_and_the_command_line(tmp_path):

@@ -6,8 +6,9 @@ One layering, the same for Snakemake, the `o1pruner config` command and the test
   or the workflow's own where the working directory has none;
 - `--configfile A B ...`: the files in that order, each one preceded by the files it names in
   its top-level `extends:` key (paths relative to the file, applied recursively). A file is
-  applied once, at its first place, so `--configfile config/smoke.yaml config/toy_thinking.yaml`
-  does not reapply the toy default between the two;
+  applied once, at its first place, so `--configfile config/toy_thinking.yaml
+  config/toy_real_data.yaml` (both extend config.yaml) does not reapply the toy default between
+  the two;
 - `--config key=value`: last.
 
 Nothing else is underneath: a config without `extends` (every real-model config) is complete
