@@ -32,6 +32,7 @@ def test_grid_points_that_differ_only_in_training_keys_share_one_training_set():
     assert runs.trainset_method(runs.method("o1_pruner")).name == "o1_pruner"
     cfg = workflow_config()
     cfg["training"]["methods"] = ["sft"]
+    cfg["ablations"] = {"lambdas": [], "difficulty": False}
     cfg["selection"] = {"methods": ["sft", "o1_pruner"], "grid": {"learning_rate": [1e-5, 1e-4], "lambda": [1.0]}}
     names = {m.name for m in runs.planned_methods(cfg)}
     assert {"sft", "o1_pruner_lam1"} <= names  # the shared training sets' methods are planned

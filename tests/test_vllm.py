@@ -39,10 +39,14 @@ def vllm_bin():
 
 @pytest.fixture(scope="module")
 def smoke_run(vllm_bin, tmp_path_factory):
-    """The README's vLLM line: the smoke workflow with pre-sampling and evaluation on vLLM."""
+    """The smoke workflow with pre-sampling and evaluation on vLLM, without the ablation runs (the
+    README's vLLM line itself, with them, runs in tests/test_documented_commands.py)."""
     root = tmp_path_factory.mktemp("vllm-smoke")
+    cfg = _smoke_config()
+    cfg["ablations"] = {"lambdas": [], "difficulty": False}
+    (root / "config.yaml").write_text(yaml.safe_dump(cfg))
     run = subprocess.run(
-        snakemake_cmd(root, REPO / "config" / "smoke.yaml", REPO / "config" / "vllm.yaml", "--cores", "2", "-p"),
+        snakemake_cmd(root, root / "config.yaml", REPO / "config" / "vllm.yaml", "--cores", "2", "-p"),
         capture_output=True,
         text=True,
         timeout=1800,

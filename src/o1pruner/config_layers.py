@@ -150,12 +150,13 @@ def compose(
     return Composition(config, [_label(f) for f, _ in applied], sources)
 
 
-def _schema_node(schema: dict, node: dict) -> dict:
+def resolve_ref(node: dict, root: dict) -> dict:
+    """A schema node with its local `$ref` (`#/$defs/...`) followed."""
     ref = node.get("$ref")
     if ref and ref.startswith("#/"):
         for part in ref[2:].split("/"):
-            schema = schema[part]
-        return schema
+            root = root[part]
+        return root
     return node
 
 
@@ -167,7 +168,7 @@ def schema_default(schema: dict, dotted: str):
     holds it), or _NO_DEFAULT."""
     node, parts = schema, dotted.split(".")
     for i, part in enumerate(parts):
-        node = _schema_node(schema, node)
+        node = resolve_ref(node, schema)
         if "default" in node and i > 0:
             found = _lookup(node["default"], parts[i:])
             if found is not _NO_DEFAULT:
@@ -179,7 +180,7 @@ def schema_default(schema: dict, dotted: str):
             node = node["additionalProperties"]
         else:
             return _NO_DEFAULT
-    node = _schema_node(schema, node)
+    node = resolve_ref(node, schema)
     return node.get("default", _NO_DEFAULT)
 
 

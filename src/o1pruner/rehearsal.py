@@ -194,6 +194,7 @@ def model_settings(config: dict) -> dict:
         **{k: r[k] for k in keys},
         **{k: r[k] for k in ("learning_rate", "batch_size", "thinking_tokens")},
         "max_positions": r["max_model_len"],
+        "dtype": config["model"]["dtype"],  # saved as the real checkpoint is (bf16 weights load exactly)
         "system_prompt": p["system"],
         "thinking_end": p["thinking_end"],
         "seed": config["sampling"]["seed"],

@@ -52,6 +52,7 @@ class RehearsalModelSettings:
     batch_size: int
     thinking_tokens: list
     max_positions: int
+    dtype: str
     system_prompt: str | None
     thinking_end: str | None
     seed: int
@@ -119,6 +120,8 @@ def build_rehearsal_model(settings: RehearsalModelSettings, problems_path: str, 
     _train(model, encoded, tokenizer.pad_token_id, settings, rng)
     accuracy = _greedy_accuracy(model, tokenizer, rows, settings)
     log.info("greedy accuracy on the training problems after %d steps: %.0f%%", settings.steps, 100 * accuracy)
+    if settings.dtype in ("bfloat16", "float16"):  # as the real checkpoint is stored ("auto": as trained)
+        model.to(getattr(torch, settings.dtype))
     with atomic_path(out, is_dir=True) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         for name in TOKENIZER_FILES:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from .config_layers import resolve_ref as _resolve
+
 
 class ConfigError(ValueError):
     """A config problem, worded for the user: names the key, value or path."""
@@ -30,15 +32,6 @@ class ConfigError(ValueError):
 
 def load_schema(path: str | Path) -> dict:
     return yaml.safe_load(Path(path).read_text())
-
-
-def _resolve(node: dict, root: dict) -> dict:
-    ref = node.get("$ref")
-    if ref and ref.startswith("#/"):
-        for part in ref[2:].split("/"):
-            root = root[part]
-        return root
-    return node
 
 
 def _types(node: dict) -> set[str]:
