@@ -21,6 +21,7 @@ Only the standard library and PyYAML: `rules/common.smk` imports it while planni
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def _merge(into: dict, update: dict, source: str, sources: dict[str, str], prefi
             continue
         for stale in [k for k in sources if k == dotted or k.startswith(dotted + ".")]:
             del sources[stale]
-        into[key] = _copy(value)
+        into[key] = copy.deepcopy(value)
         _record(value, source, sources, dotted)
 
 
@@ -107,14 +108,6 @@ def _record(value, source: str, sources: dict[str, str], dotted: str) -> None:
             _record(child, source, sources, f"{dotted}.{key}")
     else:
         sources[dotted] = source
-
-
-def _copy(value):
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
 
 
 def default_config_file(workflow_dir: Path | None = None) -> Path:

@@ -27,6 +27,7 @@ import json
 from pathlib import Path
 
 from . import runs
+from .workflow_config import used_splits
 
 SUFFIX = "-rehearsal"
 # Where a data set's local copy lives under `rehearsal.data_dir`, where the folder is not its name.
@@ -87,14 +88,6 @@ def data_file(data_dir: str, dataset: str, split: str) -> tuple[str, str]:
     return str(folder / "test.jsonl"), f"no local {split} split: the test file"
 
 
-def _used_splits(config: dict) -> list[tuple[str, str]]:
-    d = config["datasets"]
-    used = [(d["train"], "train"), *((name, "test") for name in d["test"])]
-    if config["selection"]["methods"]:
-        used.append((d["train"], "validation"))
-    return used
-
-
 def rehearse(config: dict) -> tuple[dict, list[list]]:
     """The config a rehearsal runs (schema defaults filled in), and its rows of changes."""
     r = config["rehearsal"]
@@ -104,7 +97,7 @@ def rehearse(config: dict) -> tuple[dict, list[list]]:
     c.set("model.path", f"results/models/{name}{SUFFIX}/reference", "made by the workflow")
 
     counts = {"train": r["train_problems"], "test": r["test_problems"], "validation": r["validation_problems"]}
-    for dataset, split in _used_splits(config):
+    for dataset, split in used_splits(config):
         source, note = data_file(r["data_dir"], dataset, split)
         c.set(f"datasets.sources.{dataset}.{split}.source", source, note)
         c.set(f"datasets.sources.{dataset}.{split}.n", counts[split])

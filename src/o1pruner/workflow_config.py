@@ -358,13 +358,19 @@ def is_local_source(source: str) -> bool:
     return Path(source).exists() or Path(source).suffix in LOCAL_SOURCE_SUFFIXES or source.startswith((".", "/"))
 
 
+def used_splits(config: dict) -> list[tuple[str, str]]:
+    """(data set, split) of every split a run prepares: train, each test set, validation if picked."""
+    d = config["datasets"]
+    used = [(d["train"], "train"), *((name, "test") for name in d["test"])]
+    if config["selection"]["methods"]:
+        used.append((d["train"], "validation"))
+    return used
+
+
 def check_data_sources(config: dict) -> None:
     """Every split the run prepares from a local file has that file (hub ids are read by the job)."""
     d = config["datasets"]
-    used = {(d["train"], "train"), *((name, "test") for name in d["test"])}
-    if config["selection"]["methods"]:
-        used.add((d["train"], "validation"))
-    for name, split in sorted(used):
+    for name, split in sorted(set(used_splits(config))):
         source = ((d["sources"].get(name) or {}).get(split) or {}).get("source")
         if source and is_local_source(source) and not Path(source).is_file():
             raise ConfigError(
