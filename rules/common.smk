@@ -327,16 +327,19 @@ def sampled_eval_files(ext):
 BUDGETS = config["evaluation"]["budget_forcing"]["budgets"]
 
 
+def budget_files(model, dataset, run, ext):
+    """One (run, test set)'s budget-forced files, in the order of the budgets."""
+    return [f"results/eval/{model}/{dataset}/{run}.budget{b}.{ext}" for b in BUDGETS]
+
+
 def budget_eval_files(ext):
-    return expand(
-        "results/eval/{model}/{dataset}/{run}.budget{budget}.{ext}",
-        model=MODEL,
-        dataset=TEST_DATASETS,
-        run=REFERENCE_RUNS
-        + [r for r in TRAINED_RUNS if not runs.is_ablation(runs.run_method(r))],
-        budget=BUDGETS,
-        ext=ext,
-    )
+    return [
+        path
+        for dataset in TEST_DATASETS
+        for run in REFERENCE_RUNS
+        + [r for r in TRAINED_RUNS if not runs.is_ablation(runs.run_method(r))]
+        for path in budget_files(MODEL, dataset, run, ext)
+    ]
 
 
 def dataset_source(wildcards):

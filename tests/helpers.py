@@ -1,8 +1,10 @@
 """Shared by the tests: a tiny random-init toy model, and the command lines they run."""
 
 import json
+import os
 import random
-import sys
+import shutil
+import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,19 +31,35 @@ def tiny_toy_model(out: Path, n_problems: int, hidden: int = 32, layers: int = 1
 
 
 def snakemake_cmd(workdir: Path, configfile: Path, *args: str) -> list[str]:
-    """This workflow run by the test interpreter's Snakemake in `workdir` with `configfile`."""
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(configfile),
-        *args,
-    ]
+    """The line a user types in a checkout: `.venv/bin/snakemake --configfile FILE ARGS`, to be
+    run with `cwd=workdir`. `workdir` is made a checkout of this repository first where it is
+    not one (`user_checkout`): no `--directory`, no `-s`, no PATH change."""
+    user_checkout(workdir)
+    return [".venv/bin/snakemake", "--configfile", os.path.relpath(configfile, workdir), *args]
+
+
+def user_checkout(workdir: Path) -> Path:
+    """`workdir` as a user's checkout after `bash scripts/setup.sh`: the repository's tracked and
+    unignored files, its environments linked, no results. Files already in `workdir` (a test's
+    own config) stay."""
+    if (workdir / "Snakefile").exists():
+        return workdir
+    _copy_tracked_files(workdir)
+    for venv in (".venv", ".venv-vllm"):
+        if (REPO / venv).exists():
+            (workdir / venv).symlink_to(REPO / venv)
+    return workdir
+
+
+def _copy_tracked_files(dest: Path) -> None:
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, capture_output=True, check=True
+    )
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source = REPO / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
 
 
 def presample_args(model: Path, problems: Path, settings: str, out: Path, *extra: str) -> list[str]:
@@ -196,3 +214,23 @@ def without_extra_evaluations(cfg: dict) -> dict:
     cfg["evaluation"]["budget_forcing"]["budgets"] = []
     cfg["ablations"] = {"lambdas": [], "difficulty": False}
     return cfg
+
+
+def fresh_checkout(root: Path) -> Path:
+    """A fresh copy of this checkout in `root/main` (`user_checkout`) with `shared/` beside it,
+    and the repository's results, logs and Snakemake state copied where they exist (CI's quick
+    start made them), as a user's checkout after the quick start has them."""
+    copy = user_checkout(root / "main")
+    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
+    if (REPO.parent / "shared").exists():
+        (root / "shared").symlink_to(REPO.parent / "shared")
+    for kept in ("results", "logs", ".snakemake"):
+        if (REPO / kept).exists():
+            shutil.copytree(REPO / kept, copy / kept, symlinks=True, ignore=shutil.ignore_patterns("locks"))
+    return copy
+
+
+def run_in_checkout(command: str, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
+    """`command` as a user types it in `cwd` (bash, the environment without pytest's variables)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
+    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)

@@ -12,8 +12,11 @@ Collected, not listed: a new documented command is covered without editing this 
 How each runs (the only rules; no `--directory`, no PATH change, no harness flag):
 - Snakemake on smoke-sized configs (no `--configfile`s beyond config/smoke.yaml and
   config/vllm.yaml), `--report`, `--lint`, `--unlock` and `o1pruner` commands run for real;
+  the vLLM smoke line (smoke.yaml then vllm.yaml) runs in tests/test_vllm.py, which checks
+  what it writes, so it is not run twice;
 - a CPU rehearsal (config/rehearsal.yaml after a GPU config) runs for real when it plans at
-  most REHEARSAL_JOB_LIMIT jobs, else it is planned (`-n`);
+  most REHEARSAL_JOB_LIMIT jobs (any number with O1PRUNER_REHEARSALS=all), else it is planned
+  (`-n`);
 - any other Snakemake command (the default toy run, the paper and real-model configs, SLURM)
   is run as written with `-n` added: it must plan, and a config error fails it;
 - set-up lines (`bash scripts/setup.sh ...`) run in the repository itself, whose environments
@@ -35,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import fresh_checkout, run_in_checkout
 
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENTS = ["README.md", *sorted(str(p.relative_to(REPO)) for p in (REPO / "docs").glob("*.md")), "config/README.md"]
@@ -42,10 +46,12 @@ COMMAND_START = re.compile(r"^(bash |printf |sed |\.venv/bin/|snakemake |o1prune
 INLINE_START = re.compile(r"^(\.venv/bin/snakemake|snakemake|\.venv/bin/o1pruner|o1pruner) |^bash scripts/")
 PLACEHOLDER = re.compile(r"<[^>]*>|\[|\.\.\.|…|\b[A-Z][A-Z_]{2,}(\.[a-z]+)?\b")
 SMOKE_SIZED = {"config/smoke.yaml", "config/vllm.yaml"}
+VLLM_SMOKE = {"config/smoke.yaml", "config/vllm.yaml"}  # the vLLM smoke run: tests/test_vllm.py runs it
 REHEARSAL = "config/rehearsal.yaml"  # a CPU rehearsal of a GPU config: runs here end to end
 # CI's time (60 minutes for .ci/run on 2 cores) holds the rehearsals of at most this many jobs
-# (paper_qwq's, 8.6 min); a larger one is planned in CI, and its measured time is in the README.
-REHEARSAL_JOB_LIMIT = 50
+# (paper_qwq's); a larger one is planned in CI, and its measured time is in the README.
+# O1PRUNER_REHEARSALS=all runs every rehearsal line for real (the README's times were taken so).
+REHEARSAL_JOB_LIMIT = float("inf") if os.environ.get("O1PRUNER_REHEARSALS") == "all" else 50
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,8 @@ def plan(command: str) -> tuple[str, str]:
         files = set(_configfiles(argv))
         if REHEARSAL in files:
             return "rehearsal", command
+        if files == VLLM_SMOKE:
+            return "skip: tests/test_vllm.py runs this line as written (its smoke_run) and checks its tables", command
         if "--report" in argv or files and files <= SMOKE_SIZED:
             return "real", command
         if {"--lint", "--unlock"} & set(argv):
@@ -128,38 +136,11 @@ def plan(command: str) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory):
-    """A fresh copy of this checkout (tracked and unignored files) with `shared/` beside it, its
-    environments linked from the repository, and the smoke run's results copied when the
-    repository has them (CI's quick start made them), so the smoke line finds them up to date."""
-    root = tmp_path_factory.mktemp("clone")
-    copy = root / "main"
-    files = (
-        subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, capture_output=True, check=True
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, files):
-        source = REPO / name
-        if source.is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / name)
-    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
-    for venv in (".venv", ".venv-vllm"):
-        if (REPO / venv).exists():
-            (copy / venv).symlink_to(REPO / venv)
-    if (REPO.parent / "shared").exists():
-        (root / "shared").symlink_to(REPO.parent / "shared")
-    for kept in ("results", "logs", ".snakemake"):
-        if (REPO / kept).exists():
-            shutil.copytree(REPO / kept, copy / kept, symlinks=True, ignore=shutil.ignore_patterns("locks"))
-    return copy
+    return fresh_checkout(tmp_path_factory.mktemp("clone"))
 
 
 def _run(command: str, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
-    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    return run_in_checkout(command, cwd, timeout)
 
 
 def _assert_ok(result: subprocess.CompletedProcess, documented: Documented, ran: str) -> None:

@@ -18,10 +18,11 @@ def smoke_config() -> dict:
     return yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
 
 
-def dry_run(tmp_path: Path, cfg: dict) -> subprocess.CompletedProcess:
+def run(tmp_path: Path, cfg: dict, *args: str) -> subprocess.CompletedProcess:
+    """`cfg` run by Snakemake in a checkout in `tmp_path` (`--cores 1`, or `args`)."""
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    cmd = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "-n")
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    cmd = snakemake_cmd(tmp_path, tmp_path / "config.yaml", *(args or ("--cores", "1")))
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
 
 
 def _set(cfg: dict, dotted: str, value):
@@ -161,7 +162,8 @@ TRAINING_LAYOUT_ERRORS = [
 def test_config_errors_name_the_key_in_one_short_message_before_any_job(tmp_path, key, value, expected):
     cfg = smoke_config()
     _set(cfg, key, value)
-    result = dry_run(tmp_path, cfg)
+    # A real run, not `-n`: had the check let it through, jobs would have written results/ and logs/.
+    result = run(tmp_path, cfg)
     assert result.returncode != 0
     out = result.stdout + result.stderr
     assert f"config error: {expected}" in out
@@ -220,9 +222,14 @@ def test_config_on_the_command_line_changes_numbers(tmp_path):
         "reward={lambda: 3.0, samples_per_problem: 3}",
         "training={bf16: false, seeds: [0, 5]}",
     )
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "seed5" in result.stdout
+    # the dry run's config table: each value converted to the schema's type, set by --config
+    out = result.stdout + result.stderr
+    table = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith("  ") and line.split()}
+    assert table["reward.lambda"] == ["3.0", "--config"] and table["reward.samples_per_problem"] == ["3", "--config"]
+    assert table["training.bf16"] == ["false", "--config"], table.get("training.bf16")
 
 
 def test_coercion_is_what_makes_cli_config_work():
@@ -268,14 +275,14 @@ def test_bad_model_path_fails_when_the_workflow_is_planned(tmp_path, path, expec
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     cmd = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "1")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     out = result.stdout + result.stderr
     assert result.returncode != 0 and expected.format(tmp=tmp_path) in out
     assert len(out.strip().splitlines()) <= 4, out
     assert not (tmp_path / "logs").exists() and not (tmp_path / "results").exists()
     # A dry run of the hub id only warns: a plan can be made on a machine without the hub.
     if "/" in path and not path.startswith("{"):
-        dry = subprocess.run([*cmd, "-n"], capture_output=True, text=True, timeout=300, env=env)
+        dry = subprocess.run([*cmd, "-n"], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
         assert dry.returncode == 0 and "warning: model.path" in dry.stderr
 
 
@@ -324,7 +331,11 @@ def test_a_vllm_backend_without_the_vllm_environment_stops_before_any_job(tmp_pa
     cfg["vllm"] = {"venv": str(tmp_path / "no-such-venv")}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     run = subprocess.run(
-        snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "1"), capture_output=True, text=True, timeout=300
+        snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "1"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     out = run.stdout + run.stderr
     expected = (
@@ -338,7 +349,7 @@ def test_a_vllm_backend_without_the_vllm_environment_stops_before_any_job(tmp_pa
 def test_more_presampling_shards_than_generation_batches_stop_before_any_job(tmp_path):
     cfg = smoke_config()  # 48 training problems, 64 // 8 = 8 per batch: 6 batches
     cfg["sampling"]["shards"] = 7
-    result = dry_run(tmp_path, cfg)
+    result = run(tmp_path, cfg)
     out = result.stdout + result.stderr
     expected = "config error: config key sampling.shards: 7 is more than the 6 generation batch(es) of the 48 training"
     assert result.returncode != 0 and expected in out, out

@@ -41,7 +41,12 @@ def test_each_rank_gets_its_slice_of_the_whole_groups_rewards():
     halves = [(ids[:2], pids[:2]), (ids[2:], pids[2:])]
 
     def gather_for(rank):
-        return lambda rows: ([{**r, "rank": k} for k, (i, p) in enumerate(halves) for r in _rows(i, p)], 2 * rank)
+        def gather(rows):
+            if "returned_reward" in rows[0]:  # the record of what each rank returned: the whole group's
+                return [{"returned_reward": x} for x in expected], 2 * rank
+            return [{**r, "rank": k} for k, (i, p) in enumerate(halves) for r in _rows(i, p)], 2 * rank
+
+        return gather
 
     def _rows(i, p):
         return [{"problem_id": q, "n_tokens": len(x), "correct": j % 2 == 1, "finished": x[-1] == 2,
@@ -123,6 +128,8 @@ def test_two_processes_score_whole_groups(training_data, tmp_path):
         }
         whole = group_rewards("shorter_better", [arrays], settings["grpo"]["objective_settings"])[0]
         assert group["reward"].to_numpy() == pytest.approx(whole)
+        # ... and each process handed TRL its own rows' rewards (the offset into the gathered rows)
+        assert group["returned_reward"].to_numpy() == pytest.approx(whole)
     assert split == 8  # TRL put each group on both processes: what the gathering is for
     assert rollouts["n_tokens"].nunique() > 2 and rollouts["reward"].std() > 0
     # Negative case: what each process would have scored from its own half of the group.

@@ -42,3 +42,51 @@ def test_sequence_mean_logprobs_only_counts_response_tokens():
     got = sequence_mean_logprobs(logits, input_ids, response_mask)
     expected = (math.log(0.5) + math.log(1 / 3)) / 2
     assert math.isclose(got.item(), expected, rel_tol=1e-6)
+
+
+def _tiny_qwen2():
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    config = Qwen2Config(
+        vocab_size=97,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=64,
+    )
+    return Qwen2ForCausalLM(config).eval()
+
+
+def _right_padded_batch():
+    # Two rows: prompts of 5 and 3 tokens, responses of 3 and 4, right-padded to 8 with id 0.
+    input_ids = torch.tensor([[5, 6, 7, 8, 9, 10, 11, 12], [13, 14, 15, 16, 17, 18, 19, 0]])
+    attention_mask = torch.tensor([[1] * 8, [1] * 7 + [0]])
+    response_mask = torch.tensor([[0, 0, 0, 0, 0, 1, 1, 1], [0, 0, 0, 1, 1, 1, 1, 0]])
+    return input_ids, attention_mask, response_mask
+
+
+def test_response_logits_start_one_before_the_earliest_response_token():
+    from o1pruner.train.loss import response_logits_to_keep
+
+    *_, response_mask = _right_padded_batch()
+    assert response_logits_to_keep(response_mask) == 6  # positions 2..7: position 2 predicts token 3
+    assert response_logits_to_keep(torch.zeros(1, 5, dtype=torch.long)) == 5
+
+
+def test_response_logprobs_match_the_full_forward_pass_with_fewer_logits():
+    from o1pruner.train.loss import response_mean_logprobs
+
+    model = _tiny_qwen2()
+    input_ids, attention_mask, response_mask = _right_padded_batch()
+    widths = []
+    model.lm_head.register_forward_hook(lambda _m, args, _out: widths.append(args[0].shape[1]))
+    with torch.no_grad():
+        full = sequence_mean_logprobs(
+            model(input_ids=input_ids, attention_mask=attention_mask).logits, input_ids, response_mask
+        )
+        kept = response_mean_logprobs(model, input_ids, attention_mask, response_mask)
+    assert widths == [8, 6]
+    torch.testing.assert_close(kept, full)

@@ -74,8 +74,8 @@ def test_every_job_gets_complete_typed_settings(files):
         EvaluationSettings.from_json(job_settings.evaluation_settings(cfg, run, dataset))
         sampled = EvaluationSettings.from_json(job_settings.evaluation_settings(cfg, run, dataset, 4))
         assert sampled.do_sample and sampled.num_samples == 4
-        forced = EvaluationSettings.from_json(job_settings.evaluation_settings(cfg, run, dataset, budget=16))
-        assert forced.budget_forcing.budget == 16 and not forced.do_sample
+        forced = EvaluationSettings.from_json(job_settings.evaluation_settings(cfg, run, dataset, budgets=[16]))
+        assert forced.budget_forcing.budgets == [16] and not forced.do_sample
     for m in runs.trained_methods(cfg):
         settings = TrainingSettings.from_json(job_settings.training_settings(cfg, m.name))
         assert (settings.dpo_beta is not None) == (m.trainer == "dpo")

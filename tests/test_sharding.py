@@ -66,7 +66,7 @@ def test_killed_sampling_reruns_only_unfinished_shards(tmp_path):
     target = "results/samples/toy-qwen2-smoke/toy/samples.parquet"
     shards = tmp_path / "results/samples/toy-qwen2-smoke/toy/shards"
     out = (tmp_path / "first-run.log").open("w")
-    proc = subprocess.Popen([*base, target], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen([*base, target], stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path)
 
     def finished() -> int:
         return (tmp_path / "first-run.log").read_text().count("(Rule: presample_shard)")
@@ -81,8 +81,8 @@ def test_killed_sampling_reruns_only_unfinished_shards(tmp_path):
     assert 2 <= n_finished < 4, n_finished
     assert not (tmp_path / target).exists()
     before = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.parquet")}
-    assert subprocess.run([*base, "--unlock"], capture_output=True).returncode == 0
-    rerun = subprocess.run([*base, target], capture_output=True, text=True, timeout=600)
+    assert subprocess.run([*base, "--unlock"], capture_output=True, cwd=tmp_path).returncode == 0
+    rerun = subprocess.run([*base, target], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     # Shards that Snakemake saw finish are kept; the one killed in flight and those not started run.
     assert (rerun.stdout + rerun.stderr).count("rule presample_shard:") == 4 - n_finished

@@ -121,3 +121,47 @@ def test_budget_forcing_on_a_real_model_spends_at_most_the_budget_on_thinking(tm
         if g.forced:
             assert g.thinking_tokens == 5 and f"{THINK_CLOSE}\n" in g.text
     assert any(g.forced for (g,) in out)  # a random-init model does not close its thinking in 5 tokens
+
+
+def test_every_budget_of_a_job_is_decoded_with_one_model_load(tmp_path, monkeypatch):
+    """`evaluate` with budgets [3, 6] loads the model once and writes one file pair per budget,
+    each recording its own budget (the workflow's `evaluate_budgets` job)."""
+    import json
+
+    import pandas as pd
+    from helpers import evaluation_settings
+
+    from o1pruner import stages
+    from o1pruner.sampling import backends
+    from o1pruner.settings import EvaluationSettings
+    from o1pruner.toy.model import make_toy_model
+
+    trained, _, _ = _toy_tokenizer(tmp_path / "model", thinking=True)
+    make_toy_model(trained, 32, 1, 2, 1, 64, 256, seed=0).save_pretrained(tmp_path / "model")
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text(
+        "".join(
+            json.dumps({"id": f"p{i}", "problem": f"Ann has {i} pens. How many?", "answer": str(i)}) + "\n"
+            for i in range(4)
+        )
+    )
+    forcing = {"budgets": [3, 6], "answer_cue": "\n", "answer_max_tokens": 2}
+    settings = EvaluationSettings.from_json(
+        json.loads(evaluation_settings(thinking_end=THINK_CLOSE, budget_forcing=forcing, max_new_tokens=12))
+    )
+    loads = []
+    real_load = backends.load_generator
+    monkeypatch.setattr(backends, "load_generator", lambda *a: loads.append(a) or real_load(*a))
+    out = [tmp_path / "b3.parquet", tmp_path / "b6.parquet"]
+    metrics = [tmp_path / "b3.json", tmp_path / "b6.json"]
+    common = dict(model_path=str(tmp_path / "model"), problems_path=str(problems), settings=settings, run="reference",
+                  threads=1)  # fmt: skip
+    stages.evaluate(**common, out=[str(p) for p in out], metrics_out=[str(p) for p in metrics])
+    assert len(loads) == 1
+    for budget, samples_path, metrics_path in zip((3, 6), out, metrics):
+        recorded = json.loads(metrics_path.read_text())
+        assert recorded["budget_forcing"]["budget"] == budget
+        assert recorded["settings"]["budget_forcing"] == {"budget": budget, "answer_cue": "\n", "answer_max_tokens": 2}
+        assert (pd.read_parquet(samples_path)["thinking_tokens"] <= budget).all()
+    with pytest.raises(InputError, match="one path per decoding \\(2\\), got 1 and 1"):
+        stages.evaluate(**common, out=[str(out[0])], metrics_out=[str(metrics[0])])

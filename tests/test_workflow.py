@@ -4,7 +4,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 def snakemake(workdir: Path, *args: str, config: Path | None = None) -> subprocess.CompletedProcess:
     cmd = snakemake_cmd(workdir, config or workdir / "config.yaml", *args)
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=workdir)
 
 
 def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
@@ -132,7 +131,7 @@ def test_evaluation_setting_reruns_only_evaluation_and_report(smoke):
     changed.write_text(yaml.safe_dump(cfg))
     jobs = planned_jobs(snakemake(smoke, "-n", config=changed))
     runs = 1 + len(cfg["evaluation"]["controls"]) + len(cfg["training"]["seeds"]) * len(cfg["training"]["methods"])
-    assert jobs == {"evaluate": runs, "evaluate_sampled": runs, "evaluate_budget": runs, "report": 1, "all": 1}
+    assert jobs == {"evaluate": runs, "evaluate_sampled": runs, "evaluate_budgets": runs, "report": 1, "all": 1}
 
 
 def test_a_new_lambda_keeps_the_samples_and_their_reference_logprobs(smoke):
@@ -149,7 +148,7 @@ def test_a_new_lambda_keeps_the_samples_and_their_reference_logprobs(smoke):
         "finetune": seeds,
         "evaluate": seeds,
         "evaluate_sampled": seeds,
-        "evaluate_budget": seeds,
+        "evaluate_budgets": seeds,
         "report": 1,
         "all": 1,
     }
@@ -213,7 +212,9 @@ def test_killed_sampling_job_leaves_nothing_and_rerun_matches(smoke, tmp_path):
 
     shutil.copy(smoke / "config.yaml", tmp_path / "config.yaml")
     cmd = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "2")
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, cwd=tmp_path
+    )
     log = tmp_path / "logs/presample/toy-qwen2-smoke/toy/0-of-1.log"
     deadline = time.time() + 600
     while time.time() < deadline and proc.poll() is None and not (log.exists() and "generate" in log.read_text()):
@@ -221,8 +222,11 @@ def test_killed_sampling_job_leaves_nothing_and_rerun_matches(smoke, tmp_path):
     assert log.exists(), "pre-sampling never started"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    samples = tmp_path / "results/samples/toy-qwen2-smoke/toy/samples.parquet"
-    assert not samples.exists(), "a killed job left an output that looks complete"
+    # The killed job's own output, and nothing after it, is absent (tests/test_io.py kills a
+    # writer mid-write: the atomic rename is what keeps a half-written file from this name).
+    shard = tmp_path / "results/samples/toy-qwen2-smoke/toy/shards/0-of-1.parquet"
+    assert not shard.exists(), "the killed pre-sampling job left an output that looks complete"
+    assert not (tmp_path / "results/samples/toy-qwen2-smoke/toy/samples.parquet").exists()
     assert snakemake(tmp_path, "--unlock").returncode == 0  # a killed Snakemake leaves its lock
     rerun = snakemake(tmp_path, "--cores", "2")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
@@ -253,7 +257,7 @@ def test_adding_a_seed_or_removing_a_method_plans_only_those_jobs(smoke):
     (smoke / "more_seeds.yaml").write_text(yaml.safe_dump(more))
     jobs = planned_jobs(snakemake(smoke, "-n", config=smoke / "more_seeds.yaml"))
     expected = {"finetune": len(methods), "evaluate": len(methods), "evaluate_sampled": len(methods)}
-    expected["evaluate_budget"] = len(methods)
+    expected["evaluate_budgets"] = len(methods)
     assert jobs == {**expected, "report": 1, "all": 1}
     fewer = dict(cfg, training=dict(cfg["training"], methods=[m for m in methods if m != "dpo"]))
     (smoke / "fewer_methods.yaml").write_text(yaml.safe_dump(fewer))
@@ -281,7 +285,7 @@ def test_adding_a_method_plans_exactly_its_jobs(smoke, tmp_path):
         "finetune": seeds,
         "evaluate": seeds,
         "evaluate_sampled": seeds,
-        "evaluate_budget": seeds,
+        "evaluate_budgets": seeds,
     }
     assert jobs == {**expected, "report": 1, "all": 1}
 
@@ -309,11 +313,11 @@ def test_a_method_added_through_the_registry_alone_plans_exactly_its_jobs(smoke)
     changed = smoke / "registered_method.yaml"
     changed.write_text(yaml.safe_dump(cfg))
     lr = 2 * cfg["training"]["learning_rate"]
-    cmd = [sys.executable, "-c", REGISTER_AND_RUN, str(lr), *snakemake_cmd(smoke, changed, "-n", "-p")[3:]]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    cmd = [".venv/bin/python", "-c", REGISTER_AND_RUN, str(lr), *snakemake_cmd(smoke, changed, "-n", "-p")[1:]]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=smoke)
     seeds = 2 * len(cfg["training"]["seeds"])
     expected = {"baseline_trainset": 1, "prompts": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds,
-                "evaluate_budget": seeds}  # fmt: skip
+                "evaluate_budgets": seeds}  # fmt: skip
     assert planned_jobs(result) == {**expected, "report": 1, "all": 1}
     out = result.stdout + result.stderr
     assert "results/trainset/toy-qwen2-smoke/toy/sft_lr2x.parquet" in out
@@ -322,7 +326,7 @@ def test_a_method_added_through_the_registry_alone_plans_exactly_its_jobs(smoke)
     assert f'\\"learning_rate\\": {lr}' in out or f'"learning_rate": {lr}' in out, out[-2000:]
     assert '"weight": 2.0' in out.replace('\\"', '"'), out[-2000:]
     # without the registration the same config is refused before any job
-    plain = subprocess.run(snakemake_cmd(smoke, changed, "-n"), capture_output=True, text=True, timeout=300)
+    plain = subprocess.run(snakemake_cmd(smoke, changed, "-n"), capture_output=True, text=True, timeout=300, cwd=smoke)
     assert plain.returncode != 0 and "'sft_lr2x' is not a registered method" in plain.stdout + plain.stderr
 
 

@@ -348,8 +348,14 @@ def main(argv: list[str] | None = None) -> int:
         "passes them (`snakemake -p` prints them)",
     )
     p.add_argument("--run", required=True, help="name of the evaluated run (reference, marker_ban, o1_pruner-seed0)")
-    p.add_argument("--out", required=True, help="every response with its grade and token counts (Parquet)")
-    p.add_argument("--metrics", required=True, help="accuracy, tokens and timings of the run (JSON)")
+    p.add_argument(
+        "--out", nargs="+", required=True,
+        help="every response with its grade and token counts (Parquet); with budget forcing one per budget, in order",
+    )  # fmt: skip
+    p.add_argument(
+        "--metrics", nargs="+", required=True,
+        help="accuracy, tokens and timings of the run (JSON); with budget forcing one per budget, in order",
+    )  # fmt: skip
 
     p = add("report", cmd_report, "tables and figures from evaluation metrics")
     p.add_argument("--metrics", nargs="+", required=True)

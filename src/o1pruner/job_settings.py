@@ -70,10 +70,10 @@ def token_cap(config: dict, dataset: str) -> int:
 
 
 def evaluation_settings(
-    config: dict, run: str, dataset: str, samples_per_problem: int | None = None, budget: int | None = None
+    config: dict, run: str, dataset: str, samples_per_problem: int | None = None, budgets: list[int] | None = None
 ) -> dict:
     """Greedy, with `samples_per_problem` sampled responses (`evaluation.sampled`), or greedy with
-    the thinking capped at `budget` tokens (`evaluation.budget_forcing`)."""
+    the thinking capped at each of `budgets` tokens (`evaluation.budget_forcing`)."""
     e = config["evaluation"]
     decoding = (
         runs.sampled_decoding(run, config, samples_per_problem)
@@ -89,7 +89,7 @@ def evaluation_settings(
         "vllm": _vllm(config, "evaluation"),
         **decoding,
         **_thinking(config),
-        **({} if budget is None else {"budget_forcing": {"budget": budget, **forcing_settings}}),
+        **({} if budgets is None else {"budget_forcing": {"budgets": list(budgets), **forcing_settings}}),
     }
 
 

@@ -116,6 +116,19 @@ class BudgetForcingSettings(Settings):
 
 
 @dataclass(frozen=True)
+class BudgetGridSettings(Settings):
+    """`evaluation.budget_forcing` for one evaluation job: every budget, decoded by one loaded
+    model (a model load, vLLM's above all, costs more than a small test set's decoding)."""
+
+    budgets: list
+    answer_cue: str
+    answer_max_tokens: int
+
+    def each(self) -> list[BudgetForcingSettings]:
+        return [BudgetForcingSettings(b, self.answer_cue, self.answer_max_tokens) for b in self.budgets]
+
+
+@dataclass(frozen=True)
 class EvaluationSettings(ModelSettings):
     """`evaluation` section and the run's decoding (`runs.run_decoding`, `runs.sampled_decoding`)."""
 
@@ -133,7 +146,7 @@ class EvaluationSettings(ModelSettings):
     banned_phrases: list
     # Absent where unset (no thinking block; not a budget-forced job): see PresampleSettings.
     thinking_end: str | None = None
-    budget_forcing: BudgetForcingSettings | None = None
+    budget_forcing: BudgetGridSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +247,6 @@ class ReportSettings(Settings):
 _NESTED = {
     ("PresampleSettings", "vllm"): VllmSettings,
     ("EvaluationSettings", "vllm"): VllmSettings,
-    ("EvaluationSettings", "budget_forcing"): BudgetForcingSettings,
+    ("EvaluationSettings", "budget_forcing"): BudgetGridSettings,
     ("TrainingSettings", "grpo"): GrpoSettings,
 }

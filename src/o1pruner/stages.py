@@ -7,6 +7,7 @@ settings (seeds included) recorded in the artifact's metadata.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import shutil
 import tempfile
@@ -429,15 +430,33 @@ def evaluate(
     problems_path: str,
     settings: EvaluationSettings,
     run: str,
-    out: str,
-    metrics_out: str,
+    out: list[str],
+    metrics_out: list[str],
     threads: int | None,
 ) -> None:
+    """Decodes the test set once, or once per budget of `settings.budget_forcing` with the model
+    loaded once: `out[i]` and `metrics_out[i]` are the i-th decoding's responses and metrics."""
     from .sampling.backends import load_generator
-    from .sampling.run import sample_and_grade
 
+    forcings = settings.budget_forcing.each() if settings.budget_forcing is not None else [None]
+    if len(out) != len(forcings) or len(metrics_out) != len(forcings):
+        raise InputError(
+            f"evaluate: --out and --metrics need one path per decoding ({len(forcings)}), got {len(out)} and "
+            f"{len(metrics_out)}"
+        )
     problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
     generator, tok = load_generator(model_path, settings, threads)
+    for forcing, samples_path, metrics_path in zip(forcings, out, metrics_out):
+        one = dataclasses.replace(settings, budget_forcing=None)
+        _evaluate_one(generator, tok, problems, one, forcing, run, model_path, problems_path, samples_path,
+                      metrics_path, threads)  # fmt: skip
+
+
+def _evaluate_one(
+    generator, tok, problems, settings, forcing, run, model_path, problems_path, out, metrics_out, threads
+) -> None:
+    from .sampling.run import sample_and_grade
+
     df, wall = sample_and_grade(
         generator,
         tok,
@@ -456,15 +475,14 @@ def evaluate(
         grading_workers=threads or 1,
         grading_start=_grading_start(settings),
         thinking_end=settings.thinking_end,
-        budget_forcing=settings.budget_forcing,
+        budget_forcing=forcing,
     )
     df["run"] = run
     metrics = summarize(df)
-    if settings.budget_forcing is not None:
-        metrics["budget_forcing"] = {
-            **settings.budget_forcing.to_json(),
-            "forced_rate": float(100 * df["budget_forced"].mean()),
-        }
+    # Each file records the decoding that wrote it: one budget, not the job's list.
+    recorded = {**settings.to_json(), **({"budget_forcing": forcing.to_json()} if forcing is not None else {})}
+    if forcing is not None:
+        metrics["budget_forcing"] = {**forcing.to_json(), "forced_rate": float(100 * df["budget_forced"].mean())}
     if settings.do_sample:
         from .sampled_metrics import sampled_metrics
 
@@ -479,13 +497,12 @@ def evaluate(
             "model_path": model_path,
             "problems": problems_path,
             "wall_time_s": wall,
-            "settings": settings.to_json(),
+            "settings": recorded,
         }
     )
-    log.info("%s: accuracy %.2f%%, mean tokens %.1f, %.1f s", run, metrics["accuracy"], metrics["mean_tokens"], wall)
-    write_parquet(
-        df.drop(columns=["response_ids"]), out, {"stage": "evaluate", "run": run, "settings": settings.to_json()}
-    )
+    label = run if forcing is None else f"{run} (thinking budget {forcing.budget})"
+    log.info("%s: accuracy %.2f%%, mean tokens %.1f, %.1f s", label, metrics["accuracy"], metrics["mean_tokens"], wall)
+    write_parquet(df.drop(columns=["response_ids"]), out, {"stage": "evaluate", "run": run, "settings": recorded})
     write_json(metrics, metrics_out)
 
 

@@ -49,7 +49,8 @@ class GroupRewards:
 
     Dataset columns it reads: `problem_id`, `answer`, `ref_mean_tokens`, `ref_accuracy`.
     `rollouts` keeps every rollout of the run (all processes': the rows are gathered for every
-    objective, so the record is whole): generation batch, rank, problem, length, grade, reward."""
+    objective, so the record is whole): generation batch, rank, problem, length, grade, reward, and
+    the reward its process returned to TRL."""
 
     def __init__(self, objective: str, settings: dict, num_generations: int, end_ids, answer_box: str, gather=None):
         if OBJECTIVES[objective].group and num_generations < 2:
@@ -85,13 +86,20 @@ class GroupRewards:
         ]
         rows, start = self.gather(local)
         rewards = np.concatenate(group_rewards(self.objective, self.groups(rows), self.settings))
-        self.rollouts += [{"generation_batch": self.calls, **r, "reward": float(x)} for r, x in zip(rows, rewards)]
+        mine = [float(x) for x in rewards[start : start + len(local)]]
+        # What each process hands back to TRL, gathered like the rows: the record shows every
+        # rollout's reward as its own process returned it (equal to `reward` when the slicing is right).
+        handed, _ = self.gather([{"returned_reward": x} for x in mine])
+        self.rollouts += [
+            {"generation_batch": self.calls, **r, "reward": float(x), "returned_reward": h["returned_reward"]}
+            for r, x, h in zip(rows, rewards, handed, strict=True)
+        ]
         self.calls += 1
         log_metric = kw.get("log_metric")
         if log_metric is not None:  # what the policy does now, over every process's rollouts
             log_metric("rollout/accuracy", float(np.mean([r["correct"] for r in rows])))
             log_metric("rollout/tokens", float(np.mean([r["n_tokens"] for r in rows])))
-        return [float(r) for r in rewards[start : start + len(local)]]
+        return mine
 
     def groups(self, rows: list[dict]) -> list[dict]:
         """The rows (all processes', in order) as groups of G, checked to be one prompt each."""

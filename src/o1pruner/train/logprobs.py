@@ -10,7 +10,7 @@ import torch
 
 from ..console import Progress
 from .data import PaddingCollator
-from .loss import sequence_mean_logprobs
+from .loss import response_mean_logprobs
 
 
 @torch.inference_mode()
@@ -25,8 +25,9 @@ def mean_logprobs(model, examples: list[dict], pad_token_id: int, batch_size: in
         idx = order[start : start + batch_size]
         batch = collate([{k: examples[i][k] for k in ("input_ids", "response_mask")} for i in idx])
         batch = {k: v.to(device) for k, v in batch.items()}
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-        values = sequence_mean_logprobs(logits, batch["input_ids"], batch["response_mask"]).tolist()
+        values = response_mean_logprobs(
+            model, batch["input_ids"], batch["attention_mask"], batch["response_mask"]
+        ).tolist()
         for i, v in zip(idx, values):
             out[i] = v
     return out

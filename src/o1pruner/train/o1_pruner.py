@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import torch
 from transformers import Trainer, TrainingArguments
 
-from .loss import length_harmonizing_loss, sequence_mean_logprobs
+from .loss import length_harmonizing_loss, response_mean_logprobs
 
 
 @dataclass
@@ -33,8 +33,9 @@ class O1PrunerTrainer(Trainer):
         self._metrics: dict[str, list[float]] = defaultdict(list)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        logits = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).logits
-        policy_logp = sequence_mean_logprobs(logits, inputs["input_ids"], inputs["response_mask"])
+        policy_logp = response_mean_logprobs(
+            model, inputs["input_ids"], inputs["attention_mask"], inputs["response_mask"]
+        )
         loss, stats = length_harmonizing_loss(
             policy_logp,
             inputs["ref_logp"].to(policy_logp.dtype),
@@ -44,7 +45,7 @@ class O1PrunerTrainer(Trainer):
         for k, v in stats.items():
             self._metrics[k].append(v.item())
         self._metrics["response_length"].append(inputs["response_mask"].sum(-1).float().mean().item())
-        return (loss, logits) if return_outputs else loss
+        return (loss, policy_logp) if return_outputs else loss
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         for k, v in self._metrics.items():
