@@ -1,7 +1,32 @@
-"""Fixtures shared by the test modules: tiny random-init toy models and their data."""
+"""Fixtures shared by the test modules: tiny random-init toy models and their data, and one
+smoke run that the tests which only read its outputs share."""
+
+import subprocess
 
 import pytest
-from helpers import o1_pruner_training_data, tiny_toy_model
+import yaml
+from helpers import REPO, o1_pruner_training_data, snakemake_cmd, tiny_toy_model
+
+
+@pytest.fixture(scope="session")
+def smoke(tmp_path_factory):
+    """A checkout with the smoke config, less its ablation runs, run to the end (`config.yaml` in
+    the checkout's root; the README's smoke line, with them, is run by .ci/run and
+    tests/test_documented_commands.py): the workflow tests read it, the SLURM test compares
+    against it. Tests that change a config plan it (`-n`) here or copy the checkout first."""
+    work = tmp_path_factory.mktemp("smoke")
+    cfg = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
+    cfg["ablations"] = {"lambdas": [], "difficulty": False}
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg))
+    run = subprocess.run(
+        snakemake_cmd(work, work / "config.yaml", "--cores", "2"),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=work,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    return work
 
 
 @pytest.fixture(scope="session")

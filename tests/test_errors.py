@@ -329,19 +329,12 @@ def test_a_vllm_backend_without_the_vllm_environment_stops_before_any_job(tmp_pa
     cfg = smoke_config()
     cfg["evaluation"]["backend"] = "vllm"
     cfg["vllm"] = {"venv": str(tmp_path / "no-such-venv")}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    run = subprocess.run(
-        snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "1"),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
-    out = run.stdout + run.stderr
+    result = run(tmp_path, cfg)
+    out = result.stdout + result.stderr
     expected = (
         f"config error: config key evaluation.backend: vllm needs the vLLM environment, but {tmp_path}/no-such-venv"
     )
-    assert run.returncode != 0 and expected in out, out
+    assert result.returncode != 0 and expected in out, out
     assert "bash scripts/setup.sh --vllm" in out and len(out.strip().splitlines()) <= 4, out
     assert not (tmp_path / "results").exists() and not (tmp_path / "logs").exists()
 
@@ -354,3 +347,18 @@ def test_more_presampling_shards_than_generation_batches_stop_before_any_job(tmp
     expected = "config error: config key sampling.shards: 7 is more than the 6 generation batch(es) of the 48 training"
     assert result.returncode != 0 and expected in out, out
     assert len(out.strip().splitlines()) <= 4, out
+
+
+def test_an_interrupted_stage_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    """Ctrl-C in a job: exit 130 and one line, no traceback, no output."""
+    from o1pruner import stages
+
+    def interrupted(**_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stages, "reference_stats", interrupted)
+    out = tmp_path / "stats.parquet"
+    assert main(["reference-stats", "--samples", str(tmp_path / "s.parquet"), "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "o1pruner reference-stats: interrupted; its outputs were not written" in err
+    assert "Traceback" not in err and not out.exists()

@@ -14,12 +14,12 @@ Fails in CI (CI=true) when the cluster does not start; elsewhere skips with the 
 import os
 import re
 import shlex
+import shutil
 import subprocess
 
 import pandas as pd
 import pytest
-import yaml
-from helpers import REPO, user_checkout, without_extra_evaluations
+from helpers import REPO, user_checkout
 
 LOCAL_SLURM = REPO.parent / "shared" / "tools" / "local-slurm.sh"
 PARTITION = "debug"  # local-slurm.sh's one partition
@@ -75,17 +75,11 @@ CLUSTER_SIZES = [
 ]  # fmt: skip
 
 
-def test_smoke_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
-    local, remote = user_checkout(tmp_path / "local"), user_checkout(tmp_path / "slurm")
-    # the profile and the rules' resources are what is tested: greedy evaluation only, for time
-    cfg = without_extra_evaluations(yaml.safe_load((REPO / "config" / "smoke.yaml").read_text()))
-    for d in (local, remote):
-        (d / "config.yaml").write_text(yaml.safe_dump(cfg))
-    run_local = subprocess.run(
-        [".venv/bin/snakemake", "--cores", "2", "--configfile", "config.yaml"],
-        capture_output=True, text=True, timeout=1200, cwd=local,
-    )  # fmt: skip
-    assert run_local.returncode == 0, run_local.stderr[-3000:]
+def test_smoke_workflow_on_slurm_matches_a_local_run(cluster, smoke, tmp_path):
+    """The shared smoke run's config (tests/conftest.py) through SLURM: every rule that is not
+    local ran as a SLURM job, and the results equal the local run's."""
+    remote = user_checkout(tmp_path / "slurm")
+    shutil.copy(smoke / "config.yaml", remote / "config.yaml")
     edit = subprocess.run(["bash", "-c", readme_partition_line()], cwd=remote, capture_output=True, text=True)
     assert edit.returncode == 0 and "<gpu-partition>" not in (remote / "profiles/slurm/config.yaml").read_text()
     prefix = f"o1p{os.getpid()}"
@@ -107,12 +101,15 @@ def test_smoke_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
     jobs = [line.split("|") for line in sacct.splitlines() if line.startswith(prefix)]
     rules = [re.match(r"rule_(.+?)(_wildcards_.*)?$", comment).group(1) for _, comment, _ in jobs]
     assert all(state == "COMPLETED" for *_, state in jobs), jobs
+    runs = 6  # reference, 2 controls, 3 trained runs
     expected = {"toy_reference": 1, "presample_shard": 1, "reference_logprobs": 1, "finetune": 3}
-    expected.update(evaluate=6)  # reference, 2 controls, 3 trained runs
+    expected.update(evaluate=runs, evaluate_sampled=runs, evaluate_budgets=runs)
     assert {r: rules.count(r) for r in set(rules)} == expected
     # Same results as the local run.
     samples = "results/samples/toy-qwen2-smoke/toy/samples.parquet"
-    pd.testing.assert_frame_equal(pd.read_parquet(local / samples), pd.read_parquet(remote / samples))
-    table = "results/tables/toy-qwen2-smoke/main_results.csv"
-    left, right = pd.read_csv(local / table), pd.read_csv(remote / table)
-    pd.testing.assert_frame_equal(left.drop(columns=["wall_time_s"]), right.drop(columns=["wall_time_s"]))
+    pd.testing.assert_frame_equal(pd.read_parquet(smoke / samples), pd.read_parquet(remote / samples))
+    for name in ("main_results", "sampled_results", "budget_results"):
+        table = f"results/tables/toy-qwen2-smoke/{name}.csv"
+        left, right = pd.read_csv(smoke / table), pd.read_csv(remote / table)
+        wall = [c for c in left.columns if "wall" in c]
+        pd.testing.assert_frame_equal(left.drop(columns=wall), right.drop(columns=wall), obj=name)

@@ -440,6 +440,11 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, FileNotFoundError) as e:
         say(f"o1pruner {args.command}: error: {e}")
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C reaches every job of the terminal's process group: one line each, not a
+        # traceback that reads like a crash. Outputs are written atomically, so none is left.
+        say(f"o1pruner {args.command}: interrupted; its outputs were not written")
+        return 130
     if args.log_file:
         say(f"done in {time.monotonic() - start:.0f} s")
     return 0

@@ -11,7 +11,8 @@ Counts, per GPU, in bytes (mixed precision with fp32 master weights, AdamW):
   activations are taken as 34·s·b·h bytes (Korthikanti et al. 2022, without the attention
   score matrix, which sdpa/flash attention never store), with h the hidden size, and the MLP
   term scaled by intermediate_size / 4h.
-- logits: s·b·V·4 bytes for the fp32 logits and as much again for their gradient.
+- logits: s·b·V·4 bytes for the fp32 logits and as much again for their gradient (a bound:
+  O1-Pruner's loss and the reference log-probs compute them from the first response token on).
 It leaves out the CUDA context, allocator fragmentation and communication buffers: keep
 10-20% of the card free.
 """
