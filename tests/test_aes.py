@@ -92,3 +92,25 @@ def test_average_row_is_the_mean_of_per_dataset_values():
     )
     avg = with_average(main).query("dataset == 'average'").set_index("method")
     assert avg.loc["x", "accuracy"] == 70.0 and avg.loc["x", "aes"] == 0.4375 and avg.loc["x", "n_problems"] == 30
+
+
+def test_the_lambda_ablation_ranks_by_the_papers_formula():
+    """lambda 0 shortens most but loses accuracy: the published form ranks it first (an accuracy
+    drop counts like a gain), the paper's formula last. The table's ranking column is the formula."""
+    import pandas as pd
+
+    from o1pruner.aes import aes_formula, aes_published
+    from o1pruner.report.tables import lambda_table
+
+    rows = [("reference", 90.0, 100.0), ("o1_pruner_lambda0", 80.0, 40.0), ("o1_pruner", 90.0, 60.0)]
+    scored = pd.DataFrame(
+        [
+            {"method": m, "dataset": "a", "accuracy": acc, "mean_tokens": tokens,
+             "aes": aes_published(acc, tokens, 90.0, 100.0), "aes_formula": aes_formula(acc, tokens, 90.0, 100.0)}
+            for m, acc, tokens in rows
+        ]
+    )  # fmt: skip
+    table = lambda_table(scored, main_lambda=2.0).set_index("lambda")
+    assert list(table.columns[-2:]) == ["avg_aes_formula", "avg_aes_published"]
+    assert table["avg_aes_published"].idxmax() == 0.0  # the published form prefers the accuracy drop
+    assert table["avg_aes_formula"].idxmax() == 2.0

@@ -15,7 +15,6 @@ import os
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +23,7 @@ import torch
 from helpers import REPO, SYSTEM, logprob_settings, training_settings
 from safetensors.torch import load_file
 
-from o1pruner.workflow_config import train_launcher_command
+from o1pruner.workflow_config import job_environment, train_launcher_command
 
 pytestmark = [pytest.mark.distributed, pytest.mark.slow]
 
@@ -41,7 +40,9 @@ def _command(processes: int, args: list[str], log: Path, distributed: str = "ddp
     return [*shlex.split(launcher), "--log-file", str(log), *args]
 
 
-ENV = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+# The launcher line runs as the workflow's finetune job runs it: in the job environment the
+# workflow gives its jobs (the interpreter's folder first on PATH: torchrun, accelerate, ninja).
+ENV = job_environment(dict(os.environ))
 
 
 def _run(processes: int, args: list[str], log: Path, distributed: str = "ddp", bf16: bool = False) -> None:

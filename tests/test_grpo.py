@@ -5,7 +5,6 @@ import json
 import os
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ from helpers import REPO, grpo_prompts, training_settings
 from o1pruner.io import InputError
 from o1pruner.length_rewards import group_rewards
 from o1pruner.train.grpo import GroupRewards
-from o1pruner.workflow_config import train_launcher_command
+from o1pruner.workflow_config import job_environment, train_launcher_command
 
 SETTINGS = {"alpha": 2.0, "beta": 0.1}
 
@@ -88,7 +87,9 @@ def _model_that_stops_at_random(src: Path, dst: Path) -> Path:
     return dst
 
 
-ENV = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+# The launcher line runs as the workflow's finetune job runs it: in the job environment the
+# workflow gives its jobs (the interpreter's folder first on PATH: torchrun, accelerate, ninja).
+ENV = job_environment(dict(os.environ))
 
 
 @pytest.mark.distributed
@@ -141,3 +142,41 @@ def test_two_processes_score_whole_groups(training_data, tmp_path):
     assert not np.allclose(
         naive, rollouts.sort_values(["generation_batch", "rank"], kind="stable")["reward"].to_numpy()
     )
+
+
+def _trl_group_advantages(rewards: np.ndarray, scale_rewards: str) -> np.ndarray:
+    """TRL 1.16's advantage of one group (grpo_trainer.py, `sum_then_normalize`): r - mean(r),
+    divided by (std(r) + 1e-4) when scale_rewards is "group"."""
+    centred = rewards - rewards.mean()
+    return centred / (rewards.std(ddof=1) + 1e-4) if scale_rewards == "group" else centred
+
+
+def test_each_on_policy_method_states_its_optimiser_and_the_penalty_weight_moves_its_advantages():
+    """GRPOConfig gets scale_rewards and loss_type from the method (no TRL default). With the
+    group's standard deviation divided out, an all-correct group's advantages do not depend on
+    Arora & Zanette's alpha (0.05 and 0.4 give the same within 0.02); with their optimiser's
+    baseline alone (scale_rewards none) the advantages scale with alpha."""
+    from o1pruner import job_settings
+    from o1pruner.settings import TrainingSettings
+    from o1pruner.train.arguments import method_arguments
+    from o1pruner.workflow_config import load_config
+
+    config = load_config(REPO / "config" / "config.yaml")
+    config["training"]["methods"] = ["kimi", "length_normalized"]
+    built = {}
+    for name in ("kimi", "length_normalized"):
+        settings = TrainingSettings.from_json(job_settings.training_settings(config, name))
+        built[name] = method_arguments("grpo", settings, 0, "/tmp/unused")
+    assert (built["kimi"].scale_rewards, built["kimi"].loss_type) == ("group", "dapo")
+    assert (built["length_normalized"].scale_rewards, built["length_normalized"].loss_type) == ("none", "dapo")
+
+    lengths, correct, finished = [10, 12, 15, 30], [True] * 4, [True] * 4
+    ref = dict(ref_mean_tokens=[20.0] * 4, ref_accuracy=[1.0] * 4)
+    by_alpha = {a: group_rewards("length_normalized", [dict(n_tokens=np.array(lengths), correct=np.array(correct),
+                                 finished=np.array(finished), ref_mean_tokens=np.array(ref["ref_mean_tokens"]),
+                                 ref_accuracy=np.array(ref["ref_accuracy"]))], {"alpha": a})[0]
+                for a in (0.05, 0.4)}  # fmt: skip
+    scaled = {a: _trl_group_advantages(r, "group") for a, r in by_alpha.items()}
+    plain = {a: _trl_group_advantages(r, "none") for a, r in by_alpha.items()}
+    assert np.abs(scaled[0.05] - scaled[0.4]).max() <= 0.02  # the weight cancels
+    assert plain[0.4] == pytest.approx(8 * plain[0.05])  # the weight is the step size

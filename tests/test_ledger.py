@@ -63,6 +63,7 @@ def test_costs_tokens_savings_and_break_even(tmp_path):
     sft, kimi = ledger.loc["sft"], ledger.loc["kimi"]
     assert sft["train_wall_s"] == 20 and sft["presample_wall_s"] == 50 and sft["total_wall_s"] == 70
     assert sft["cpu_hours"] == pytest.approx((16 + 90) / 3600) and sft["gpu_hours"] == 0
+    assert sft["device_hours"] == pytest.approx(70 / 3600)  # CPU jobs: one device each
     assert sft["trained_tokens"] == 120 and sft["presample_tokens"] == 400 and sft["rollout_tokens"] == 0
     assert sft["tokens_saved_per_problem"] == 20 and sft["seconds_saved_per_problem"] == pytest.approx(0.1)
     assert sft["break_even_problems"] == pytest.approx(700)
@@ -93,7 +94,10 @@ def test_a_picked_method_pays_for_its_grid(tmp_path):
     entry["pick"] = str(tmp_path / "pick.json")
     (tmp_path / "pick.json").write_text(json.dumps({"picked_method": "sft_lr0p001"}))
     entry["grid"] = {
-        g: {**_entry(tmp_path, g, "sft"), "selection_benchmarks": [str(tmp_path / f"b/finetune/{g}/seed0.tsv")]}
+        g: {
+            **_entry(tmp_path, g, "sft"),
+            "selection_benchmarks": [{"path": str(tmp_path / f"b/finetune/{g}/seed0.tsv"), "gpus": 0}],
+        }
         for g in ("sft_lr0p001", "sft_lr0p01")
     }
     pd.DataFrame({"n_tokens": [5]}).to_parquet(tmp_path / "sft_lr0p001.parquet")
@@ -115,6 +119,31 @@ def test_the_plan_names_every_trained_method_and_its_files():
     assert list(by_name) == ["o1_pruner", "sft", "kimi", "o1_pruner_online"]  # no ablation variants
     assert by_name["o1_pruner"]["pick"] == "results/selection/toy-qwen2/o1_pruner.json"
     assert set(by_name["o1_pruner"]["grid"]) == {g.name for g in runs.grid_methods(config, "o1_pruner")}
-    assert by_name["o1_pruner"]["data_benchmarks"][0].startswith("results/benchmarks/reference_logprobs/toy-qwen2/")
+    reference_logprobs = by_name["o1_pruner"]["data_benchmarks"][0]
+    assert reference_logprobs["path"].startswith("results/benchmarks/reference_logprobs/toy-qwen2/")
+    assert reference_logprobs["gpus"] == 1 and plan["evaluation_gpus"] == 1
     assert not by_name["kimi"]["uses_presamples"] and by_name["o1_pruner_online"]["uses_presamples"]
     assert uses_presamples(runs.METHODS["dast"])
+
+
+def test_break_even_counts_device_seconds_of_jobs_on_different_device_counts(tmp_path):
+    """Fine-tuning 100 s on 8 GPUs, its log-probs 20 s on one, the shared pre-sampling 50 s on 2
+    GPUs: 800 + 20 + 100 = 920 device-seconds. Greedy evaluation on 2 GPUs (tensor parallel)
+    saves 0.1 s per problem, 0.2 device-seconds: break-even after 4,600 problems (wall time
+    alone would say 170 / 0.1 = 1,700)."""
+    pd.DataFrame({"n_tokens": [1]}).to_parquet(tmp_path / "samples.parquet")
+    _bench(tmp_path / "b/presample/0-of-1.tsv", 50, 50)
+    entry = _entry(tmp_path, "o1_pruner", "o1_pruner", gpus=8)
+    entry["seeds"] = [0]
+    entry["data_benchmarks"] = [{"path": str(tmp_path / "b/logprobs.tsv"), "gpus": 1}]
+    _bench(tmp_path / "b/finetune/o1_pruner/seed0.tsv", 100, 100)
+    _bench(tmp_path / "b/logprobs.tsv", 20, 20)
+    plan = {**_plan(tmp_path, [entry]), "evaluation_gpus": 2}
+    plan["presample"]["gpus"] = 2
+    # reference: 80 tokens per problem, 100 problems in 40 s = 200 tokens/s; 20 saved = 0.1 s
+    row = ledger_table(plan, _main([("reference", 80.0, 40.0, 90.0), ("o1_pruner", 60.0, 30.0, 90.0)])).iloc[0]
+    assert row["total_wall_s"] == 170
+    assert row["device_hours"] == pytest.approx(920 / 3600) and row["gpu_hours"] == pytest.approx(920 / 3600)
+    assert row["seconds_saved_per_problem"] == pytest.approx(0.1)
+    assert row["device_seconds_saved_per_problem"] == pytest.approx(0.2)
+    assert row["break_even_problems"] == pytest.approx(4600)

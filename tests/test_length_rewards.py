@@ -61,6 +61,20 @@ def test_length_normalized_penalises_correct_responses_by_their_z_score():
     assert length_normalized([5, 9], [True, False], [True, True], [1, 1], [0, 0], alpha=0.2)[0] == pytest.approx(0.9)
 
 
+def test_length_normalized_counts_a_cut_off_response_as_not_correct():
+    """As released: a response without its end token scores 0 and is left out of the correct
+    lengths' mean and std, even where the grader found a right answer in it."""
+    n, c, ref = [10, 20, 30, 64], [True, True, True, True], dict(ref_mean_tokens=[20.0] * 4, ref_accuracy=[1.0] * 4)
+    cut = length_normalized(n, c, [True, True, True, False], **ref, alpha=0.4)
+    finished = length_normalized(
+        n[:3], c[:3], [True] * 3, ref_mean_tokens=[20.0] * 3, ref_accuracy=[1.0] * 3, alpha=0.4
+    )
+    assert cut[3] == 0.0
+    assert cut[:3] == pytest.approx(finished)  # the statistics of the three finished ones only
+    # counted as finished, the long response would shift the mean and std and pay itself 0.6+
+    assert length_normalized(n, c, [True] * 4, **ref, alpha=0.4)[3] > 0.6
+
+
 def test_hard_cap_scores_only_finished_correct_answers_within_the_cap():
     r = hard_cap([10, 20, 40, 30], [True, True, True, True], [True, False, True, True], **REF, cap_tokens=30)
     assert list(r) == [1.0, 0.0, 0.0, 1.0]

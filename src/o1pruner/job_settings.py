@@ -184,6 +184,8 @@ def grpo_settings(config: dict, method_name: str, t: dict) -> dict:
         "max_completion_length": length,
         "temperature": g["temperature"],
         "kl_beta": g["kl_beta"],
+        "scale_rewards": g["scale_rewards"],
+        "loss_type": g["loss_type"],
     }
 
 

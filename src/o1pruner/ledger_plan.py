@@ -1,9 +1,12 @@
 """Which files say what each trained run cost: the compute ledger's plan, made while Snakemake
 plans the run (the `report` rule passes it to `o1pruner report --ledger-plan`).
 
-Every path is where a rule writes it (its `benchmark:` file, training set, checkpoint). A
-method picked on the validation split (`selection`) names its grid points instead: which one
-trained the run is read from the pick when the report is made.
+Every path is where a rule writes it (its `benchmark:` file, training set, checkpoint), each
+benchmark with the GPUs its job holds (the rule's `gpu` resource: `training.gpus` for
+fine-tuning, `sampling.gpus_per_shard` for pre-sampling, one for log-probs and evaluation, or
+vLLM's tensor-parallel size): the ledger counts device-seconds. A method picked on the validation
+split (`selection`) names its grid points instead: which one trained the run is read from the
+pick when the report is made.
 
 Standard library only: the rules import this module while Snakemake plans the run.
 """
@@ -13,6 +16,15 @@ from __future__ import annotations
 from . import job_settings, runs
 
 
+def _bench(path: str, gpus: int) -> dict:
+    return {"path": path, "gpus": gpus}
+
+
+def evaluation_gpus(config: dict) -> int:
+    """GPUs of one evaluation job: vLLM's tensor-parallel size, else one device."""
+    return config["vllm"]["tensor_parallel_size"] if config["evaluation"]["backend"] == "vllm" else 1
+
+
 def _method_files(config: dict, model: str, dataset: str, m: runs.Method) -> dict:
     """A method's training-side benchmark files other than fine-tuning, and its training set."""
     files = {"trainset": f"results/trainset/{model}/{dataset}/{m.name}.parquet", "data_benchmarks": []}
@@ -20,12 +32,15 @@ def _method_files(config: dict, model: str, dataset: str, m: runs.Method) -> dic
         files["trainset"] = f"results/rounds/{model}/{dataset}/{m.name}/seed{{seed}}/trainset.parquet"
         files["round_samples"] = f"results/rounds/{model}/{dataset}/{m.name}/seed{{seed}}/samples.parquet"
         files["data_benchmarks"] = [
-            f"results/benchmarks/presample_round/{model}/{dataset}/{m.name}/seed{{seed}}.tsv",
-            f"results/benchmarks/round_logprobs/{model}/{dataset}/{m.name}/seed{{seed}}.tsv",
+            _bench(
+                f"results/benchmarks/presample_round/{model}/{dataset}/{m.name}/seed{{seed}}.tsv",
+                config["sampling"]["gpus_per_shard"],
+            ),
+            _bench(f"results/benchmarks/round_logprobs/{model}/{dataset}/{m.name}/seed{{seed}}.tsv", 1),
         ]
     elif m.data == "length_harmonizing":  # its draw's reference log-probs (shared by lambda variants)
         draw = runs.draw_name(m, config)
-        files["data_benchmarks"] = [f"results/benchmarks/reference_logprobs/{model}/{dataset}/{draw}.tsv"]
+        files["data_benchmarks"] = [_bench(f"results/benchmarks/reference_logprobs/{model}/{dataset}/{draw}.tsv", 1)]
     return files
 
 
@@ -65,8 +80,11 @@ def ledger_plan(config: dict, model: str) -> dict:
                     "finetune_benchmark": f"results/benchmarks/finetune/{model}/{g.name}/seed{{seed}}.tsv",
                     "checkpoint": f"results/checkpoints/{model}/{g.name}/seed{{seed}}",
                     "selection_benchmarks": [
-                        f"results/benchmarks/finetune/{model}/{g.name}/seed{first}.tsv",
-                        f"results/benchmarks/evaluate_validation/{model}/{runs.run_name(g.name, first)}.tsv",
+                        _bench(f"results/benchmarks/finetune/{model}/{g.name}/seed{first}.tsv", t["gpus"]),
+                        _bench(
+                            f"results/benchmarks/evaluate_validation/{model}/{runs.run_name(g.name, first)}.tsv",
+                            evaluation_gpus(config),
+                        ),
                     ],
                 }
                 for g in grid
@@ -82,5 +100,6 @@ def ledger_plan(config: dict, model: str) -> dict:
             "gpus": config["sampling"]["gpus_per_shard"],
         },
         "methods": plan_runs,
+        "evaluation_gpus": evaluation_gpus(config),
         "throughput": dict(config["ledger"]),
     }

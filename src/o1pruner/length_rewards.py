@@ -63,8 +63,11 @@ def length_normalized(n_tokens, correct, finished, ref_mean_tokens, ref_accuracy
 
         R_i = 1[correct_i] * (1 - alpha * sigmoid((L_i - mean(L_correct)) / std(L_correct)))
 
-    mean and std over the group's correct responses; std 0 (one correct length) gives z = 0."""
+    mean and std over the group's correct responses; std 0 (one correct length) gives z = 0. As
+    released (Zanette-Labs/efficient-reasoning), a response cut off before its end token counts
+    as not correct: it scores 0 and stays out of the mean and std, whatever its extracted answer."""
     n, c = _arrays(n_tokens, correct)
+    c = c & np.asarray(finished, dtype=bool)
     if not c.any():
         return np.zeros_like(n)
     mean, std = n[c].mean(), n[c].std()

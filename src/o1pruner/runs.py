@@ -134,14 +134,21 @@ register(Method("simpo", "SimPO", trainer="simpo", data="shortest_vs_longest"))
 register(Method("dast", "DAST", trainer="simpo", data="budget_pairs"))
 # On-policy (GRPO rollouts), one reward each over the same training problems (name, label,
 # objective; the paper of each is in src/o1pruner/length_rewards.py).
-for _name, _label, _objective in (
-    ("o1_pruner_online", "O1-Pruner (online)", "o1_pruner"),
-    ("kimi", "Kimi-1.5 length penalty", "kimi"),
-    ("shorter_better", "ShorterBetter", "shorter_better"),
-    ("length_normalized", "Length-normalised (Arora & Zanette)", "length_normalized"),
-    ("thinkprune", "ThinkPrune (hard cap)", "hard_cap"),
+# The optimiser is GRPO (TRL) for each, with `training.grpo`'s advantage scaling and loss unless
+# the entry sets its own: Arora & Zanette's released optimiser is RLOO, a group-mean baseline
+# without division by the group's standard deviation (which in an all-correct group would cancel
+# the penalty weight alpha). docs/method.md: each method's optimiser against its source.
+for _name, _label, _objective, _grpo in (
+    ("o1_pruner_online", "O1-Pruner (online)", "o1_pruner", {}),
+    ("kimi", "Kimi-1.5 length penalty", "kimi", {}),
+    ("shorter_better", "ShorterBetter", "shorter_better", {}),
+    ("length_normalized", "Length-normalised (Arora & Zanette)", "length_normalized", {"scale_rewards": "none"}),
+    ("thinkprune", "ThinkPrune (hard cap)", "hard_cap", {}),
 ):
-    register(Method(_name, _label, trainer="grpo", data="reference_prompts", objective=_objective))
+    register(
+        Method(_name, _label, trainer="grpo", data="reference_prompts", objective=_objective,
+               training={"grpo": _grpo} if _grpo else {})
+    )  # fmt: skip
 register(
     Control(
         "marker_ban",

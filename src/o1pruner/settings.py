@@ -195,6 +195,8 @@ class GrpoSettings(Settings):
     max_completion_length: int
     temperature: float
     kl_beta: float
+    scale_rewards: str
+    loss_type: str
 
 
 @dataclass(frozen=True)

@@ -652,14 +652,19 @@ def generation_cli(config: dict, section: str, use_conda: bool, basedir: Path, d
     return shlex.quote(str(cli))
 
 
-def put_interpreter_on_path() -> None:
-    """Put the folder of the Python running Snakemake first on this process's PATH, which its
-    jobs inherit: `.venv/bin/snakemake` then finds `o1pruner` (and `torchrun`, `accelerate`)
-    beside itself without an activated venv."""
+def job_environment(environ: dict) -> dict:
+    """The environment the workflow's jobs get: the folder of the Python running Snakemake first
+    on PATH, so that `.venv/bin/snakemake` finds `o1pruner` (and `torchrun`, `accelerate`, and the
+    `ninja` DeepSpeed builds its CPU ops with) beside itself without an activated venv."""
     import sys
 
     here = str(Path(sys.executable).parent)
-    os.environ["PATH"] = os.pathsep.join([here, os.environ.get("PATH", "")])
+    return {**environ, "PATH": os.pathsep.join([here, environ.get("PATH", "")])}
+
+
+def put_interpreter_on_path() -> None:
+    """`job_environment` for this process, which Snakemake's jobs inherit."""
+    os.environ["PATH"] = job_environment(dict(os.environ))["PATH"]
 
 
 def check_profile_placeholders(default_resources: dict, rule_resources: dict, argv: list[str]) -> None:

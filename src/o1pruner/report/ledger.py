@@ -3,16 +3,21 @@
 Per method (mean over its seeds), from the files the plan names (`ledger_plan`):
 
 - cost, measured: wall time and CPU time of every job that produced the run (Snakemake's
-  `benchmark:` files: `s`, `cpu_time`), GPU-hours = wall time x the job's GPUs; the reference's
-  pre-sampling counts in full for every method whose data needs it (it is shared, so methods
-  run together pay it once: `presample_wall_s` says how much of the total it is), and a method
-  picked on the validation split also pays every grid point it trained and validated;
+  `benchmark:` files: `s`, `cpu_time`) and its device-seconds, wall time x the devices the job
+  held (its GPUs; a job without GPUs counts as one device: the machine it ran on); GPU-hours
+  count GPU jobs only. The reference's pre-sampling counts in full for every method whose data
+  needs it (it is shared, so methods run together pay it once: `presample_wall_s` says how much
+  of the total it is), and a method picked on the validation split also pays every grid point
+  it trained and validated;
 - tokens: generated in pre-sampling, generated in GRPO rollouts, and trained on (the training
   set's response tokens x epochs; a rollout is trained on once);
-- savings: greedy tokens saved per test problem against the reference (mean over test sets)
-  and the seconds that saves at the reference's own measured generation speed;
-- break-even: how many problems must be answered before the saved inference time has paid for
-  the training-side time (`never` where the method does not shorten answers);
+- savings: greedy tokens saved per test problem against the reference (mean over test sets),
+  the seconds that saves at the reference's own measured generation speed, and the
+  device-seconds (those seconds x the evaluation job's devices);
+- break-even: how many problems must be answered before the saved inference device-seconds
+  have paid for the training side's (`never` where the method does not shorten answers):
+  device-seconds, not wall time, since fine-tuning on 8 GPUs and evaluating on one are not the
+  same second;
 - what the savings cost: the change in greedy accuracy against the reference (points, mean over
   test sets), beside the break-even, since a time saving bought with accuracy is not a saving.
 
@@ -46,15 +51,22 @@ def read_benchmark(path: str) -> dict | None:
     return {"wall_s": float(row["s"]), "cpu_s": cpu}
 
 
-def _jobs_cost(paths: list[str], gpus: int) -> dict:
-    found = [b for b in (read_benchmark(p) for p in paths) if b is not None]
-    wall = sum(b["wall_s"] for b in found)
-    return {
-        "wall_s": wall,
-        "cpu_s": sum(b["cpu_s"] for b in found),
-        "gpu_s": wall * gpus,
-        "missing": len(paths) - len(found),
-    }
+NO_COST = {"wall_s": 0.0, "cpu_s": 0.0, "gpu_s": 0.0, "device_s": 0.0, "missing": 0}
+
+
+def _jobs_cost(jobs: list[tuple[str, int]]) -> dict:
+    """Summed cost of (benchmark file, GPUs of its job) pairs; a missing file is counted."""
+    cost = dict(NO_COST)
+    for path, gpus in jobs:
+        b = read_benchmark(path)
+        if b is None:
+            cost["missing"] += 1
+            continue
+        cost["wall_s"] += b["wall_s"]
+        cost["cpu_s"] += b["cpu_s"]
+        cost["gpu_s"] += b["wall_s"] * gpus
+        cost["device_s"] += b["wall_s"] * max(gpus, 1)
+    return cost
 
 
 def trained_tokens(trainset_path: str, checkpoint: str, trainer: str, epochs: float) -> tuple[float, float]:
@@ -84,7 +96,7 @@ def _resolve_pick(entry: dict) -> tuple[dict, list[str]]:
         return entry, []
     picked = json.loads(Path(entry["pick"]).read_text())["picked_method"]
     files = {**entry, **entry["grid"][picked]}
-    selection = [p for g in entry["grid"].values() for p in g["selection_benchmarks"]]
+    selection = [(b["path"], b["gpus"]) for g in entry["grid"].values() for b in g["selection_benchmarks"]]
     return files, selection
 
 
@@ -107,7 +119,8 @@ def _savings(main: pd.DataFrame, method: str) -> tuple[float, float, float]:
 def ledger_table(plan: dict, main: pd.DataFrame) -> pd.DataFrame:
     """One row per trained method (see the module docstring)."""
     pre = plan["presample"]
-    pre_cost = _jobs_cost(pre["benchmarks"], pre["gpus"])
+    pre_cost = _jobs_cost([(p, pre["gpus"]) for p in pre["benchmarks"]])
+    eval_devices = max(plan.get("evaluation_gpus", 1), 1)
     pre_tokens = _tokens(pre["samples"])
     gen_tps = plan["throughput"].get("generation_tokens_per_s")
     train_tps = plan["throughput"].get("training_tokens_per_s")
@@ -116,8 +129,9 @@ def ledger_table(plan: dict, main: pd.DataFrame) -> pd.DataFrame:
         files, selection_jobs = _resolve_pick(entry)
         per_seed = []
         for seed in entry["seeds"]:
-            jobs = [p.format(seed=seed) for p in (files["finetune_benchmark"], *files["data_benchmarks"])]
-            cost = _jobs_cost(jobs, entry["gpus"])
+            jobs = [(files["finetune_benchmark"].format(seed=seed), entry["gpus"])]
+            jobs += [(b["path"].format(seed=seed), b["gpus"]) for b in files["data_benchmarks"]]
+            cost = _jobs_cost(jobs)
             trained, rollout = trained_tokens(
                 files["trainset"].format(seed=seed), files["checkpoint"].format(seed=seed), entry["trainer"],
                 entry["epochs"],
@@ -125,11 +139,11 @@ def ledger_table(plan: dict, main: pd.DataFrame) -> pd.DataFrame:
             resampled = _tokens(files["round_samples"].format(seed=seed)) if "round_samples" in files else 0.0
             per_seed.append({**cost, "trained_tokens": trained, "rollout_tokens": rollout, "round_tokens": resampled})
         seeds = pd.DataFrame(per_seed)
-        selection = _jobs_cost(selection_jobs, entry["gpus"]) if selection_jobs else None
-        shared = pre_cost if entry["uses_presamples"] else {"wall_s": 0.0, "cpu_s": 0.0, "gpu_s": 0.0, "missing": 0}
-        select_cost = selection or {"wall_s": 0.0, "cpu_s": 0.0, "gpu_s": 0.0, "missing": 0}
+        select_cost = _jobs_cost(selection_jobs)
+        shared = pre_cost if entry["uses_presamples"] else NO_COST
         train_wall = float(seeds["wall_s"].mean())
         total_wall = train_wall + select_cost["wall_s"] + shared["wall_s"]
+        total_device_s = float(seeds["device_s"].mean()) + select_cost["device_s"] + shared["device_s"]
         saved_tokens, saved_s, accuracy_change = _savings(main, entry["method"])
         row = {
             "method": entry["method"],
@@ -139,6 +153,7 @@ def ledger_table(plan: dict, main: pd.DataFrame) -> pd.DataFrame:
             "selection_wall_s": select_cost["wall_s"],
             "presample_wall_s": shared["wall_s"],
             "total_wall_s": total_wall,
+            "device_hours": total_device_s / 3600,
             "cpu_hours": (float(seeds["cpu_s"].mean()) + select_cost["cpu_s"] + shared["cpu_s"]) / 3600,
             "gpu_hours": (float(seeds["gpu_s"].mean()) + select_cost["gpu_s"] + shared["gpu_s"]) / 3600,
             "presample_tokens": (pre_tokens if entry["uses_presamples"] else 0.0) + float(seeds["round_tokens"].mean()),
@@ -146,19 +161,20 @@ def ledger_table(plan: dict, main: pd.DataFrame) -> pd.DataFrame:
             "trained_tokens": float(seeds["trained_tokens"].mean()),
             "tokens_saved_per_problem": saved_tokens,
             "seconds_saved_per_problem": saved_s,
-            "break_even_problems": _break_even(total_wall, saved_s),
+            "device_seconds_saved_per_problem": saved_s * eval_devices,
+            "break_even_problems": _break_even(total_device_s, saved_s * eval_devices),
             "accuracy_change_points": accuracy_change,
             "missing_benchmarks": int(seeds["missing"].sum() + select_cost["missing"] + shared["missing"]),
         }
         before = done.get(entry.get("previous_round"))
         if before is not None:  # the rounds before this one (the shared pre-sampling is in them)
             row["total_wall_s"] += before["total_wall_s"] - shared["wall_s"]
-            for key in ("cpu_hours", "gpu_hours"):
+            for key in ("device_hours", "cpu_hours", "gpu_hours"):
                 row[key] += before[key] - shared[key.replace("_hours", "_s")] / 3600
             for key in ("rollout_tokens", "trained_tokens"):
                 row[key] += before[key]
             row["presample_tokens"] += before["presample_tokens"] - (pre_tokens if entry["uses_presamples"] else 0.0)
-            row["break_even_problems"] = _break_even(row["total_wall_s"], saved_s)
+            row["break_even_problems"] = _break_even(row["device_hours"] * 3600, saved_s * eval_devices)
         if gen_tps and train_tps:
             est = (row["presample_tokens"] + row["rollout_tokens"]) / gen_tps + row["trained_tokens"] / train_tps
             row["est_train_hours"] = est / 3600

@@ -13,6 +13,12 @@ from .outputs import BUDGET_FIGURES, FIGURES, SAMPLED_FIGURES
 
 FIGURE_TITLES = {**FIGURES, **SAMPLED_FIGURES, **BUDGET_FIGURES}
 
+AES_CAPTION = (
+    "`aes_formula` is the paper's Accuracy-Efficiency Score (Eq. 9: dL + 3 dA, or dL - 5 |dA| when accuracy "
+    "drops), the one to rank by; `aes` is the form the paper's Table 2 prints (dL + 3 |dA|, an accuracy drop "
+    "scored like a gain), shown to compare with the published numbers."
+)
+
 STYLES_CAPTION = (
     'Which "Wait," each method keeps (estimate-check toy; seeds pooled): `check_kept` = % of responses that '
     'still check the estimate step by step, `restatements` = redundant "Wait," segments per response:'
@@ -167,13 +173,14 @@ def ledger_section(ledger: pd.DataFrame) -> list[str]:
     return [
         "Compute ledger (mean over seeds): what the pruning cost on this machine, from Snakemake's benchmark files "
         "(`train_wall_s`: the method's fine-tuning and its own data jobs; `selection_wall_s`: its validation grid; "
-        "`presample_wall_s`: the shared pre-sampling, counted in full for every method that needs it; CPU- and "
-        "GPU-hours likewise), the tokens generated in pre-sampling and rollouts and trained on, the greedy tokens "
-        "and seconds saved per test problem against the reference (at the reference's measured generation speed), "
-        "and `break_even_problems`: problems answered before the saved time has paid for `total_wall_s` (never: "
-        "the method does not shorten answers), beside `accuracy_change_points`: greedy accuracy against the "
-        "reference's, which the break-even does not weigh. `est_*`: the same from token counts at the config's "
-        "`ledger` throughputs.",
+        "`presample_wall_s`: the shared pre-sampling, counted in full for every method that needs it; device-, "
+        "CPU- and GPU-hours likewise; `device_hours`: each job's wall time x the devices it held, its GPUs or, "
+        "without GPUs, the one machine), the tokens generated in pre-sampling and rollouts and trained on, the "
+        "greedy tokens, seconds and device-seconds saved per test problem against the reference (at the "
+        "reference's measured generation speed, on the evaluation job's devices), and `break_even_problems`: "
+        "problems answered before the saved device-seconds have paid for `device_hours` (never: the method does "
+        "not shorten answers), beside `accuracy_change_points`: greedy accuracy against the reference's, which "
+        "the break-even does not weigh. `est_*`: the same from token counts at the config's `ledger` throughputs.",
         "",
         to_markdown(shown),
         "",
@@ -194,8 +201,8 @@ def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=(
             "mean_tokens",
             "mean_tokens_std",
             "token_ratio",
-            "aes",
             "aes_formula",
+            "aes",
             "n_seeds",
             "wall_time_s",
         ]
@@ -209,7 +216,7 @@ def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=(
         "Greedy decoding on the held-out test split. Mean over fine-tuning seeds, with the standard "
         "deviation over seeds (`*_std`). `mean_tokens` counts every generated token id of a response "
         "(thinking and answer, end-of-turn included; never re-tokenised text); `token_ratio` is mean "
-        "tokens relative to the reference.",
+        "tokens relative to the reference. " + AES_CAPTION,
         "",
         to_markdown(show),
         "",
@@ -250,14 +257,20 @@ def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=(
         to_markdown(profile),
         "",
         *(
-            ["Lambda ablation (Table 3 of the paper; means over the test sets):", "", to_markdown(lambdas), ""]
+            [
+                "Lambda ablation (Table 3 of the paper; means over the test sets; `avg_aes_formula` is the paper's "
+                "AES, which ranks, `avg_aes_published` the form its tables print):",
+                "",
+                to_markdown(lambdas),
+                "",
+            ]
             if len(lambdas) > 1
             else []
         ),
         *(
             [
                 "Difficulty ablation (Figure 4 of the paper): O1-Pruner trained on the hardest 0-40%, middle 30-70% or "
-                "easiest 60-100% of the training problems by pre-sampled accuracy:",
+                "easiest 60-100% of the training problems by pre-sampled accuracy (AES as in the main table):",
                 "",
                 to_markdown(difficulty),
                 "",

@@ -425,10 +425,13 @@ def lambda_table(scored: pd.DataFrame, main_lambda: float | None) -> pd.DataFram
                 "n_datasets": len(g),
                 "avg_accuracy": g["accuracy"].mean(),
                 "avg_mean_tokens": g["mean_tokens"].mean(),
-                "avg_aes": g["aes"].mean(),
+                "avg_aes_formula": g["aes_formula"].mean(),
+                "avg_aes_published": g["aes"].mean(),
             }
         )
-    cols = ["lambda", "method", "n_datasets", "avg_accuracy", "avg_mean_tokens", "avg_aes"]
+    # The paper's formula ranks (an accuracy drop costs gamma = 5 per unit); the published form,
+    # which rewards |dA| either way, is beside it for comparison with the paper's printed numbers.
+    cols = ["lambda", "method", "n_datasets", "avg_accuracy", "avg_mean_tokens", "avg_aes_formula", "avg_aes_published"]
     return pd.DataFrame(rows, columns=cols).sort_values("lambda").reset_index(drop=True)
 
 
@@ -454,6 +457,7 @@ def difficulty_table(scored: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame
         "dataset",
         "accuracy",
         "mean_tokens",
+        "aes_formula",
         "aes",
         "hardest_level",
         "hardest_accuracy",

@@ -96,6 +96,9 @@ def method_arguments(trainer: str, settings: TrainingSettings, seed: int, out_di
             max_completion_length=g.max_completion_length,
             temperature=g.temperature,
             beta=g.kl_beta,
+            # Stated, not TRL's defaults, which have changed between releases.
+            scale_rewards=g.scale_rewards,
+            loss_type=g.loss_type,
             log_completions=False,
         )
     raise InputError(f"unknown trainer {trainer!r}")
