@@ -1,7 +1,10 @@
 """Final-answer extraction and equivalence checking.
 
 Extraction takes the last `\\boxed{...}` with balanced braces (the released O1-Pruner code took
-the first; `which="first"` reproduces that). Equivalence is math-verify's: the gold answer is
+the first; `which="first"` reproduces that): the strict rule, the paper's. Beside it, a flexible
+one for a finished response without a box (`flexible_answer`): math-verify's own extraction
+targets in its answer ("the final answer is $x$", then the last expression), as
+lm-evaluation-harness reports `flexible-extract` beside `strict-match`. Equivalence is math-verify's: the gold answer is
 wrapped as `$gold$`, the prediction as `\\boxed{pred}`. math-verify's timeouts use SIGALRM,
 which only works in a process's main thread: they are used there (the CLI, and each worker of
 `grade_many`'s process pool) and switched off elsewhere (threads), where they would raise.
@@ -42,6 +45,9 @@ class Grade:
     extracted_answer: str | None
     correct: bool
     unparseable: bool
+    # The flexible rule: the boxed answer where there is one, else `flexible_answer` of the
+    # answer text given for it (none given, as for a truncated response: not correct).
+    correct_flexible: bool = False
 
 
 def _timeout() -> int | None:
@@ -82,25 +88,46 @@ def answers_match(gold: str, predicted: str) -> bool:
     return symbolic_match(gold, predicted)
 
 
-def grade(response: str, gold: str, which: str = "last") -> Grade:
+def flexible_answer(text: str) -> str | None:
+    """math-verify's first answer in `text` by its extraction targets' priority (LaTeX with or
+    without an anchor such as "final answer is", then a plain expression); None if none."""
+    from math_verify import parse
+
+    parsed = parse(text, extraction_mode="first_match", parsing_timeout=_timeout())
+    return str(parsed[1]) if len(parsed) > 1 else None
+
+
+def grade(response: str, gold: str, which: str = "last", flexible_text: str | None = None) -> Grade:
+    """The strict grade of `response` and the flexible one: its boxed answer, or where it has none,
+    the answer found in `flexible_text` (the finished response's answer; None: none found)."""
     answer = extract_boxed(response, which)
-    if answer is None:
-        return Grade(None, False, True)
-    return Grade(answer, answers_match(gold, answer), False)
+    correct = answer is not None and answers_match(gold, answer)
+    flexible = correct
+    if answer is None and flexible_text is not None:
+        found = flexible_answer(flexible_text)
+        flexible = found is not None and answers_match(gold, found)
+    return Grade(answer, correct, answer is None, flexible)
 
 
-def _grade_pair(args: tuple[str, str, str]) -> Grade:
+def _grade_pair(args: tuple[str, str, str, str | None]) -> Grade:
     return grade(*args)
 
 
 def grade_many(
-    responses: list[str], golds: list[str], which: str = "last", workers: int = 1, start_method: str = "fork"
+    responses: list[str],
+    golds: list[str],
+    which: str = "last",
+    workers: int = 1,
+    start_method: str = "fork",
+    flexible_texts: list[str | None] | None = None,
 ) -> list[Grade]:
     """Grade in `workers` processes (each with working timeouts), order preserved. Forked workers
     start at once (834 graded samples/s on 2 cores, against 294/s from a fork server, whose
     workers import the grader first); a caller running an engine with its own threads (vLLM)
-    passes `forkserver`, so that no worker is a fork of those threads."""
-    jobs = [(r, g, which) for r, g in zip(responses, golds)]
+    passes `forkserver`, so that no worker is a fork of those threads. `flexible_texts[i]`:
+    response i's answer text for the flexible rule (None: not graded flexibly)."""
+    flexible_texts = flexible_texts or [None] * len(responses)
+    jobs = [(r, g, which, f) for r, g, f in zip(responses, golds, flexible_texts, strict=True)]
     if workers <= 1 or len(jobs) < 64:
         return [_grade_pair(j) for j in jobs]
     import multiprocessing

@@ -513,6 +513,7 @@ def summarize(df: pd.DataFrame) -> dict:
         "dataset": str(df["dataset"].iloc[0]) if "dataset" in df and len(df) else None,
         "n_problems": int(df["problem_id"].nunique()),
         "accuracy": float(100 * df["correct"].mean()),
+        **({"accuracy_flexible": float(100 * df["correct_flexible"].mean())} if "correct_flexible" in df else {}),
         "mean_tokens": float(df["n_tokens"].mean()),
         "unparseable_rate": float(100 * df["unparseable"].mean()),
         "truncated_rate": float(100 * df["truncated"].mean()),

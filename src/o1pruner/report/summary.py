@@ -13,6 +13,13 @@ from .outputs import BUDGET_FIGURES, FIGURES, SAMPLED_FIGURES
 
 FIGURE_TITLES = {**FIGURES, **SAMPLED_FIGURES, **BUDGET_FIGURES}
 
+GRADING_CAPTION = (
+    "`accuracy` is the strict rule (the paper's: the last `\\boxed{}`); `accuracy_flexible` also reads a "
+    'finished response without a box (math-verify\'s extraction: "the final answer is ...", then the last '
+    "expression of its answer). `truncated_rate`: responses that hit the token cap; `thinking_unclosed_rate`: "
+    "cut off before closing the thinking block, which count as wrong under both rules (no answer was given)."
+)
+
 AES_CAPTION = (
     "`aes_formula` is the paper's Accuracy-Efficiency Score (Eq. 9: dL + 3 dA, or dL - 5 |dA| when accuracy "
     "drops), the one to rank by; `aes` is the form the paper's Table 2 prints (dL + 3 |dA|, an accuracy drop "
@@ -204,6 +211,9 @@ def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=(
             "aes_formula",
             "aes",
             "n_seeds",
+            "truncated_rate",
+            *(["thinking_unclosed_rate"] if "thinking_unclosed_rate" in main else []),
+            "accuracy_flexible",
             "wall_time_s",
         ]
     ]
@@ -216,7 +226,7 @@ def render_summary(t: ReportTables, prov: dict, figures_dir: str, figure_names=(
         "Greedy decoding on the held-out test split. Mean over fine-tuning seeds, with the standard "
         "deviation over seeds (`*_std`). `mean_tokens` counts every generated token id of a response "
         "(thinking and answer, end-of-turn included; never re-tokenised text); `token_ratio` is mean "
-        "tokens relative to the reference. " + AES_CAPTION,
+        "tokens relative to the reference. " + AES_CAPTION + " " + GRADING_CAPTION,
         "",
         to_markdown(show),
         "",

@@ -38,6 +38,8 @@ def load_runs(metric_paths: list[str]) -> pd.DataFrame:
                 "dataset": m["dataset"],
                 "n_problems": m["n_problems"],
                 "accuracy": m["accuracy"],
+                # metrics written before the flexible rule existed have none
+                "accuracy_flexible": m.get("accuracy_flexible", float("nan")),
                 "mean_tokens": m["mean_tokens"],
                 "unparseable_rate": m["unparseable_rate"],
                 "truncated_rate": m["truncated_rate"],
@@ -188,7 +190,11 @@ def main_table(runs: pd.DataFrame, model: str, reference_method: str = REFERENCE
         truncated_rate=("truncated_rate", "mean"),
         wall_time_s=("wall_time_s", "mean"),
         marker_rate=("marker_rate", "mean"),
+        accuracy_flexible=("accuracy_flexible", "mean"),
     ).reset_index()
+    # With a thinking block: the share of responses cut off before closing it (no answer given).
+    if "thinking_closed_rate" in runs:
+        table["thinking_unclosed_rate"] = 100 - g["thinking_closed_rate"].mean().to_numpy()
     base = table[table["method"] == reference_method].set_index("dataset")
     table["aes"] = [
         aes_published(r.accuracy, r.mean_tokens, base.at[r.dataset, "accuracy"], base.at[r.dataset, "mean_tokens"])
@@ -215,6 +221,8 @@ def main_table(runs: pd.DataFrame, model: str, reference_method: str = REFERENCE
         "n_seeds",
         "unparseable_rate",
         "truncated_rate",
+        *(["thinking_unclosed_rate"] if "thinking_unclosed_rate" in table else []),
+        "accuracy_flexible",
         "marker_rate",
         "wall_time_s",
     ]
@@ -401,6 +409,7 @@ def with_average(main: pd.DataFrame) -> pd.DataFrame:
     if main["dataset"].nunique() < 2:
         return main
     cols = ["accuracy", "mean_tokens", "aes", "aes_formula", "token_ratio"]
+    cols += [c for c in ("accuracy_flexible",) if c in main]
     avg = main.groupby(["model", "method"], sort=False)[cols].mean().reset_index()
     avg["dataset"] = "average"
     avg["n_problems"] = main.groupby(["model", "method"], sort=False)["n_problems"].sum().to_numpy()

@@ -77,7 +77,10 @@ def sample_and_grade(
     wall = time.perf_counter() - start
     pairs = [(p, j, g) for p, gens in zip(problems, generations) for j, g in enumerate(gens)]
     golds = [str(p["answer"]) for p, _, _ in pairs]
-    grades = grade_many([g.text for _, _, g in pairs], golds, answer_box, grading_workers, grading_start)
+    flexible = [_answer_text(g, tokenizer, end_id, thinking_end) for _, _, g in pairs]
+    grades = grade_many(
+        [g.text for _, _, g in pairs], golds, answer_box, grading_workers, grading_start, flexible_texts=flexible
+    )
     rows = [
         {
             "problem_id": p["id"],
@@ -90,6 +93,7 @@ def sample_and_grade(
             "extracted_answer": gr.extracted_answer,
             "gold": gold,
             "correct": gr.correct,
+            "correct_flexible": gr.correct_flexible,
             "unparseable": gr.unparseable,
             "truncated": g.truncated,
         }
@@ -98,9 +102,26 @@ def sample_and_grade(
     if end_id is not None:
         for row, (_, _, g) in zip(rows, pairs):
             row.update(_thinking_columns(g, end_id))
+            if not row["thinking_closed"]:  # cut off while thinking: no answer was given
+                row.update(extracted_answer=None, correct=False, correct_flexible=False, unparseable=True)
     n_tokens = sum(r["n_tokens"] for r in rows)
     log.info("%d responses, %d tokens in %.1f s (%.0f tokens/s)", len(rows), n_tokens, wall, n_tokens / max(wall, 1e-9))
     return pd.DataFrame(rows), wall
+
+
+def _answer_text(g, tokenizer, end_id: int | None, thinking_end: str | None) -> str | None:
+    """What the flexible rule reads: a finished response's answer (after the thinking block,
+    where there is one); None for a truncated response, which gave no answer."""
+    if g.truncated:
+        return None
+    if end_id is None:
+        return g.text
+    ids = list(g.token_ids)
+    if end_id in ids:
+        return tokenizer.decode(ids[ids.index(end_id) + 1 :], skip_special_tokens=True)
+    if isinstance(g, ForcedGeneration) and g.closed:  # the marker was inserted, not generated
+        return g.text.split(thinking_end, 1)[-1]
+    return None
 
 
 def _thinking_columns(g, end_id: int) -> dict:
