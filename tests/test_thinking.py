@@ -163,5 +163,9 @@ def test_every_budget_of_a_job_is_decoded_with_one_model_load(tmp_path, monkeypa
         assert recorded["budget_forcing"]["budget"] == budget
         assert recorded["settings"]["budget_forcing"] == {"budget": budget, "answer_cue": "\n", "answer_max_tokens": 2}
         assert (pd.read_parquet(samples_path)["thinking_tokens"] <= budget).all()
+        # a random model rarely closes its thinking in 3 or 6 tokens: the budget does, and what it
+        # says after the forced close is at most answer_max_tokens
+        assert recorded["budget_forcing"]["forced_rate"] > 0
+        assert 0 <= recorded["budget_forcing"]["mean_answer_tokens_forced"] <= 2
     with pytest.raises(InputError, match="one path per decoding \\(2\\), got 1 and 1"):
         stages.evaluate(**common, out=[str(out[0])], metrics_out=[str(metrics[0])])

@@ -482,7 +482,13 @@ def _evaluate_one(
     # Each file records the decoding that wrote it: one budget, not the job's list.
     recorded = {**settings.to_json(), **({"budget_forcing": forcing.to_json()} if forcing is not None else {})}
     if forcing is not None:
-        metrics["budget_forcing"] = {**forcing.to_json(), "forced_rate": float(100 * df["budget_forced"].mean())}
+        forced = df[df["budget_forced"]]
+        metrics["budget_forcing"] = {
+            **forcing.to_json(),
+            "forced_rate": float(100 * df["budget_forced"].mean()),
+            # what the model spends after the budget closed its thinking (up to answer_max_tokens)
+            "mean_answer_tokens_forced": float(forced["answer_tokens"].mean()) if len(forced) else float("nan"),
+        }
     if settings.do_sample:
         from .sampled_metrics import sampled_metrics
 

@@ -155,7 +155,8 @@ def budget_section(budgets: pd.DataFrame) -> list[str]:
         "is capped at `budget` tokens; where it is still open there, the closing marker and the answer cue are "
         "written and the model answers. `mean_thinking_tokens` <= budget and `mean_answer_tokens` are generated "
         "tokens (the inserted marker and cue are in neither); `forced_rate` = % of responses whose thinking the "
-        "budget closed.",
+        "budget closed; `mean_answer_tokens_forced`: what those responses generated after the forced close (a "
+        "model may go on reasoning there, up to `answer_max_tokens`, which the budget does not cap).",
         "",
         to_markdown(budgets),
         "",

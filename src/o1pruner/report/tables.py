@@ -84,8 +84,9 @@ def thinking_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def budget_table(budget_metric_paths: list[str]) -> pd.DataFrame:
     """Greedy accuracy with the thinking capped at each budget (budget forcing), mean and standard
-    deviation over seeds per method, test set and budget; with the tokens actually spent and the
-    share of responses whose thinking the budget closed."""
+    deviation over seeds per method, test set and budget; with the tokens actually spent, the
+    share of responses whose thinking the budget closed, and the answer tokens those spent after
+    the forced close."""
     rows = []
     for path in budget_metric_paths:
         m = json.loads(Path(path).read_text())
@@ -100,6 +101,7 @@ def budget_table(budget_metric_paths: list[str]) -> pd.DataFrame:
                 "mean_thinking_tokens": m["thinking"]["mean_thinking_tokens"],
                 "mean_answer_tokens": m["thinking"]["mean_answer_tokens"],
                 "forced_rate": m["budget_forcing"]["forced_rate"],
+                "mean_answer_tokens_forced": m["budget_forcing"].get("mean_answer_tokens_forced", float("nan")),
                 "truncated_rate": m["truncated_rate"],
             }
         )
@@ -113,6 +115,7 @@ def budget_table(budget_metric_paths: list[str]) -> pd.DataFrame:
             mean_thinking_tokens=("mean_thinking_tokens", "mean"),
             mean_answer_tokens=("mean_answer_tokens", "mean"),
             forced_rate=("forced_rate", "mean"),
+            mean_answer_tokens_forced=("mean_answer_tokens_forced", "mean"),
             truncated_rate=("truncated_rate", "mean"),
         )
         .reset_index()
