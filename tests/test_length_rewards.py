@@ -88,6 +88,7 @@ def test_group_objectives_depend_on_the_rest_of_the_group_and_the_others_do_not(
         "shorter_better": {"alpha": 2.0, "beta": 0.1},
         "length_normalized": {"alpha": 0.2},
         "hard_cap": {"cap_tokens": 35},
+        "accuracy": {},
     }
     assert set(settings) == set(OBJECTIVES) == set(runs.OBJECTIVES)
     assert {k for k, o in OBJECTIVES.items() if o.group} == set(runs.GROUP_OBJECTIVES)
@@ -151,3 +152,36 @@ def test_budget_pairs_prefer_short_correct_and_long_incorrect():
     assert (pairs["chosen_score"] - pairs["rejected_score"] > 0.05).all()
     assert len(budget_pairs(samples, m=1, margin=0.05)) == 2  # the widest pair of each kind
     assert budget_pairs(samples, m=10, margin=math.inf).empty
+
+
+# Which rewards always score a right response above a wrong one in the same group (at these
+# settings: the papers' defaults where the toy does not change them).
+RIGHT_ABOVE_WRONG = {
+    "o1_pruner": ({"lam": 2.0, "clip": [-2.0, 4.0]}, False),  # a short wrong answer out-earns a long right one
+    "kimi": ({"weight": 1.0}, True),  # right >= 1 - 0.5w > 0 >= wrong while w < 2
+    # inverts once beta x the group's length range exceeds alpha (at the toy's beta 0.02: 100 tokens)
+    "shorter_better": ({"alpha": 2.0, "beta": 0.02}, False),
+    "length_normalized": ({"alpha": 0.2}, True),  # right >= 1 - alpha > 0 = wrong
+    "hard_cap": ({"cap_tokens": 128}, True),  # 1 or 0; a right answer beyond the cap ties a wrong one
+    "accuracy": ({}, True),
+}
+
+
+def test_which_rewards_keep_every_right_response_above_every_wrong_one():
+    """A property over 2,000 random groups of 8 (lengths 1-128, about half right, all finished and
+    within the caps): the rewards marked True never pay a wrong response as much as a right one
+    in its group; those marked False do, and docs/method.md says so."""
+    assert set(RIGHT_ABOVE_WRONG) == set(OBJECTIVES)
+    rng = np.random.default_rng(0)
+    ever_inverted = dict.fromkeys(OBJECTIVES, False)
+    for _ in range(2000):
+        n = rng.integers(1, 129, size=8)
+        c = rng.random(8) < 0.5
+        if c.all() or not c.any():
+            continue
+        group = {"n_tokens": n, "correct": c, "finished": np.ones(8, bool),
+                 "ref_mean_tokens": np.full(8, 40.0), "ref_accuracy": np.full(8, 0.5)}  # fmt: skip
+        for name, (settings, _) in RIGHT_ABOVE_WRONG.items():
+            r = group_rewards(name, [group], settings)[0]
+            ever_inverted[name] |= bool(r[c].min() <= r[~c].max())
+    assert {k: not v for k, v in ever_inverted.items()} == {k: v for k, (_, v) in RIGHT_ABOVE_WRONG.items()}

@@ -144,6 +144,7 @@ OBJECTIVE_SETTINGS = {
     "shorter_better": {"alpha": "shorter_better_alpha", "beta": "shorter_better_beta"},
     "length_normalized": {"alpha": "length_normalized_alpha"},
     "hard_cap": {"cap_tokens": "hard_cap_tokens"},
+    "accuracy": {},
 }
 
 

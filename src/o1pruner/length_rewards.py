@@ -75,6 +75,12 @@ def length_normalized(n_tokens, correct, finished, ref_mean_tokens, ref_accuracy
     return c * (1.0 - alpha / (1.0 + np.exp(-z)))
 
 
+def accuracy(n_tokens, correct, finished, ref_mean_tokens, ref_accuracy):
+    """No length term: R_i = 1[correct_i]. The control for every length reward (plain GRPO; with
+    a shorter completion cap, what arXiv 2604.24003 finds matches ThinkPrune and LAPO)."""
+    return _arrays(n_tokens, correct)[1].astype(float)
+
+
 def hard_cap(n_tokens, correct, finished, ref_mean_tokens, ref_accuracy, *, cap_tokens: int):
     """ThinkPrune's reward (arXiv 2504.01296): generation stops at the cap and a response
     that has not answered within it scores 0:
@@ -97,6 +103,7 @@ OBJECTIVES = {
     "shorter_better": Objective(shorter_better, group=True),
     "length_normalized": Objective(length_normalized, group=True),
     "hard_cap": Objective(hard_cap, group=False),
+    "accuracy": Objective(accuracy, group=False),
 }
 
 

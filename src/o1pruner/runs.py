@@ -46,7 +46,7 @@ DATA_RULES = {
 TRAINERS = ("o1_pruner", "sft", "dpo", "simpo", "grpo")
 # The on-policy rewards (src/o1pruner/length_rewards.py); the group-aware ones need every
 # response to the same prompt at once.
-OBJECTIVES = ("o1_pruner", "kimi", "shorter_better", "length_normalized", "hard_cap")
+OBJECTIVES = ("o1_pruner", "kimi", "shorter_better", "length_normalized", "hard_cap", "accuracy")
 GROUP_OBJECTIVES = ("kimi", "shorter_better", "length_normalized")
 # Which trainer takes which training data: pairs, single responses, or prompts only.
 TRAINER_DATA = {
@@ -144,6 +144,7 @@ for _name, _label, _objective, _grpo in (
     ("shorter_better", "ShorterBetter", "shorter_better", {}),
     ("length_normalized", "Length-normalised (Arora & Zanette)", "length_normalized", {"scale_rewards": "none"}),
     ("thinkprune", "ThinkPrune (hard cap)", "hard_cap", {}),
+    ("grpo_accuracy", "GRPO, accuracy only (control)", "accuracy", {}),
 ):
     register(
         Method(_name, _label, trainer="grpo", data="reference_prompts", objective=_objective,
