@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 from o1pruner.train.loss import length_harmonizing_loss, sequence_mean_logprobs
@@ -90,3 +91,32 @@ def test_response_logprobs_match_the_full_forward_pass_with_fewer_logits():
         kept = response_mean_logprobs(model, input_ids, attention_mask, response_mask)
     assert widths == [8, 6]
     torch.testing.assert_close(kept, full)
+
+
+def test_the_sequence_ratio_is_the_summed_log_prob_difference():
+    """o1_pruner_paper's ratio pi(y|x)/pi_ref(y|x): the per-token mean difference times the
+    response tokens, which moves far from 1 where the mean hardly moves (the released form)."""
+    from o1pruner.train.o1_pruner import O1PrunerConfig, O1PrunerTrainer
+
+    model = _tiny_qwen2()
+    input_ids, attention_mask, response_mask = _right_padded_batch()
+    with torch.no_grad():
+        from o1pruner.train.loss import response_mean_logprobs
+
+        policy = response_mean_logprobs(model, input_ids, attention_mask, response_mask)
+    ref = policy - 0.1  # the policy is 0.1 nats per token likelier than the reference
+    inputs = dict(input_ids=input_ids, attention_mask=attention_mask, response_mask=response_mask,
+                  ref_logp=ref, advantage=torch.tensor([1.0, 1.0]))  # fmt: skip
+    ratios = {}
+    for form in ("token_mean", "sequence"):
+        trainer = O1PrunerTrainer.__new__(O1PrunerTrainer)
+        trainer.args = O1PrunerConfig(output_dir="/tmp/unused", ratio=form, report_to="none", use_cpu=True)
+        from collections import defaultdict
+
+        trainer._metrics = defaultdict(list)
+        with torch.no_grad():
+            trainer.compute_loss(model, inputs)
+        ratios[form] = trainer._metrics["ratio"][-1]
+    n_tokens = torch.tensor([3.0, 4.0])  # the response tokens of each row (response_mask[:, 1:])
+    assert ratios["token_mean"] == pytest.approx(math.exp(0.1), rel=1e-5)
+    assert ratios["sequence"] == pytest.approx(float(torch.exp(0.1 * n_tokens).mean()), rel=1e-5)

@@ -126,3 +126,19 @@ def test_every_kind_of_training_data_and_objective_has_its_implementation():
 
     assert set(BUILDERS) == {d for d, rule in runs.DATA_RULES.items() if rule == "baseline_trainset"}
     assert set(OBJECTIVES) == set(runs.OBJECTIVES)
+
+
+def test_the_papers_o1_pruner_takes_every_sample_the_raw_reward_and_the_sequence_ratio():
+    from o1pruner import job_settings
+    from o1pruner.workflow_config import load_config
+
+    config = load_config("config/config.yaml")
+    config["training"]["methods"] = ["o1_pruner", "o1_pruner_paper"]
+    paper = runs.method("o1_pruner_paper")
+    assert job_settings.draw_settings(config, "o1_pruner_paper")["samples_per_problem"] == config["sampling"]["k"]
+    assert runs.draw_name(paper, config).startswith(f"m{config['sampling']['k']}-")
+    reward = job_settings.reward_settings(config, "o1_pruner_paper")
+    assert reward["reward_clip"] is None and reward["normalize"] == "none"
+    assert job_settings.training_settings(config, "o1_pruner_paper")["o1_pruner_ratio"] == "sequence"
+    # the released form's settings carry no ratio key: its jobs' params are as they were
+    assert "o1_pruner_ratio" not in job_settings.training_settings(config, "o1_pruner")

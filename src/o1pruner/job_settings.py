@@ -94,7 +94,7 @@ def evaluation_settings(
 
 
 def draw_settings(config: dict, method_name: str) -> dict:
-    reward = {**config["reward"], **runs.method(method_name).reward}
+    reward = runs.method_reward(runs.method(method_name), config)
     return {
         "samples_per_problem": reward["samples_per_problem"],
         "seed": reward["seed"],
@@ -103,7 +103,7 @@ def draw_settings(config: dict, method_name: str) -> dict:
 
 
 def reward_settings(config: dict, method_name: str) -> dict:
-    reward = {**config["reward"], **runs.method(method_name).reward}
+    reward = runs.method_reward(runs.method(method_name), config)
     gated = {"length_term": reward["length_term"]} if reward.get("length_term", "ratio") != "ratio" else {}
     return {**{k: reward[k] for k in ("lambda", "reward_clip", "normalize")}, **gated}
 
@@ -134,6 +134,7 @@ NOT_TRAINING_SETTINGS = {
     "simpo_beta",
     "simpo_gamma",
     "grpo",
+    "o1_pruner_ratio",
 }
 
 # Each on-policy objective's keyword settings (length_rewards) -> where they live in the config:
@@ -170,7 +171,7 @@ def grpo_settings(config: dict, method_name: str, t: dict) -> dict:
     """The rollouts and the objective of an on-policy method (`t`: its training section)."""
     m = runs.method(method_name)
     g = t["grpo"]
-    reward = {**config["reward"], **m.reward}
+    reward = runs.method_reward(m, config)
     objective = {
         name: reward[where[1]] if isinstance(where, tuple) else g[where]
         for name, where in OBJECTIVE_SETTINGS[m.objective].items()
@@ -200,4 +201,6 @@ def training_settings(config: dict, method_name: str) -> dict:
         out.update(simpo_beta=t["simpo_beta"], simpo_gamma=t["simpo_gamma"])
     if trainer == "grpo":
         out["grpo"] = grpo_settings(config, method_name, t)
+    if trainer == "o1_pruner" and t["o1_pruner_ratio"] != "token_mean":
+        out["o1_pruner_ratio"] = t["o1_pruner_ratio"]
     return out

@@ -127,6 +127,14 @@ register(
     Method("o1_pruner_gated", "O1-Pruner (length term if right)", trainer="o1_pruner", data="length_harmonizing",
            reward={"length_term": "correct_only"})
 )  # fmt: skip
+# O1-Pruner as the paper's equations write it (Eqs. 3-5), beside the released code's form that
+# `o1_pruner` follows: every one of the K samples, the raw reward (no clip, no z-score) and the
+# sequence-probability ratio pi(y|x) / pi_ref(y|x) (docs/method.md has the table).
+register(
+    Method("o1_pruner_paper", "O1-Pruner (paper's equations)", trainer="o1_pruner", data="length_harmonizing",
+           reward={"samples_per_problem": "all", "reward_clip": None, "normalize": "none"},
+           training={"o1_pruner_ratio": "sequence"})
+)  # fmt: skip
 # Off-policy, from the same pre-samples: SimPO's reference-free, length-normalised preference
 # loss on the DPO pairs (arXiv 2405.14734), and DAST's budget-aware pairs with the same loss, its
 # paper's choice (arXiv 2503.04472).
@@ -448,11 +456,24 @@ def label(name: str) -> str:
         return name
 
 
+# A method's `reward` value of samples_per_problem that means every pre-sample (K).
+ALL_SAMPLES = "all"
+
+
+def method_reward(m: Method, config: dict) -> dict:
+    """The `reward` section as the method computes it: the config's, then the method's own values
+    (`samples_per_problem: all` = the K pre-samples, `sampling.k`)."""
+    reward = {**config["reward"], **m.reward}
+    if reward["samples_per_problem"] == ALL_SAMPLES:
+        reward["samples_per_problem"] = config["sampling"]["k"]
+    return reward
+
+
 def draw_name(m: Method, config: dict) -> str:
     """Which drawn samples a length-harmonizing method trains on: they depend on m, the draw's
     seed and the difficulty band only, so variants that differ in lambda share one draw (and its
     reference log-probs)."""
-    reward = {**config["reward"], **m.reward}
+    reward = method_reward(m, config)
     name = f"m{reward['samples_per_problem']}-seed{reward['seed']}"
     band = reward.get("difficulty_band")
     if band:

@@ -228,6 +228,9 @@ class TrainingSettings(ModelSettings):
     simpo_beta: float | None = None  # SimPO only
     simpo_gamma: float | None = None  # SimPO only
     grpo: GrpoSettings | None = None  # GRPO only
+    # O1-Pruner's ratio; present only where it is not the released code's per-token mean, so
+    # the settings (and the artifacts) of every other run are as they were.
+    o1_pruner_ratio: str = "token_mean"
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,9 @@ def method_arguments(trainer: str, settings: TrainingSettings, seed: int, out_di
     if trainer == "o1_pruner":
         from .o1_pruner import O1PrunerConfig
 
-        return O1PrunerConfig(**common, epsilon=settings.epsilon, cutoff_len=settings.cutoff_len)
+        return O1PrunerConfig(
+            **common, epsilon=settings.epsilon, cutoff_len=settings.cutoff_len, ratio=settings.o1_pruner_ratio
+        )
     if trainer == "sft":
         from trl import SFTConfig
 

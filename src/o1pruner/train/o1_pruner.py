@@ -20,6 +20,11 @@ from .loss import length_harmonizing_loss, response_mean_logprobs
 class O1PrunerConfig(TrainingArguments):
     epsilon: float = field(default=0.2, metadata={"help": "PPO clip range epsilon of the ratio r = pi/pi_ref."})
     cutoff_len: int = field(default=3072, metadata={"help": "Maximum prompt+response tokens per training sequence."})
+    ratio: str = field(
+        default="token_mean",
+        metadata={"help": "token_mean: exp(mean per-token log-prob difference), as released; sequence: "
+                  "exp(summed difference) = pi(y|x) / pi_ref(y|x), as the paper's equations."},
+    )  # fmt: skip
     remove_unused_columns: bool = field(default=False, metadata={"help": "Keep advantage and ref_logp columns."})
 
 
@@ -36,11 +41,12 @@ class O1PrunerTrainer(Trainer):
         policy_logp = response_mean_logprobs(
             model, inputs["input_ids"], inputs["attention_mask"], inputs["response_mask"]
         )
+        ref_logp = inputs["ref_logp"].to(policy_logp.dtype)  # the reference's mean over the same tokens
+        if self.args.ratio == "sequence":  # sums: the mean times the response tokens predicted
+            n_tokens = inputs["response_mask"][:, 1:].sum(-1).clamp(min=1).to(policy_logp.dtype)
+            policy_logp, ref_logp = policy_logp * n_tokens, ref_logp * n_tokens
         loss, stats = length_harmonizing_loss(
-            policy_logp,
-            inputs["ref_logp"].to(policy_logp.dtype),
-            inputs["advantage"].to(policy_logp.dtype),
-            self.args.epsilon,
+            policy_logp, ref_logp, inputs["advantage"].to(policy_logp.dtype), self.args.epsilon
         )
         for k, v in stats.items():
             self._metrics[k].append(v.item())
