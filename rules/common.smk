@@ -10,21 +10,21 @@ from snakemake.utils import validate
 # The workflow's own package, importable without installing it (light imports only).
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 import o1pruner.report.outputs as report_names
-from o1pruner import config_layers, job_settings, rehearsal, runs
+from o1pruner import job_settings, rehearsal, runs
+from o1pruner.config import layers as config_layers
 from o1pruner.ledger_plan import ledger_plan
-from o1pruner.workflow_config import (
-    ConfigError,
-    check_config,
+from o1pruner.config.load import ConfigError, check_config, coerce_cli_values, load_schema
+from o1pruner.config.checks import (
     check_model_path,
     check_planned_config,
     check_profile_placeholders,
     check_toy_reference,
-    coerce_cli_values,
+    sampled_per_dataset,
+)
+from o1pruner.launch import (
     generation_cli,
     is_dry_run,
-    load_schema,
     put_interpreter_on_path,
-    sampled_per_dataset,
     train_launcher_command,
 )
 
@@ -33,7 +33,7 @@ from o1pruner.workflow_config import (
 # (--use-conda) still comes first on the PATH.
 put_interpreter_on_path()
 
-# The run's config, composed one way (src/o1pruner/config_layers.py): config/config.yaml when
+# The run's config, composed one way (src/o1pruner/config/layers.py): config/config.yaml when
 # no --configfile is given, else the given files, each after the files it `extends`, then
 # --config. Snakemake's own merge is replaced, so a real-model config never inherits the toy.
 try:

@@ -80,7 +80,7 @@ def presample_args(model: Path, problems: Path, settings: str, out: Path, *extra
 
 def workflow_config(*extra_files: Path) -> dict:
     """config/smoke.yaml (and `extra_files`) as the workflow sees it: checked, defaults filled in."""
-    from o1pruner.workflow_config import load_config
+    from o1pruner.config.load import load_config
 
     return load_config(REPO / "config" / "smoke.yaml", *extra_files)
 
@@ -120,8 +120,8 @@ def logprob_settings(**overrides) -> str:
 def training_settings(trainer: str = "o1_pruner", **overrides) -> dict:
     """The `train` stage's settings as the workflow passes them, from the schema's defaults of
     the `training` section (not the smoke config's), the model settings, then `overrides`."""
+    from o1pruner.config.load import load_schema
     from o1pruner.job_settings import NOT_TRAINING_SETTINGS
-    from o1pruner.workflow_config import load_schema
 
     props = load_schema(REPO / "config" / "schema.yaml")["properties"]["training"]["properties"]
     settings = {k: v["default"] for k, v in props.items() if "default" in v and k not in NOT_TRAINING_SETTINGS}

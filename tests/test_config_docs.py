@@ -41,7 +41,8 @@ def test_shipped_configs_compose_and_pass_every_planning_check(files, monkeypatc
     """Each shipped config as a user gives it (composed with what it extends, as the workflow
     composes it, not merged by hand), then every check the workflow runs before planning."""
     from o1pruner import rehearsal
-    from o1pruner.workflow_config import check_planned_config, load_config, load_schema
+    from o1pruner.config.checks import check_planned_config
+    from o1pruner.config.load import load_config, load_schema
 
     monkeypatch.chdir(REPO)  # data paths are relative to the working directory, as for a user
     config = load_config(*(REPO / "config" / name for name in files))

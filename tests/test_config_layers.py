@@ -1,4 +1,4 @@
-"""One layering of config files (src/o1pruner/config_layers.py): what each shipped config is
+"""One layering of config files (src/o1pruner/config/layers.py): what each shipped config is
 composed of, which file set each key, and the errors of a file that cannot be composed."""
 
 from pathlib import Path
@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from o1pruner.config_layers import LayeringError, compose, schema_default, set_keys, sources_table
-from o1pruner.workflow_config import load_config, load_schema
+from o1pruner.config.layers import LayeringError, compose, schema_default, set_keys, sources_table
+from o1pruner.config.load import load_config, load_schema
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config"

@@ -23,7 +23,7 @@ import torch
 from helpers import REPO, SYSTEM, logprob_settings, training_settings
 from safetensors.torch import load_file
 
-from o1pruner.workflow_config import job_environment, train_launcher_command
+from o1pruner.launch import job_environment, train_launcher_command
 
 pytestmark = [pytest.mark.distributed, pytest.mark.slow]
 

@@ -119,7 +119,7 @@ CONFIG_ERRORS = [
         "training.methods",
         ["o1_pruner", "simpo_x"],
         "config key training.methods: 'simpo_x' is not a registered method (registered: o1_pruner, sft, dpo, "
-        "o1_pruner_gated, simpo, dast,",
+        "o1_pruner_gated, o1_pruner_paper, simpo, dast,",
     ),
     (
         "evaluation.controls",
@@ -175,7 +175,8 @@ def test_config_errors_name_the_key_in_one_short_message_before_any_job(tmp_path
 def _planned_config_error(tmp_path, cfg) -> str:
     """The ConfigError the workflow's checks raise for `cfg` (over config/config.yaml, as the
     workflow profile merges them)."""
-    from o1pruner.workflow_config import ConfigError, check_planned_config, load_config, load_schema
+    from o1pruner.config.checks import check_planned_config
+    from o1pruner.config.load import ConfigError, load_config, load_schema
 
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     schema = load_schema(REPO / "config" / "schema.yaml")
@@ -234,7 +235,7 @@ def test_config_on_the_command_line_changes_numbers(tmp_path):
 
 def test_coercion_is_what_makes_cli_config_work():
     """Negative case: without the conversion the same values fail the schema."""
-    from o1pruner.workflow_config import ConfigError, check_config, coerce_cli_values, load_schema
+    from o1pruner.config.load import ConfigError, check_config, coerce_cli_values, load_schema
 
     schema = load_schema(REPO / "config" / "schema.yaml")
     cfg = smoke_config()

@@ -13,9 +13,9 @@ import pytest
 from helpers import REPO, grpo_prompts, training_settings
 
 from o1pruner.io import InputError
+from o1pruner.launch import job_environment, train_launcher_command
 from o1pruner.length_rewards import group_rewards
 from o1pruner.train.grpo import GroupRewards
-from o1pruner.workflow_config import job_environment, train_launcher_command
 
 SETTINGS = {"alpha": 2.0, "beta": 0.1}
 
@@ -157,9 +157,9 @@ def test_each_on_policy_method_states_its_optimiser_and_the_penalty_weight_moves
     Arora & Zanette's alpha (0.05 and 0.4 give the same within 0.02); with their optimiser's
     baseline alone (scale_rewards none) the advantages scale with alpha."""
     from o1pruner import job_settings
+    from o1pruner.config.load import load_config
     from o1pruner.settings import TrainingSettings
     from o1pruner.train.arguments import method_arguments
-    from o1pruner.workflow_config import load_config
 
     config = load_config(REPO / "config" / "config.yaml")
     config["training"]["methods"] = ["kimi", "length_normalized"]

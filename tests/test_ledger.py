@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from o1pruner import runs
+from o1pruner.config.load import load_config
 from o1pruner.ledger_plan import ledger_plan, uses_presamples
 from o1pruner.report.ledger import ledger_table
-from o1pruner.workflow_config import load_config
 
 BENCH_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 

@@ -9,6 +9,7 @@ import pytest
 
 from o1pruner import job_settings, runs
 from o1pruner.baseline_data import budget_pairs, budget_score, token_length_budget
+from o1pruner.config.load import load_config
 from o1pruner.length_rewards import (
     OBJECTIVES,
     group_rewards,
@@ -18,7 +19,6 @@ from o1pruner.length_rewards import (
     o1_pruner_online,
     shorter_better,
 )
-from o1pruner.workflow_config import load_config
 
 N = [10, 20, 40, 30]
 C = [True, True, False, True]

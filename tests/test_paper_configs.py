@@ -43,8 +43,9 @@ def test_paper_config_validates_and_dry_runs(name, k, lam):
 def test_r1_distill_config_validates_and_plans_greedy_and_sampled_evaluation(overlays):
     """DeepSeek-R1-Distill-Qwen (1.5B; 7B by the overlay) on MATH-500, AIME24/25, AMC23, GSM8K and
     OlympiadBench: DeepSeek's sampling settings, 16 samples on the small sets, 4 elsewhere."""
+    from o1pruner.config.checks import sampled_per_dataset
+    from o1pruner.config.load import load_config
     from o1pruner.job_settings import token_cap
-    from o1pruner.workflow_config import load_config, sampled_per_dataset
 
     files = [REPO / "config" / "r1_distill_qwen.yaml", *(REPO / "config" / o for o in overlays)]
     cfg = load_config(*files)

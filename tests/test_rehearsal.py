@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from o1pruner import rehearsal
-from o1pruner.workflow_config import check_planned_config, load_config, load_schema
+from o1pruner.config.checks import check_planned_config
+from o1pruner.config.load import load_config, load_schema
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = load_schema(REPO / "config" / "schema.yaml")

@@ -130,7 +130,7 @@ def test_every_kind_of_training_data_and_objective_has_its_implementation():
 
 def test_the_papers_o1_pruner_takes_every_sample_the_raw_reward_and_the_sequence_ratio():
     from o1pruner import job_settings
-    from o1pruner.workflow_config import load_config
+    from o1pruner.config.load import load_config
 
     config = load_config("config/config.yaml")
     config["training"]["methods"] = ["o1_pruner", "o1_pruner_paper"]

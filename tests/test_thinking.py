@@ -5,12 +5,13 @@ import random
 import pytest
 from helpers import SYSTEM
 
+from o1pruner.config.checks import check_thinking
+from o1pruner.config.load import ConfigError
 from o1pruner.io import InputError
 from o1pruner.sampling.budget import budget_forced
 from o1pruner.sampling.hf_backend import Generation
 from o1pruner.sampling.thinking import split_thinking, thinking_end_id
 from o1pruner.toy.tasks import THINK_CLOSE, Level, generate_toy_splits, with_thinking_block, write_solution
-from o1pruner.workflow_config import ConfigError, check_thinking
 
 END = 7
 

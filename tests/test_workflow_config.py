@@ -8,20 +8,22 @@ import pytest
 import yaml
 
 from o1pruner import job_settings
-from o1pruner.workflow_config import (
+from o1pruner.config.checks import (
     TOY_SETTINGS_FILE,
-    ConfigError,
-    check_config,
     check_model_path,
     check_online_methods,
     check_rounds,
     check_toy_reference,
+)
+from o1pruner.config.load import (
+    ConfigError,
+    check_config,
     coerce_cli_values,
-    is_dry_run,
     load_config,
     load_schema,
     with_defaults,
 )
+from o1pruner.launch import is_dry_run
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = load_schema(REPO / "config" / "schema.yaml")
@@ -117,7 +119,7 @@ def test_paper_configs_carry_the_released_settings():
 
 
 def test_train_launcher_follows_processes_sharding_and_precision():
-    from o1pruner.workflow_config import train_launcher_command
+    from o1pruner.launch import train_launcher_command
 
     base = {"cpu_processes": 1, "distributed": "zero3", "bf16": True, "pure_bf16": False, "method_overrides": {}}
     accel = Path("/repo/config/accelerate")
@@ -151,7 +153,7 @@ def test_zero_without_deepspeed_installed_is_a_config_error(monkeypatch):
 
     from snakemake.utils import validate
 
-    from o1pruner.workflow_config import check_training_layout
+    from o1pruner.config.checks import check_training_layout
 
     cfg = config()
     cfg["training"].update(cpu_processes=2, distributed="zero3", per_device_batch_size=4, global_batch_size=8)
@@ -266,7 +268,7 @@ def test_a_key_that_takes_a_number_or_a_mapping_converts_either():
 
 
 def test_a_missing_local_data_file_is_named_by_its_key(tmp_path, monkeypatch):
-    from o1pruner.workflow_config import check_data_sources
+    from o1pruner.config.checks import check_data_sources
 
     monkeypatch.chdir(REPO)
     config = load_config(REPO / "config" / "toy_real_data.yaml")
@@ -281,7 +283,7 @@ def test_a_missing_local_data_file_is_named_by_its_key(tmp_path, monkeypatch):
 def test_a_profile_placeholder_is_named_by_its_key():
     from types import SimpleNamespace
 
-    from o1pruner.workflow_config import check_profile_placeholders
+    from o1pruner.config.checks import check_profile_placeholders
 
     raw = SimpleNamespace
     argv = ["snakemake", "--profile", "profiles/slurm"]

@@ -182,8 +182,8 @@ def cmd_memory(a) -> None:
 
 
 def cmd_config(a) -> None:
-    from .config_layers import compose, set_keys, sources_table
-    from .workflow_config import SCHEMA_PATH, ConfigError, load_config, load_schema
+    from .config.layers import compose, set_keys, sources_table
+    from .config.load import SCHEMA_PATH, ConfigError, load_config, load_schema
 
     overrides: dict = {}
     for item in a.config:

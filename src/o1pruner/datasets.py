@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config.checks import is_local_source
 from .grading import extract_boxed
 from .io import InputError, write_json, write_jsonl
-from .workflow_config import is_local_source
 
 
 def _strip_dollars(s: str) -> str:

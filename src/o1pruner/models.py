@@ -7,9 +7,9 @@ from pathlib import Path
 
 import torch
 
+from .config.checks import model_folder_problem
 from .distributed import local_rank
 from .io import InputError
-from .workflow_config import model_folder_problem
 
 log = logging.getLogger(__name__)
 

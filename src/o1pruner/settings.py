@@ -244,7 +244,7 @@ class ReportSettings(Settings):
     reward_clip: list | None
     toy_solution_style: str | None
     workflow_dir: str
-    config_files: list  # the files the run's config was composed of, in order (config_layers)
+    config_files: list  # the files the run's config was composed of, in order (config.layers)
     config_set_by: dict  # dotted key -> the file (or --config) that set it, where not the schema default
     rehearsal: list | None  # [key, real value, rehearsal value] rows of a CPU rehearsal; None for a real run
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..config.checks import TOY_SETTINGS_FILE
 from ..io import atomic_path, read_jsonl, write_json, write_jsonl
 from ..settings import ToyDataSettings, ToyValidationSettings
-from ..workflow_config import TOY_SETTINGS_FILE
 from .pretrain import PretrainSettings, pretrain_reference
 from .tasks import Level, generate_toy_splits, generate_toy_validation
 

@@ -1,188 +1,21 @@
-"""The workflow's config, checked when Snakemake plans the run: one short message per problem.
+"""The checks a run's config passes before any job runs, one short message naming the key each.
 
-Imported by `rules/common.smk`, so it needs only the standard library, PyYAML and jsonschema
-(huggingface_hub only for a hub id). Three things happen before any job runs:
-
-- `coerce_cli_values`: Snakemake's `--config key='{a: 1.5}'` hands nested scalars over as
-  strings; they are converted to the type the schema asks for, so `--config` can change numbers.
-- `check_config`: the schema's first error as one line naming the dotted key (Snakemake's own
-  `validate` prints the whole schema and config, which pushes the message off the screen).
-- `check_model_path`: a local folder must hold a model; a hub id must exist in the local hub
-  cache or on a reachable hub.
+Imported by `rules/common.smk` (standard library, PyYAML and jsonschema; huggingface_hub only
+for a hub id): whether the model path holds a model or names one on the hub, whether the
+training layout divides into processes and batches, whether every named method, data file,
+round, selection grid, thinking marker and token cap is one the run can use, and whether a
+profile still holds a placeholder. `check_planned_config` runs them all after the schema check.
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import json
 import os
 import re
-import shlex
 from pathlib import Path
 
-import yaml
-
-from .config_layers import resolve_ref as _resolve
-
-
-class ConfigError(ValueError):
-    """A config problem, worded for the user: names the key, value or path."""
-
-
-def load_schema(path: str | Path) -> dict:
-    return yaml.safe_load(Path(path).read_text())
-
-
-def _types(node: dict) -> set[str]:
-    t = node.get("type")
-    if t is None and "enum" in node:
-        return {type(v).__name__ for v in node["enum"]}
-    return set(t) if isinstance(t, list) else {t} if t else set()
-
-
-def _parse_scalar(text: str, types: set[str]):
-    """The value `text` stands for, if the schema admits a non-string type for it."""
-    if "integer" in types and re.fullmatch(r"[+-]?\d+", text.strip()):
-        return int(text)
-    if "number" in types:
-        try:
-            return float(text) if not re.fullmatch(r"[+-]?\d+", text.strip()) else int(text)
-        except ValueError:
-            pass
-    if "boolean" in types and text.strip().lower() in ("true", "false"):
-        return text.strip().lower() == "true"
-    if "null" in types and text.strip() in ("null", "None", "~", ""):
-        return None
-    return text
-
-
-def coerce_cli_values(value, node: dict, root: dict | None = None):
-    """`value` with strings converted where the schema `node` asks for a number, bool or null.
-    A key that admits several forms (`oneOf`/`anyOf`, e.g. a number or a per-set mapping) takes
-    the first form the value converts to."""
-    root = root if root is not None else node
-    node = _resolve(node, root)
-    alternatives = node.get("oneOf") or node.get("anyOf")
-    if alternatives:
-        for alternative in alternatives:
-            alternative = _resolve(alternative, root)
-            if isinstance(value, dict) and "object" not in _types(alternative):
-                continue
-            if isinstance(value, list) and "array" not in _types(alternative):
-                continue
-            converted = coerce_cli_values(value, alternative, root)
-            if not isinstance(converted, str) or "string" in _types(alternative):
-                return converted
-        return value
-    if isinstance(value, str):
-        types = _types(node)
-        return value if "string" in types or not types else _parse_scalar(value, types)
-    if isinstance(value, list):
-        items = node.get("items", {})
-        return [coerce_cli_values(v, items, root) for v in value]
-    if isinstance(value, dict):
-        props = node.get("properties", {})
-        extra = node.get("additionalProperties")
-        out = {}
-        for k, v in value.items():
-            child = props.get(k, extra if isinstance(extra, dict) else {})
-            out[k] = coerce_cli_values(v, child, root)
-        return out
-    return value
-
-
-def _dotted(path) -> str:
-    return ".".join(str(p) for p in path) or "(top level)"
-
-
-# Keys that were renamed or replaced: the old name gets a message saying what to write instead.
-REPLACED_KEYS = {
-    ("evaluation", "sampled_reference"): "evaluation.sampled (every run, the reference included, is evaluated with "
-    "sampling next to greedy; samples_per_problem {default: 0} turns it off)",
-    ("evaluation", "sampled_temperature"): "evaluation.sampled.temperature",
-    ("training", "baseline_samples_per_problem"): "training.shortest_correct_per_problem (the m shortest "
-    "correct samples per problem that SFT trains on and DPO prefers)",
-    ("training", "gradient_accumulation_steps"): "training.global_batch_size (sequences per optimiser step "
-    "over all processes; accumulation is derived from it)",
-}
-
-
-def check_config(config: dict, schema: dict) -> None:
-    """Raise ConfigError naming the first invalid key of `config` (schema defaults not needed)."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import best_match
-
-    for (section, key), instead in REPLACED_KEYS.items():
-        if key in (config.get(section) or {}):
-            raise ConfigError(f"config key {section}.{key} was replaced: use {instead}")
-
-    training_keys = set(schema["properties"]["training"]["properties"])
-    for method, overrides in ((config.get("training") or {}).get("method_overrides") or {}).items():
-        unknown = sorted(set(overrides or {}) - training_keys)
-        if unknown:
-            raise ConfigError(f"config key training.method_overrides.{method}.{unknown[0]} is not a training key")
-    error = best_match(Draft202012Validator(schema).iter_errors(config))
-    if error is None:
-        return
-    key = _dotted(error.absolute_path)
-    if error.validator == "additionalProperties":
-        node = _resolve(error.schema, schema)
-        known = sorted(node.get("properties", {}))
-        unknown = sorted(set(error.instance) - set(known))
-        parent = "" if not error.absolute_path else key + "."
-        names = ", ".join(parent + u for u in unknown)
-        hint = ""
-        close = difflib.get_close_matches(unknown[0], known, n=1) if unknown and known else []
-        if close:
-            hint = f" (did you mean {parent}{close[0]}?)"
-        elif known:
-            hint = f" (known keys here: {', '.join(known)})"
-        raise ConfigError(f"config key {names} is not a known key{hint}")
-    if error.validator == "required":
-        missing = re.findall(r"'([^']+)' is a required property", error.message)
-        parent = "" if not error.absolute_path else key + "."
-        raise ConfigError(f"config key {parent}{missing[0] if missing else '?'} is missing")
-    raise ConfigError(f"config key {key}: {error.message}")
-
-
-def with_defaults(value, node: dict, root: dict | None = None):
-    """`value` with the schema's defaults filled in where a key is absent (as Snakemake's
-    `validate` does): for the stages run outside Snakemake, by tests and scripts."""
-    root = root if root is not None else node
-    node = _resolve(node, root)
-    if not isinstance(value, dict):
-        return value
-    out = dict(value)
-    for key, child in node.get("properties", {}).items():
-        child = _resolve(child, root)
-        if key not in out and "default" in child:
-            out[key] = json.loads(json.dumps(child["default"]))
-        if key in out:
-            out[key] = with_defaults(out[key], child, root)
-    return out
-
-
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
-
-
-def load_config(*paths: str | Path, overrides: dict | None = None, schema_path: str | Path = SCHEMA_PATH) -> dict:
-    """The config a workflow run with these `--configfile`s (and `--config` values) sees:
-    composed as `config_layers` composes it (each file after what it `extends`), converted,
-    checked, with the schema's defaults."""
-    from .config_layers import LayeringError, compose
-
-    try:
-        config = compose(paths, overrides).config
-    except LayeringError as e:
-        raise ConfigError(str(e)) from None
-    schema = load_schema(schema_path)
-    config = coerce_cli_values(config, schema)
-    check_config(config, schema)
-    config = with_defaults(config, schema)
-    check_registered_names(config)
-    return config
-
+from .load import ConfigError
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
 
@@ -264,7 +97,7 @@ def check_training_layout(config: dict) -> None:
     """What the schema cannot see about how training is spread over processes: DeepSpeed ZeRO
     without DeepSpeed or with options it does not support here, more processes than (known)
     training problems, a global batch that the processes cannot split evenly."""
-    from .distributed import BatchLayoutError, gradient_accumulation
+    from ..distributed import BatchLayoutError, gradient_accumulation
 
     t = config["training"]
     processes = training_processes(t)
@@ -318,7 +151,7 @@ def check_sampling_layout(config: dict) -> None:
 
 def check_registered_names(config: dict) -> None:
     """Methods, method overrides and controls must be registered (src/o1pruner/runs.py)."""
-    from . import runs
+    from .. import runs
 
     for name in config["training"]["methods"]:
         iterated = runs._ROUND.match(name)
@@ -398,7 +231,7 @@ def check_online_methods(config: dict, schema: dict) -> None:
     """Every on-policy (GRPO) method trained: its `grpo` overrides are known keys, its groups have
     at least 2 rollouts (the group-aware rewards read the whole group; GRPO's advantage is
     relative to it), and an optimiser step holds whole groups."""
-    from . import job_settings, runs
+    from .. import job_settings, runs
 
     grpo_keys = set(schema["properties"]["training"]["properties"]["grpo"]["properties"])
     for name, overrides in config["training"]["method_overrides"].items():
@@ -431,7 +264,7 @@ def check_rounds(config: dict) -> None:
     """Each `rounds` entry iterates a method that is trained (its round 1), can be iterated, and
     says what its rounds need: O1-Pruner-style, the statistics; ThinkPrune, a cap per round;
     other GRPO methods, a count."""
-    from . import runs
+    from .. import runs
 
     for name, spec in config["rounds"].items():
         where = f"config key rounds.{name}"
@@ -521,7 +354,7 @@ def check_thinking(config: dict) -> None:
     downloaded is checked by the first job that loads it (`sampling.thinking.thinking_end_id`)."""
     marker = config["prompt"]["thinking_end"]
     if config["model"]["toy_reference"]:
-        from .toy.tasks import THINK_CLOSE
+        from ..toy.tasks import THINK_CLOSE
 
         thinking = config["toy"]["thinking"]
         if thinking and marker != THINK_CLOSE:
@@ -543,8 +376,8 @@ def check_thinking(config: dict) -> None:
         return
     from transformers import PreTrainedTokenizerFast
 
-    from .io import InputError
-    from .sampling.thinking import thinking_end_id
+    from ..io import InputError
+    from ..sampling.thinking import thinking_end_id
 
     try:
         thinking_end_id(PreTrainedTokenizerFast(tokenizer_file=str(path)), marker, config["model"]["path"])
@@ -557,7 +390,7 @@ def check_evaluation_caps(config: dict) -> None:
     e, tests = config["evaluation"], config["datasets"]["test"]
     if isinstance(e["max_new_tokens"], dict):
         check_per_set_keys(e["max_new_tokens"], "evaluation.max_new_tokens", config)
-    from .job_settings import token_cap
+    from ..job_settings import token_cap
 
     budgets = e["budget_forcing"]["budgets"]
     if not budgets:
@@ -580,7 +413,7 @@ def check_evaluation_caps(config: dict) -> None:
 def check_selection(config: dict) -> None:
     """Selected methods are trained methods with at least one grid point; real data names where
     the validation split comes from."""
-    from . import runs
+    from .. import runs
 
     selection = config["selection"]
     for name in selection["methods"]:
@@ -602,71 +435,6 @@ def check_selection(config: dict) -> None:
         )
 
 
-def train_launcher_command(training: dict, gpus: int, accelerate_dir: Path) -> str:
-    """How a training-side job (fine-tuning, reference log-probs) is started: `o1pruner` in one
-    process; several processes (the job's GPUs, or `cpu_processes` without GPUs) through
-    `accelerate launch` with `config/accelerate/<distributed>.yaml`, or, for DDP on CPU, through
-    `torchrun` (`accelerate launch --cpu` starts one process unless MPI is set up). Mixed
-    precision comes from training.bf16, so the accelerate file cannot contradict it. `training`
-    is the section as the job's method trains with it (`job_settings.method_training`)."""
-    t = training
-    processes = gpus if gpus > 0 else t["cpu_processes"]
-    if processes <= 1:
-        return "o1pruner"
-    if gpus == 0 and t["distributed"] == "ddp":
-        return f"torchrun --standalone --nproc-per-node {processes} -m o1pruner.cli"
-    mixed = "bf16" if t["bf16"] and not t["pure_bf16"] else "no"
-    accelerate_file = Path(accelerate_dir) / f"{t['distributed']}.yaml"
-    # A free port per launch: two jobs launched at once on one machine would both take
-    # accelerate's default 29500, and the second would fail.
-    return (
-        f"accelerate launch --config_file {accelerate_file} --num_processes {processes} --main_process_port 0 "
-        f"--mixed_precision {mixed} -m o1pruner.cli"
-    )
-
-
-_WARNED_MISSING: set[Path] = set()
-
-
-def generation_cli(config: dict, section: str, use_conda: bool, basedir: Path, dry_run: bool = False) -> str:
-    """The `o1pruner` that a generating rule (`sampling` or `evaluation`) runs: the workflow's
-    own, or, for the vllm backend without --use-conda, the one in the vLLM environment
-    (`vllm.venv`, made by `bash scripts/setup.sh --vllm`; vLLM pins its own torch and
-    transformers, so it cannot share the workflow's). Under --use-conda, envs/vllm.yaml's."""
-    if config[section]["backend"] != "vllm" or use_conda:
-        return "o1pruner"
-    venv = Path(config["vllm"]["venv"])
-    cli = (venv if venv.is_absolute() else basedir / venv) / "bin" / "o1pruner"
-    if not cli.exists():
-        message = (
-            f"config key {section}.backend: vllm needs the vLLM environment, but {cli} does not exist: run "
-            "`bash scripts/setup.sh --vllm`, set vllm.venv, or run with --use-conda"
-        )
-        if not dry_run:
-            raise ConfigError(message)
-        if cli not in _WARNED_MISSING:  # once, though both generating sections may name it
-            _WARNED_MISSING.add(cli)
-            import sys
-
-            print(f"warning: {message} (dry run: planning goes on)", file=sys.stderr)
-    return shlex.quote(str(cli))
-
-
-def job_environment(environ: dict) -> dict:
-    """The environment the workflow's jobs get: the folder of the Python running Snakemake first
-    on PATH, so that `.venv/bin/snakemake` finds `o1pruner` (and `torchrun`, `accelerate`, and the
-    `ninja` DeepSpeed builds its CPU ops with) beside itself without an activated venv."""
-    import sys
-
-    here = str(Path(sys.executable).parent)
-    return {**environ, "PATH": os.pathsep.join([here, environ.get("PATH", "")])}
-
-
-def put_interpreter_on_path() -> None:
-    """`job_environment` for this process, which Snakemake's jobs inherit."""
-    os.environ["PATH"] = job_environment(dict(os.environ))["PATH"]
-
-
 def check_profile_placeholders(default_resources: dict, rule_resources: dict, argv: list[str]) -> None:
     """A profile's resource still holding a `<placeholder>` (profiles/slurm ships `<gpu-partition>`)
     would reach the cluster as a partition name; refuse it before any job, naming where it is."""
@@ -684,16 +452,6 @@ def check_profile_placeholders(default_resources: dict, rule_resources: dict, ar
             )
 
 
-def is_dry_run(argv: list[str]) -> bool:
-    """Whether Snakemake was started with -n / --dry-run (it is not known yet while planning)."""
-    for a in argv:
-        if a in ("--dry-run", "--dryrun", "-n"):
-            return True
-        if re.fullmatch(r"-[a-zA-Z]*n[a-zA-Z]*", a) and not a.startswith("--"):
-            return True
-    return False
-
-
 TOY_SETTINGS_FILE = "o1pruner_toy_settings.json"
 
 
@@ -703,7 +461,7 @@ def check_toy_reference(config: dict) -> None:
     Results are kept per `model.name`; two configs with different toy worlds under one name
     would silently overwrite each other's reference and everything after it.
     """
-    from .job_settings import toy_reference_settings
+    from ..job_settings import toy_reference_settings
 
     saved = Path(config["model"]["path"]) / TOY_SETTINGS_FILE
     if not saved.exists():
