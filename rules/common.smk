@@ -15,12 +15,11 @@ from o1pruner.config import layers as config_layers
 from o1pruner.ledger_plan import ledger_plan
 from o1pruner.config.load import ConfigError, check_config, coerce_cli_values, load_schema
 from o1pruner.config.checks import (
-    check_model_path,
     check_planned_config,
     check_profile_placeholders,
-    check_toy_reference,
     sampled_per_dataset,
 )
+from o1pruner.config.inputs import check_model_path, check_toy_reference
 from o1pruner.launch import (
     generation_cli,
     is_dry_run,

@@ -8,13 +8,8 @@ import pytest
 import yaml
 
 from o1pruner import job_settings
-from o1pruner.config.checks import (
-    TOY_SETTINGS_FILE,
-    check_model_path,
-    check_online_methods,
-    check_rounds,
-    check_toy_reference,
-)
+from o1pruner.config.checks import check_online_methods, check_rounds
+from o1pruner.config.inputs import TOY_SETTINGS_FILE, check_model_path, check_toy_reference
 from o1pruner.config.load import (
     ConfigError,
     check_config,
@@ -268,7 +263,7 @@ def test_a_key_that_takes_a_number_or_a_mapping_converts_either():
 
 
 def test_a_missing_local_data_file_is_named_by_its_key(tmp_path, monkeypatch):
-    from o1pruner.config.checks import check_data_sources
+    from o1pruner.config.inputs import check_data_sources
 
     monkeypatch.chdir(REPO)
     config = load_config(REPO / "config" / "toy_real_data.yaml")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config.checks import is_local_source
+from .config.inputs import is_local_source
 from .grading import extract_boxed
 from .io import InputError, write_json, write_jsonl
 

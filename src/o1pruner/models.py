@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from .config.checks import model_folder_problem
+from .config.inputs import model_folder_problem
 from .distributed import local_rank
 from .io import InputError
 

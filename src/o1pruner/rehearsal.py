@@ -27,7 +27,7 @@ import json
 from pathlib import Path
 
 from . import runs
-from .config.checks import used_splits
+from .config.inputs import used_splits
 
 SUFFIX = "-rehearsal"
 # Where a data set's local copy lives under `rehearsal.data_dir`, where the folder is not its name.

@@ -1,83 +1,16 @@
-"""The checks a run's config passes before any job runs, one short message naming the key each.
-
-Imported by `rules/common.smk` (standard library, PyYAML and jsonschema; huggingface_hub only
-for a hub id): whether the model path holds a model or names one on the hub, whether the
-training layout divides into processes and batches, whether every named method, data file,
-round, selection grid, thinking marker and token cap is one the run can use, and whether a
-profile still holds a placeholder. `check_planned_config` runs them all after the schema check.
-"""
+"""What a config asks for, checked before any job, one short message naming the key each: the
+training layout (processes, batches, shards), registered method names, the on-policy methods'
+groups, rounds, sampled evaluation, the thinking marker, token caps, the selection grid and a
+profile's placeholders. `check_planned_config` runs them all after the schema check; the checks
+of the run's inputs (model, data files) are in `inputs.py`. Imported by `rules/common.smk`."""
 
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
 import re
-from pathlib import Path
 
+from .inputs import check_data_sources, tokenizer_file
 from .load import ConfigError
-
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
-
-
-def model_folder_problem(folder: Path) -> str | None:
-    """What keeps a local folder from loading as a model, worded to follow its path; None if fine."""
-    if not (folder / "config.json").exists():
-        return "is a folder without config.json"
-    if not any((folder / f).exists() for f in TOKENIZER_FILES):
-        return "has no tokenizer files (tokenizer.json / tokenizer_config.json)"
-    return None
-
-
-def _looks_like_hub_id(path: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", path)) and not path.startswith(".")
-
-
-def check_model_path(path: str, *, dry_run: bool = False) -> str | None:
-    """Check `model.path` the way the first job will load it. Returns a warning or None.
-
-    A local folder needs config.json and tokenizer files. An `org/name` that is not a local
-    folder is a hub id: it must be in the local hub cache, or exist on the hub when the hub is
-    reachable. Where the hub cannot be reached, a real run stops here; a dry run only warns.
-    """
-    p = Path(path)
-    if p.is_dir():
-        problem = model_folder_problem(p)
-        if problem:
-            raise ConfigError(f"model.path {path!r} {problem}")
-        return None
-    if p.exists():
-        raise ConfigError(f"model.path {path!r} is a file, not a model folder")
-    if not _looks_like_hub_id(path):
-        raise ConfigError(f"model.path {path!r} does not exist (not a folder, and not a hub id of the form org/name)")
-    from huggingface_hub import try_to_load_from_cache
-
-    if isinstance(try_to_load_from_cache(path, "config.json"), str):
-        return None
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-    reason = "HF_HUB_OFFLINE is set"
-    if not offline:
-        from huggingface_hub import HfApi
-        from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
-
-        try:
-            HfApi().model_info(path, timeout=10)
-            return None
-        except GatedRepoError:
-            return None  # it exists; the job's token decides access
-        except RepositoryNotFoundError:
-            raise ConfigError(f"model.path {path!r} is neither a local folder nor a model on the hub (typo?)") from None
-        except HfHubHTTPError as e:
-            reason = f"the hub answered {e.response.status_code if e.response is not None else 'an error'}"
-        except Exception as e:  # connection errors of whichever HTTP client the hub library uses
-            reason = f"the hub cannot be reached ({type(e).__name__})"
-    message = (
-        f"model.path {path!r} is not a local folder and not in the local hub cache, and {reason}: "
-        f"download it first (`hf download {path}`) or set model.path to a local folder"
-    )
-    if dry_run:
-        return message + " (dry run: planning goes on)"
-    raise ConfigError(message)
 
 
 def training_processes(training: dict) -> int:
@@ -180,35 +113,6 @@ def check_registered_names(config: dict) -> None:
             raise ConfigError(
                 f"config key evaluation.controls: {name!r} is not a registered control (registered: "
                 f"{', '.join(runs.CONTROLS)})"
-            )
-
-
-LOCAL_SOURCE_SUFFIXES = (".jsonl", ".json", ".parquet")
-
-
-def is_local_source(source: str) -> bool:
-    """Whether a dataset source names a file on this machine (else it is a hub id)."""
-    return Path(source).exists() or Path(source).suffix in LOCAL_SOURCE_SUFFIXES or source.startswith((".", "/"))
-
-
-def used_splits(config: dict) -> list[tuple[str, str]]:
-    """(data set, split) of every split a run prepares: train, each test set, validation if picked."""
-    d = config["datasets"]
-    used = [(d["train"], "train"), *((name, "test") for name in d["test"])]
-    if config["selection"]["methods"]:
-        used.append((d["train"], "validation"))
-    return used
-
-
-def check_data_sources(config: dict) -> None:
-    """Every split the run prepares from a local file has that file (hub ids are read by the job)."""
-    d = config["datasets"]
-    for name, split in sorted(set(used_splits(config))):
-        source = ((d["sources"].get(name) or {}).get(split) or {}).get("source")
-        if source and is_local_source(source) and not Path(source).is_file():
-            raise ConfigError(
-                f"config key datasets.sources.{name}.{split}.source: {source} does not exist (a relative path is "
-                f"read from the working directory, {Path.cwd()})"
             )
 
 
@@ -333,19 +237,6 @@ def check_sampled_evaluation(config: dict) -> None:
             )
 
 
-def _tokenizer_file(path: str) -> Path | None:
-    """The model's tokenizer.json where it is on this machine (a folder, or the hub cache)."""
-    p = Path(path)
-    if p.is_dir():
-        return p / "tokenizer.json" if (p / "tokenizer.json").exists() else None
-    if not _looks_like_hub_id(path):
-        return None
-    from huggingface_hub import try_to_load_from_cache
-
-    cached = try_to_load_from_cache(path, "tokenizer.json")
-    return Path(cached) if isinstance(cached, str) else None
-
-
 def check_thinking(config: dict) -> None:
     """The marker that closes the thinking block must be one token of the model's tokenizer.
 
@@ -371,7 +262,7 @@ def check_thinking(config: dict) -> None:
     if marker is None:
         return
     rehearsal = config.get("rehearsal", {})
-    path = _tokenizer_file(rehearsal["tokenizer"] if rehearsal.get("enabled") else config["model"]["path"])
+    path = tokenizer_file(rehearsal["tokenizer"] if rehearsal.get("enabled") else config["model"]["path"])
     if path is None:
         return
     from transformers import PreTrainedTokenizerFast
@@ -450,34 +341,3 @@ def check_profile_placeholders(default_resources: dict, rule_resources: dict, ar
                 f"{key}.{name} is still the placeholder {raw.strip()!r} {where}: write your cluster's value there "
                 "(e.g. `sinfo -s` lists the partitions), or delete the line"
             )
-
-
-TOY_SETTINGS_FILE = "o1pruner_toy_settings.json"
-
-
-def check_toy_reference(config: dict) -> None:
-    """Refuse to retrain, in place, a toy reference that another toy config built.
-
-    Results are kept per `model.name`; two configs with different toy worlds under one name
-    would silently overwrite each other's reference and everything after it.
-    """
-    from ..job_settings import toy_reference_settings
-
-    saved = Path(config["model"]["path"]) / TOY_SETTINGS_FILE
-    if not saved.exists():
-        return
-    before = json.loads(saved.read_text())
-    now = json.loads(json.dumps(toy_reference_settings(config)))
-    if before == now:
-        return
-    changed = sorted(
-        f"{section}.{key}"
-        for section in now
-        for key in set(now[section]) | set(before.get(section, {}))
-        if now[section].get(key) != before.get(section, {}).get(key)
-    )
-    raise ConfigError(
-        f"{config['model']['path']} was trained from another toy config (different {', '.join(changed)}); "
-        f"results are kept per model.name, so give this config its own model.name and model.path, "
-        f"or delete {config['model']['path']} to retrain it"
-    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..config.checks import TOY_SETTINGS_FILE
+from ..config.inputs import TOY_SETTINGS_FILE
 from ..io import atomic_path, read_jsonl, write_json, write_jsonl
 from ..settings import ToyDataSettings, ToyValidationSettings
 from .pretrain import PretrainSettings, pretrain_reference
