@@ -111,3 +111,38 @@ def test_a_global_batch_that_does_not_divide_is_an_error():
     assert gradient_accumulation(32, 1, 8) == 4 and gradient_accumulation(32, 1, 1) == 32
     with pytest.raises(BatchLayoutError, match="global_batch_size 32 is not a multiple of per_device_batch_size 3"):
         gradient_accumulation(32, 3, 1)
+
+
+def test_a_trainer_registered_through_the_registry_alone_trains(setup, tmp_path):
+    """A new trainer is one entry: its config class from the shared arguments and its training
+    run (here the O1-Pruner loss with epsilon pinned to 0.05), then a method that names it; no
+    dispatch code is edited."""
+    import json
+
+    from o1pruner import runs
+    from o1pruner.train import registry
+    from o1pruner.train.o1_pruner import O1PrunerConfig
+
+    base = registry.trainer("o1_pruner")
+    narrow = registry.TrainerEntry(
+        "o1_pruner_narrow",
+        ("length_harmonizing",),
+        lambda common, settings: O1PrunerConfig(**common, epsilon=0.05, cutoff_len=settings.cutoff_len),
+        base.train,
+    )
+    registry.register_trainer(narrow)
+    try:
+        assert "o1_pruner_narrow" in runs.TRAINERS  # a method may now name it
+        runs.register(runs.Method("narrow", "O1-Pruner (eps 0.05)", trainer="o1_pruner_narrow",
+                                  data="length_harmonizing"))  # fmt: skip
+        out = tmp_path / "narrow"
+        finetune(
+            trainer="o1_pruner_narrow", model_path=str(setup / "model"), trainset_path=str(setup / "trainset.parquet"),
+            problems_path=str(setup / "problems.jsonl"), settings=_settings(), seed=0, out=str(out), threads=1,
+        )  # fmt: skip
+        info = json.loads((out / "o1pruner_training.json").read_text())
+        assert info["trainer"] == "o1_pruner_narrow" and info["weight_update"]["relative_update"] > 0
+    finally:
+        registry.TRAINERS.pop("o1_pruner_narrow")
+        runs.TRAINER_DATA.pop("o1_pruner_narrow")
+        runs.METHODS.pop("narrow", None)

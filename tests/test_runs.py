@@ -142,3 +142,12 @@ def test_the_papers_o1_pruner_takes_every_sample_the_raw_reward_and_the_sequence
     assert job_settings.training_settings(config, "o1_pruner_paper")["o1_pruner_ratio"] == "sequence"
     # the released form's settings carry no ratio key: its jobs' params are as they were
     assert "o1_pruner_ratio" not in job_settings.training_settings(config, "o1_pruner")
+
+
+def test_every_trainer_a_method_can_name_has_its_code_registered():
+    """runs.TRAINER_DATA (read while Snakemake plans, no torch) and train/registry.py (the code)
+    name the same trainers with the same data."""
+    from o1pruner.train import registry
+
+    registry.trainer("o1_pruner")  # imports the built-in trainers' modules
+    assert {name: entry.data for name, entry in registry.TRAINERS.items()} == dict(runs.TRAINER_DATA)

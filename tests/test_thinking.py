@@ -132,7 +132,7 @@ def test_every_budget_of_a_job_is_decoded_with_one_model_load(tmp_path, monkeypa
     import pandas as pd
     from helpers import evaluation_settings
 
-    from o1pruner import stages
+    from o1pruner import evaluation
     from o1pruner.sampling import backends
     from o1pruner.settings import EvaluationSettings
     from o1pruner.toy.model import make_toy_model
@@ -157,7 +157,7 @@ def test_every_budget_of_a_job_is_decoded_with_one_model_load(tmp_path, monkeypa
     metrics = [tmp_path / "b3.json", tmp_path / "b6.json"]
     common = dict(model_path=str(tmp_path / "model"), problems_path=str(problems), settings=settings, run="reference",
                   threads=1)  # fmt: skip
-    stages.evaluate(**common, out=[str(p) for p in out], metrics_out=[str(p) for p in metrics])
+    evaluation.evaluate(**common, out=[str(p) for p in out], metrics_out=[str(p) for p in metrics])
     assert len(loads) == 1
     for budget, samples_path, metrics_path in zip((3, 6), out, metrics):
         recorded = json.loads(metrics_path.read_text())
@@ -169,4 +169,4 @@ def test_every_budget_of_a_job_is_decoded_with_one_model_load(tmp_path, monkeypa
         assert recorded["budget_forcing"]["forced_rate"] > 0
         assert 0 <= recorded["budget_forcing"]["mean_answer_tokens_forced"] <= 2
     with pytest.raises(InputError, match="one path per decoding \\(2\\), got 1 and 1"):
-        stages.evaluate(**common, out=[str(out[0])], metrics_out=[str(metrics[0])])
+        evaluation.evaluate(**common, out=[str(out[0])], metrics_out=[str(metrics[0])])

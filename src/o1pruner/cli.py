@@ -85,17 +85,20 @@ def cmd_prepare(a) -> None:
     print(f"{len(rows)} problems -> {a.out}")
 
 
-def _stage(name: str, settings_class: str | None = None, **arguments: str):
-    """The command of `stages.<name>`: its keyword arguments from the parsed command line
-    (keyword -> option name), and its `--settings` typed as `settings.<settings_class>`."""
+def _stage(name: str, settings_class: str | None = None, module: str = "stages", **arguments: str):
+    """The command of `<module>.<name>` (`stages`, or `evaluation`): its keyword arguments from the
+    parsed command line (keyword -> option name), and its `--settings` typed as
+    `settings.<settings_class>`."""
 
     def command(a) -> None:
-        from . import settings, stages
+        from importlib import import_module
+
+        from . import settings
 
         kwargs = {keyword: getattr(a, option) for keyword, option in arguments.items()}
         if settings_class:
             kwargs["settings"] = getattr(settings, settings_class).from_json(a.settings)
-        getattr(stages, name)(**kwargs)
+        getattr(import_module(f".{module}", __package__), name)(**kwargs)
 
     return command
 
@@ -120,7 +123,7 @@ cmd_train = _stage(
     problems_path="problems", seed="seed", **JOB,
 )  # fmt: skip
 cmd_evaluate = _stage(
-    "evaluate", "EvaluationSettings", model_path="model", problems_path="problems", run="run",
+    "evaluate", "EvaluationSettings", module="evaluation", model_path="model", problems_path="problems", run="run",
     metrics_out="metrics", **JOB,
 )  # fmt: skip
 

@@ -20,6 +20,10 @@ class InputError(ValueError):
     """Bad input: the message names the file, line or key."""
 
 
+# The fields every row of a problems file (JSONL) must have.
+PROBLEM_REQUIRED = ("id", "problem", "answer")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, is_dir: bool = False):
     """Yield a temporary path next to `path`; move it onto `path` only if the block succeeds."""

@@ -43,12 +43,13 @@ DATA_RULES = {
 }
 # o1_pruner: the paper's PPO-style offline loss; sft, dpo: TRL's; simpo: TRL's CPOTrainer with
 # the SimPO loss; grpo: TRL's GRPOTrainer with one of OBJECTIVES as its reward.
-TRAINERS = ("o1_pruner", "sft", "dpo", "simpo", "grpo")
 # The on-policy rewards (src/o1pruner/length_rewards.py); the group-aware ones need every
 # response to the same prompt at once.
 OBJECTIVES = ("o1_pruner", "kimi", "shorter_better", "length_normalized", "hard_cap", "accuracy")
 GROUP_OBJECTIVES = ("kimi", "shorter_better", "length_normalized")
-# Which trainer takes which training data: pairs, single responses, or prompts only.
+# The trainers a method may name, and which training data each takes: pairs, single responses,
+# or prompts only. train/registry.py holds each one's code and adds a trainer registered there;
+# the names live here so that this module stays importable while Snakemake plans.
 TRAINER_DATA = {
     "o1_pruner": ("length_harmonizing",),
     "sft": ("shortest_correct",),
@@ -56,6 +57,7 @@ TRAINER_DATA = {
     "simpo": ("shortest_vs_longest", "budget_pairs"),
     "grpo": ("reference_prompts",),
 }
+TRAINERS = TRAINER_DATA  # its keys: `name in TRAINERS`, `list(TRAINERS)`
 
 # Figure 4 of the paper: the hardest 0-40%, middle 30-70% and easiest 60-100% of the training
 # problems by pre-sampled accuracy.

@@ -7,9 +7,7 @@ settings (seeds included) recorded in the artifact's metadata.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -17,11 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from .distributed import is_main_process, process_count
-from .io import InputError, read_jsonl, write_json, write_parquet
+from .io import PROBLEM_REQUIRED, InputError, read_jsonl, write_json, write_parquet
 from .settings import (
     BaselineTrainsetSettings,
     DrawSettings,
-    EvaluationSettings,
     LogprobSettings,
     ModelSettings,
     PresampleSettings,
@@ -30,8 +27,6 @@ from .settings import (
 )
 
 log = logging.getLogger(__name__)
-
-PROBLEM_REQUIRED = ("id", "problem", "answer")
 
 
 def _load(model_path: str, settings: ModelSettings, threads: int | None):
@@ -72,7 +67,7 @@ def presample(
     num_shards: int,
 ) -> None:
     from .sampling.backends import load_generator
-    from .sampling.run import sample_and_grade
+    from .sampling.run import grading_start_method, sample_and_grade
 
     problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
     prompts_per_batch = max(1, settings.batch_size // settings.k)
@@ -96,7 +91,7 @@ def presample(
         system_prompt=settings.system_prompt,
         answer_box=settings.answer_box,
         grading_workers=threads or 1,
-        grading_start=_grading_start(settings),
+        grading_start=grading_start_method(settings.backend),
         thinking_end=settings.thinking_end,
     )
     log.info("pre-sampling: accuracy %.3f, mean tokens %.1f, %.1f s", df["correct"].mean(), df["n_tokens"].mean(), wall)
@@ -112,11 +107,6 @@ def presample(
             "wall_time_s": wall,
         },
     )
-
-
-def _grading_start(settings) -> str:
-    """Grading workers are forks, except beside a vLLM engine (its threads): from a fork server."""
-    return "forkserver" if settings.backend == "vllm" else "fork"
 
 
 def merge_samples(*, shard_paths: list[str], out: str) -> None:
@@ -185,41 +175,16 @@ def rewards(*, drawn_path: str, stats_path: str, settings: RewardSettings, out: 
     write_parquet(df, out, {"stage": "rewards", "settings": settings.to_json()})
 
 
-def _problem_rows(problems_path: str, problem_ids) -> dict[str, dict]:
-    """id -> row (id, problem, answer) of the problems file; every id asked for must be there."""
-    problems = {p["id"]: p for p in read_jsonl(problems_path, required=PROBLEM_REQUIRED)}
-    missing = sorted(set(problem_ids) - set(problems))
-    if missing:
-        raise InputError(f"{problems_path}: no problem with id {missing[0]!r} (and {len(missing) - 1} more)")
-    return problems
-
-
-def _problem_texts(problems_path: str, problem_ids) -> dict[str, str]:
-    return {i: p["problem"] for i, p in _problem_rows(problems_path, problem_ids).items()}
-
-
-def _examples(tok, trainset_df: pd.DataFrame, problems_path: str, settings) -> list[dict]:
-    from .train.data import encode_examples
-
-    problems = _problem_texts(problems_path, trainset_df["problem_id"])
-    return encode_examples(
-        tok,
-        [problems[i] for i in trainset_df["problem_id"]],
-        [list(r) for r in trainset_df["response_ids"]],
-        settings.system_prompt,
-        settings.cutoff_len,
-    )
-
-
 def reference_logprobs(
     *, model_path: str, samples_path: str, problems_path: str, settings: LogprobSettings, out: str, threads: int | None
 ) -> None:
     """The reference's mean token log-prob of each drawn sample (O1-Pruner's PPO ratio)."""
+    from .train.data import trainset_examples
     from .train.logprobs import mean_logprobs
 
     df = pd.read_parquet(samples_path)
     model, tok = _load(model_path, settings, threads)
-    examples = _examples(tok, df, problems_path, settings)
+    examples = trainset_examples(tok, df, problems_path, settings)
     start = time.perf_counter()
     if process_count() > 1:
         # Under a multi-process launcher: each rank scores its share, rank 0 gathers and writes.
@@ -267,6 +232,8 @@ def finetune(
     from .models import load_model, load_tokenizer, set_threads
     from .train.arguments import method_arguments
     from .train.checkpoint import describe_placement, is_partitioned, save_checkpoint
+    from .train.registry import TrainJob
+    from .train.registry import trainer as trainer_entry
 
     df = pd.read_parquet(trainset_path)
     set_threads(threads)
@@ -291,7 +258,8 @@ def finetune(
         log.info("model %s", describe_placement(model))
         model.train()
         model = _trainable(model, settings)
-        hf_trainer, result = _train(trainer, model, tok, df, trainset_path, problems_path, settings, args, out)
+        job = TrainJob(model, tok, df, trainset_path, problems_path, settings, args, out)
+        hf_trainer, result = trainer_entry(trainer).train(job)
         # The Trainer, not this function, put the model on its device: say which, for the log reader.
         log.info("trained with %s on %s, seed %d: %s", trainer, hf_trainer.args.device, seed, result.metrics)
         deepspeed = bool(getattr(hf_trainer, "is_deepspeed_enabled", False))
@@ -336,46 +304,6 @@ def _trainable(model, settings: TrainingSettings):
     return model
 
 
-def _train(trainer, model, tok, df, trainset_path, problems_path, settings, args, out):
-    """Run the trainer; returns (the Trainer, its train() result)."""
-    if trainer == "o1_pruner":
-        return _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, args)
-    if trainer == "sft":
-        from .train.trl_baselines import train_sft
-
-        return train_sft(model, tok, _examples(tok, df, problems_path, settings), args)
-    if trainer == "grpo":
-        return _train_grpo(model, tok, df, trainset_path, problems_path, settings, args)
-    from .train.trl_baselines import dpo_pairs, train_dpo, train_simpo
-
-    pairs = dpo_pairs(tok, df, _problem_texts(problems_path, df["problem_id"]), settings.system_prompt)
-    if trainer == "simpo":
-        return train_simpo(model, tok, pairs, args)
-    shared = Path(out).parent / f".{Path(out).name}.dpo-pairs"
-    try:
-        return train_dpo(model, tok, pairs, args, str(shared))
-    finally:
-        if is_main_process():
-            shutil.rmtree(shared, ignore_errors=True)
-
-
-def _train_grpo(model, tok, df, trainset_path, problems_path, settings, args):
-    from .train.grpo import GroupRewards, eos_ids, prompt_rows, train_grpo
-
-    missing = {"problem_id", "mean_tokens", "accuracy"} - set(df.columns)
-    if missing:
-        raise InputError(f"{trainset_path}: no {sorted(missing)[0]} column; make it with `o1pruner prompts`")
-    problems = _problem_rows(problems_path, df["problem_id"])
-    stats = df.set_index("problem_id")[["mean_tokens", "accuracy"]].to_dict("index")
-    rows = prompt_rows([problems[i] for i in df["problem_id"]], stats, settings.system_prompt)
-    g = settings.grpo
-    reward = GroupRewards(g.objective, g.objective_settings, g.generations, eos_ids(model, tok), settings.answer_box)
-    trained = train_grpo(model, tok, rows, args, reward)
-    if is_main_process():  # every rollout with its reward, beside the checkpoint (the compute ledger's tokens)
-        pd.DataFrame(reward.rollouts).to_parquet(Path(args.output_dir) / "rollouts.parquet")
-    return trained
-
-
 def online_prompts(*, stats_path: str, problems_path: str, out: str) -> None:
     """The on-policy methods' training set: every training problem with its reference model's
     mean length and accuracy over the K pre-samples (the O1-Pruner reward's L_ref and A_ref)."""
@@ -403,145 +331,6 @@ def _output_dir(out: str, main_process: bool):
             yield Path(tmp)
 
 
-def _train_o1_pruner(model, tok, df, trainset_path, problems_path, settings, args):
-
-    from .console import trainer_progress_callback
-    from .train.data import PaddingCollator
-    from .train.o1_pruner import ListDataset, O1PrunerTrainer
-
-    if "ref_logp" not in df.columns:
-        raise InputError(f"{trainset_path}: no ref_logp column; make it with `o1pruner rewards` from drawn samples")
-    examples = _examples(tok, df, problems_path, settings)
-    for ex, adv, ref in zip(examples, df["advantage"], df["ref_logp"]):
-        ex["advantage"], ex["ref_logp"] = float(adv), float(ref)
-    trainer = O1PrunerTrainer(
-        model=model,
-        args=args,
-        train_dataset=ListDataset(examples),
-        data_collator=PaddingCollator(tok.pad_token_id),
-        callbacks=[trainer_progress_callback()],
-    )
-    return trainer, trainer.train()
-
-
-def evaluate(
-    *,
-    model_path: str,
-    problems_path: str,
-    settings: EvaluationSettings,
-    run: str,
-    out: list[str],
-    metrics_out: list[str],
-    threads: int | None,
-) -> None:
-    """Decodes the test set once, or once per budget of `settings.budget_forcing` with the model
-    loaded once: `out[i]` and `metrics_out[i]` are the i-th decoding's responses and metrics."""
-    from .sampling.backends import load_generator
-
-    forcings = settings.budget_forcing.each() if settings.budget_forcing is not None else [None]
-    if len(out) != len(forcings) or len(metrics_out) != len(forcings):
-        raise InputError(
-            f"evaluate: --out and --metrics need one path per decoding ({len(forcings)}), got {len(out)} and "
-            f"{len(metrics_out)}"
-        )
-    problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
-    generator, tok = load_generator(model_path, settings, threads)
-    for forcing, samples_path, metrics_path in zip(forcings, out, metrics_out):
-        one = dataclasses.replace(settings, budget_forcing=None)
-        _evaluate_one(generator, tok, problems, one, forcing, run, model_path, problems_path, samples_path,
-                      metrics_path, threads)  # fmt: skip
-
-
-def _evaluate_one(
-    generator, tok, problems, settings, forcing, run, model_path, problems_path, out, metrics_out, threads
-) -> None:
-    from .sampling.run import sample_and_grade
-
-    df, wall = sample_and_grade(
-        generator,
-        tok,
-        problems,
-        num_samples=settings.num_samples,
-        do_sample=settings.do_sample,
-        temperature=settings.temperature,
-        top_p=settings.top_p,
-        max_new_tokens=settings.max_new_tokens,
-        batch_size=settings.batch_size,
-        seed=settings.seed,
-        system_prompt=settings.system_prompt,
-        fast_prompt=settings.fast_prompt,
-        banned_phrases=settings.banned_phrases,
-        answer_box=settings.answer_box,
-        grading_workers=threads or 1,
-        grading_start=_grading_start(settings),
-        thinking_end=settings.thinking_end,
-        budget_forcing=forcing,
-    )
-    df["run"] = run
-    metrics = summarize(df)
-    # Each file records the decoding that wrote it: one budget, not the job's list.
-    recorded = {**settings.to_json(), **({"budget_forcing": forcing.to_json()} if forcing is not None else {})}
-    if forcing is not None:
-        forced = df[df["budget_forced"]]
-        metrics["budget_forcing"] = {
-            **forcing.to_json(),
-            "forced_rate": float(100 * df["budget_forced"].mean()),
-            # what the model spends after the budget closed its thinking (up to answer_max_tokens)
-            "mean_answer_tokens_forced": float(forced["answer_tokens"].mean()) if len(forced) else float("nan"),
-        }
-    if settings.do_sample:
-        from .sampled_metrics import sampled_metrics
-
-        metrics["sampled"] = {
-            "temperature": settings.temperature,
-            "top_p": settings.top_p,
-            **sampled_metrics(df, settings.pass_k, settings.seed).as_dict(),
-        }
-    metrics.update(
-        {
-            "run": run,
-            "model_path": model_path,
-            "problems": problems_path,
-            "wall_time_s": wall,
-            "settings": recorded,
-        }
-    )
-    label = run if forcing is None else f"{run} (thinking budget {forcing.budget})"
-    log.info("%s: accuracy %.2f%%, mean tokens %.1f, %.1f s", label, metrics["accuracy"], metrics["mean_tokens"], wall)
-    write_parquet(df.drop(columns=["response_ids"]), out, {"stage": "evaluate", "run": run, "settings": recorded})
-    write_json(metrics, metrics_out)
-
-
-def summarize(df: pd.DataFrame) -> dict:
-    """Accuracy (%), mean tokens and failure rates over all responses (with n sampled responses
-    per problem: avg@n), overall and per difficulty level."""
-    out = {
-        "dataset": str(df["dataset"].iloc[0]) if "dataset" in df and len(df) else None,
-        "n_problems": int(df["problem_id"].nunique()),
-        "accuracy": float(100 * df["correct"].mean()),
-        **({"accuracy_flexible": float(100 * df["correct_flexible"].mean())} if "correct_flexible" in df else {}),
-        "mean_tokens": float(df["n_tokens"].mean()),
-        "unparseable_rate": float(100 * df["unparseable"].mean()),
-        "truncated_rate": float(100 * df["truncated"].mean()),
-    }
-    if "thinking_tokens" in df:
-        out["thinking"] = {
-            "mean_thinking_tokens": float(df["thinking_tokens"].mean()),
-            "mean_answer_tokens": float(df["answer_tokens"].mean()),
-            "closed_rate": float(100 * df["thinking_closed"].mean()),
-        }
-    if "level" in df and df["level"].notna().all():
-        out["by_level"] = {
-            str(int(lv)): {
-                "n": int(g["problem_id"].nunique()),
-                "accuracy": float(100 * g["correct"].mean()),
-                "mean_tokens": float(g["n_tokens"].mean()),
-            }
-            for lv, g in df.groupby("level")
-        }
-    return out
-
-
 __all__ = [
     "presample",
     "merge_samples",
@@ -551,6 +340,4 @@ __all__ = [
     "baseline_trainset",
     "reference_logprobs",
     "finetune",
-    "evaluate",
-    "summarize",
 ]

@@ -16,6 +16,11 @@ from .thinking import split_thinking, thinking_end_id
 log = logging.getLogger(__name__)
 
 
+def grading_start_method(backend: str) -> str:
+    """Grading workers are forks, except beside a vLLM engine (its threads): from a fork server."""
+    return "forkserver" if backend == "vllm" else "fork"
+
+
 def sample_and_grade(
     generator,
     tokenizer,

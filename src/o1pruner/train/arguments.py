@@ -50,57 +50,7 @@ def training_arguments(settings: TrainingSettings, seed: int, out_dir: str) -> d
 
 
 def method_arguments(trainer: str, settings: TrainingSettings, seed: int, out_dir: str):
-    """The trainer's own config class: O1-Pruner's, or TRL's SFT / DPO config."""
-    common = training_arguments(settings, seed, out_dir)
-    if trainer == "o1_pruner":
-        from .o1_pruner import O1PrunerConfig
+    """The trainer's own config class (train/registry.py), from the shared fields above."""
+    from .registry import trainer as trainer_entry
 
-        return O1PrunerConfig(
-            **common, epsilon=settings.epsilon, cutoff_len=settings.cutoff_len, ratio=settings.o1_pruner_ratio
-        )
-    if trainer == "sft":
-        from trl import SFTConfig
-
-        return SFTConfig(**common, max_length=settings.cutoff_len, completion_only_loss=True)
-    if trainer == "dpo":
-        from trl import DPOConfig
-
-        # Reference log-probs computed once before training, as for O1-Pruner, so no second
-        # model is kept for the training steps.
-        return DPOConfig(
-            **common,
-            max_length=settings.cutoff_len,
-            beta=settings.dpo_beta,
-            precompute_ref_log_probs=True,
-        )
-    if trainer == "simpo":
-        from trl.experimental.cpo import CPOConfig
-
-        # SimPO: reference-free, the length-normalised log-likelihood margin against gamma;
-        # cpo_alpha 0 leaves out CPO's extra NLL term (pure SimPO).
-        return CPOConfig(
-            **common,
-            max_length=settings.cutoff_len,
-            loss_type="simpo",
-            cpo_alpha=0.0,
-            beta=settings.simpo_beta,
-            simpo_gamma=settings.simpo_gamma,
-        )
-    if trainer == "grpo":
-        from trl import GRPOConfig
-
-        g = settings.grpo
-        # global_batch_size counts rollouts per optimiser step (G per prompt); TRL generates one
-        # step's rollouts at a time, so every group lies within one generation batch.
-        return GRPOConfig(
-            **common,
-            num_generations=g.generations,
-            max_completion_length=g.max_completion_length,
-            temperature=g.temperature,
-            beta=g.kl_beta,
-            # Stated, not TRL's defaults, which have changed between releases.
-            scale_rewards=g.scale_rewards,
-            loss_type=g.loss_type,
-            log_completions=False,
-        )
-    raise InputError(f"unknown trainer {trainer!r}")
+    return trainer_entry(trainer).arguments(training_arguments(settings, seed, out_dir), settings)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import torch
 
+from ..io import PROBLEM_REQUIRED, InputError, read_jsonl
 from ..prompt import render_prompt
 
 
@@ -23,6 +25,31 @@ def encode_examples(
         mask = ([0] * len(p) + [1] * len(r))[:cutoff_len]
         out.append({"input_ids": ids, "response_mask": mask})
     return out
+
+
+def problem_rows(problems_path: str, problem_ids) -> dict[str, dict]:
+    """id -> row (id, problem, answer) of the problems file; every id asked for must be there."""
+    problems = {p["id"]: p for p in read_jsonl(problems_path, required=PROBLEM_REQUIRED)}
+    missing = sorted(set(problem_ids) - set(problems))
+    if missing:
+        raise InputError(f"{problems_path}: no problem with id {missing[0]!r} (and {len(missing) - 1} more)")
+    return problems
+
+
+def problem_texts(problems_path: str, problem_ids) -> dict[str, str]:
+    return {i: p["problem"] for i, p in problem_rows(problems_path, problem_ids).items()}
+
+
+def trainset_examples(tokenizer, trainset: pd.DataFrame, problems_path: str, settings) -> list[dict]:
+    """A training set's rows (problem id, sampled response ids) as encoded examples."""
+    problems = problem_texts(problems_path, trainset["problem_id"])
+    return encode_examples(
+        tokenizer,
+        [problems[i] for i in trainset["problem_id"]],
+        [list(r) for r in trainset["response_ids"]],
+        settings.system_prompt,
+        settings.cutoff_len,
+    )
 
 
 class PaddingCollator:

@@ -17,6 +17,7 @@ from ..console import trainer_progress_callback
 from ..grading import grade
 from ..io import InputError
 from ..length_rewards import OBJECTIVES, group_rewards
+from .registry import TrainerEntry, register_trainer
 
 
 def eos_ids(model, tokenizer) -> list[int]:
@@ -153,3 +154,50 @@ def train_grpo(model, tokenizer, rows: list[dict], args, reward):
         callbacks=[trainer_progress_callback()],
     )
     return trainer, trainer.train()
+
+
+def _arguments(common: dict, settings):
+    from trl import GRPOConfig
+
+    g = settings.grpo
+    # global_batch_size counts rollouts per optimiser step (G per prompt); TRL generates one
+    # step's rollouts at a time, so every group lies within one generation batch.
+    return GRPOConfig(
+        **common,
+        num_generations=g.generations,
+        max_completion_length=g.max_completion_length,
+        temperature=g.temperature,
+        beta=g.kl_beta,
+        # Stated, not TRL's defaults, which have changed between releases.
+        scale_rewards=g.scale_rewards,
+        loss_type=g.loss_type,
+        log_completions=False,
+    )
+
+
+def _train(job):
+    from pathlib import Path
+
+    import pandas as pd
+
+    from ..distributed import is_main_process
+    from .data import problem_rows
+
+    df = job.trainset
+    missing = {"problem_id", "mean_tokens", "accuracy"} - set(df.columns)
+    if missing:
+        raise InputError(f"{job.trainset_path}: no {sorted(missing)[0]} column; make it with `o1pruner prompts`")
+    problems = problem_rows(job.problems_path, df["problem_id"])
+    stats = df.set_index("problem_id")[["mean_tokens", "accuracy"]].to_dict("index")
+    rows = prompt_rows([problems[i] for i in df["problem_id"]], stats, job.settings.system_prompt)
+    g = job.settings.grpo
+    reward = GroupRewards(
+        g.objective, g.objective_settings, g.generations, eos_ids(job.model, job.tokenizer), job.settings.answer_box
+    )
+    trained = train_grpo(job.model, job.tokenizer, rows, job.args, reward)
+    if is_main_process():  # every rollout with its reward, beside the checkpoint (the compute ledger's tokens)
+        pd.DataFrame(reward.rollouts).to_parquet(Path(job.args.output_dir) / "rollouts.parquet")
+    return trained
+
+
+register_trainer(TrainerEntry("grpo", ("reference_prompts",), _arguments, _train))

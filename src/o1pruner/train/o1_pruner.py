@@ -14,6 +14,7 @@ import torch
 from transformers import Trainer, TrainingArguments
 
 from .loss import length_harmonizing_loss, response_mean_logprobs
+from .registry import TrainerEntry, register_trainer
 
 
 @dataclass
@@ -70,3 +71,32 @@ class ListDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> dict:
         return self.rows[i]
+
+
+def _arguments(common: dict, settings) -> O1PrunerConfig:
+    return O1PrunerConfig(
+        **common, epsilon=settings.epsilon, cutoff_len=settings.cutoff_len, ratio=settings.o1_pruner_ratio
+    )
+
+
+def _train(job):
+    from ..console import trainer_progress_callback
+    from ..io import InputError
+    from .data import PaddingCollator, trainset_examples
+
+    if "ref_logp" not in job.trainset.columns:
+        raise InputError(f"{job.trainset_path}: no ref_logp column; make it with `o1pruner rewards` from drawn samples")
+    examples = trainset_examples(job.tokenizer, job.trainset, job.problems_path, job.settings)
+    for ex, adv, ref in zip(examples, job.trainset["advantage"], job.trainset["ref_logp"]):
+        ex["advantage"], ex["ref_logp"] = float(adv), float(ref)
+    trainer = O1PrunerTrainer(
+        model=job.model,
+        args=job.args,
+        train_dataset=ListDataset(examples),
+        data_collator=PaddingCollator(job.tokenizer.pad_token_id),
+        callbacks=[trainer_progress_callback()],
+    )
+    return trainer, trainer.train()
+
+
+register_trainer(TrainerEntry("o1_pruner", ("length_harmonizing",), _arguments, _train))

@@ -6,7 +6,8 @@ from __future__ import annotations
 import torch
 
 from ..console import trainer_progress_callback
-from ..distributed import process_count
+from ..distributed import is_main_process, process_count
+from .registry import TrainerEntry, register_trainer
 
 
 def train_sft(model, tokenizer, examples: list[dict], args):
@@ -92,3 +93,67 @@ def train_simpo(model, tokenizer, pairs: list[dict], args):
         callbacks=[trainer_progress_callback()],
     )
     return trainer, trainer.train()
+
+
+def _sft_arguments(common: dict, settings):
+    from trl import SFTConfig
+
+    return SFTConfig(**common, max_length=settings.cutoff_len, completion_only_loss=True)
+
+
+def _dpo_arguments(common: dict, settings):
+    from trl import DPOConfig
+
+    # Reference log-probs computed once before training, as for O1-Pruner, so no second model is
+    # kept for the training steps.
+    return DPOConfig(**common, max_length=settings.cutoff_len, beta=settings.dpo_beta, precompute_ref_log_probs=True)
+
+
+def _simpo_arguments(common: dict, settings):
+    from trl.experimental.cpo import CPOConfig
+
+    # SimPO: reference-free, the length-normalised log-likelihood margin against gamma; cpo_alpha
+    # 0 leaves out CPO's extra NLL term (pure SimPO).
+    return CPOConfig(
+        **common,
+        max_length=settings.cutoff_len,
+        loss_type="simpo",
+        cpo_alpha=0.0,
+        beta=settings.simpo_beta,
+        simpo_gamma=settings.simpo_gamma,
+    )
+
+
+def _train_sft(job):
+    from .data import trainset_examples
+
+    examples = trainset_examples(job.tokenizer, job.trainset, job.problems_path, job.settings)
+    return train_sft(job.model, job.tokenizer, examples, job.args)
+
+
+def _pairs(job) -> list[dict]:
+    from .data import problem_texts
+
+    problems = problem_texts(job.problems_path, job.trainset["problem_id"])
+    return dpo_pairs(job.tokenizer, job.trainset, problems, job.settings.system_prompt)
+
+
+def _train_dpo(job):
+    import shutil
+    from pathlib import Path
+
+    shared = Path(job.out).parent / f".{Path(job.out).name}.dpo-pairs"
+    try:
+        return train_dpo(job.model, job.tokenizer, _pairs(job), job.args, str(shared))
+    finally:
+        if is_main_process():
+            shutil.rmtree(shared, ignore_errors=True)
+
+
+def _train_simpo(job):
+    return train_simpo(job.model, job.tokenizer, _pairs(job), job.args)
+
+
+register_trainer(TrainerEntry("sft", ("shortest_correct",), _sft_arguments, _train_sft))
+register_trainer(TrainerEntry("dpo", ("shortest_vs_longest", "budget_pairs"), _dpo_arguments, _train_dpo))
+register_trainer(TrainerEntry("simpo", ("shortest_vs_longest", "budget_pairs"), _simpo_arguments, _train_simpo))

@@ -1,0 +1,132 @@
+"""The evaluation stage: a test set decoded greedily, sampled, or under each thinking budget
+with the model loaded once, graded, and summarised into the metrics the report reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import pandas as pd
+
+from .io import PROBLEM_REQUIRED, InputError, read_jsonl, write_json, write_parquet
+from .settings import EvaluationSettings
+
+log = logging.getLogger(__name__)
+
+
+def evaluate(
+    *,
+    model_path: str,
+    problems_path: str,
+    settings: EvaluationSettings,
+    run: str,
+    out: list[str],
+    metrics_out: list[str],
+    threads: int | None,
+) -> None:
+    """Decodes the test set once, or once per budget of `settings.budget_forcing` with the model
+    loaded once: `out[i]` and `metrics_out[i]` are the i-th decoding's responses and metrics."""
+    from .sampling.backends import load_generator
+
+    forcings = settings.budget_forcing.each() if settings.budget_forcing is not None else [None]
+    if len(out) != len(forcings) or len(metrics_out) != len(forcings):
+        raise InputError(
+            f"evaluate: --out and --metrics need one path per decoding ({len(forcings)}), got {len(out)} and "
+            f"{len(metrics_out)}"
+        )
+    problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
+    generator, tok = load_generator(model_path, settings, threads)
+    for forcing, samples_path, metrics_path in zip(forcings, out, metrics_out):
+        one = dataclasses.replace(settings, budget_forcing=None)
+        _evaluate_one(generator, tok, problems, one, forcing, run, model_path, problems_path, samples_path,
+                      metrics_path, threads)  # fmt: skip
+
+
+def _evaluate_one(
+    generator, tok, problems, settings, forcing, run, model_path, problems_path, out, metrics_out, threads
+) -> None:
+    from .sampling.run import grading_start_method, sample_and_grade
+
+    df, wall = sample_and_grade(
+        generator,
+        tok,
+        problems,
+        num_samples=settings.num_samples,
+        do_sample=settings.do_sample,
+        temperature=settings.temperature,
+        top_p=settings.top_p,
+        max_new_tokens=settings.max_new_tokens,
+        batch_size=settings.batch_size,
+        seed=settings.seed,
+        system_prompt=settings.system_prompt,
+        fast_prompt=settings.fast_prompt,
+        banned_phrases=settings.banned_phrases,
+        answer_box=settings.answer_box,
+        grading_workers=threads or 1,
+        grading_start=grading_start_method(settings.backend),
+        thinking_end=settings.thinking_end,
+        budget_forcing=forcing,
+    )
+    df["run"] = run
+    metrics = summarize(df)
+    # Each file records the decoding that wrote it: one budget, not the job's list.
+    recorded = {**settings.to_json(), **({"budget_forcing": forcing.to_json()} if forcing is not None else {})}
+    if forcing is not None:
+        forced = df[df["budget_forced"]]
+        metrics["budget_forcing"] = {
+            **forcing.to_json(),
+            "forced_rate": float(100 * df["budget_forced"].mean()),
+            # what the model spends after the budget closed its thinking (up to answer_max_tokens)
+            "mean_answer_tokens_forced": float(forced["answer_tokens"].mean()) if len(forced) else float("nan"),
+        }
+    if settings.do_sample:
+        from .sampled_metrics import sampled_metrics
+
+        metrics["sampled"] = {
+            "temperature": settings.temperature,
+            "top_p": settings.top_p,
+            **sampled_metrics(df, settings.pass_k, settings.seed).as_dict(),
+        }
+    metrics.update(
+        {
+            "run": run,
+            "model_path": model_path,
+            "problems": problems_path,
+            "wall_time_s": wall,
+            "settings": recorded,
+        }
+    )
+    label = run if forcing is None else f"{run} (thinking budget {forcing.budget})"
+    log.info("%s: accuracy %.2f%%, mean tokens %.1f, %.1f s", label, metrics["accuracy"], metrics["mean_tokens"], wall)
+    write_parquet(df.drop(columns=["response_ids"]), out, {"stage": "evaluate", "run": run, "settings": recorded})
+    write_json(metrics, metrics_out)
+
+
+def summarize(df: pd.DataFrame) -> dict:
+    """Accuracy (%), mean tokens and failure rates over all responses (with n sampled responses
+    per problem: avg@n), overall and per difficulty level."""
+    out = {
+        "dataset": str(df["dataset"].iloc[0]) if "dataset" in df and len(df) else None,
+        "n_problems": int(df["problem_id"].nunique()),
+        "accuracy": float(100 * df["correct"].mean()),
+        **({"accuracy_flexible": float(100 * df["correct_flexible"].mean())} if "correct_flexible" in df else {}),
+        "mean_tokens": float(df["n_tokens"].mean()),
+        "unparseable_rate": float(100 * df["unparseable"].mean()),
+        "truncated_rate": float(100 * df["truncated"].mean()),
+    }
+    if "thinking_tokens" in df:
+        out["thinking"] = {
+            "mean_thinking_tokens": float(df["thinking_tokens"].mean()),
+            "mean_answer_tokens": float(df["answer_tokens"].mean()),
+            "closed_rate": float(100 * df["thinking_closed"].mean()),
+        }
+    if "level" in df and df["level"].notna().all():
+        out["by_level"] = {
+            str(int(lv)): {
+                "n": int(g["problem_id"].nunique()),
+                "accuracy": float(100 * g["correct"].mean()),
+                "mean_tokens": float(g["n_tokens"].mean()),
+            }
+            for lv, g in df.groupby("level")
+        }
+    return out
