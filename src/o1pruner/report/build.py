@@ -14,6 +14,7 @@ import pandas as pd
 from ..io import atomic_path, write_json
 from ..runs import is_ablation, run_method
 from ..settings import ReportSettings
+from .decoding_tables import budget_table, sampled_table, selection_table, thinking_table
 from .figures import write_figures
 from .latex import to_latex
 from .ledger import ledger_table
@@ -22,7 +23,6 @@ from .provenance import collect_provenance
 from .summary import ReportTables, provenance_line, render_summary
 from .tables import (
     attach_published,
-    budget_table,
     by_level_table,
     difficulty_table,
     flips_table,
@@ -33,9 +33,6 @@ from .tables import (
     main_table,
     marker_rates,
     reference_profile,
-    sampled_table,
-    selection_table,
-    thinking_table,
     with_average,
 )
 
