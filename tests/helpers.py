@@ -137,6 +137,8 @@ def training_settings(trainer: str = "o1_pruner", **overrides) -> dict:
             "max_completion_length": 16,
             "temperature": 1.0,
             "kl_beta": 0.0,
+            # the optimiser's settings as the schema states them (TRL's defaults are not relied on)
+            **{k: props["grpo"]["properties"][k]["default"] for k in ("scale_rewards", "loss_type")},
         }
     settings.update(dtype="float32", trust_remote_code=False, system_prompt=SYSTEM, answer_box="last")
     settings.update(overrides)
