@@ -13,7 +13,12 @@ import o1pruner.report.outputs as report_names
 from o1pruner import job_settings, rehearsal, runs
 from o1pruner.config import layers as config_layers
 from o1pruner.ledger_plan import ledger_plan
-from o1pruner.config.load import ConfigError, check_config, coerce_cli_values, load_schema
+from o1pruner.config.load import (
+    ConfigError,
+    check_config,
+    coerce_cli_values,
+    load_schema,
+)
 from o1pruner.config.checks import (
     check_planned_config,
     check_profile_placeholders,
