@@ -236,3 +236,15 @@ def run_in_checkout(command: str, cwd: Path, timeout: int = 900) -> subprocess.C
     """`command` as a user types it in `cwd` (bash, the environment without pytest's variables)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
     return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def tiny_qwen2(**config):
+    """A seeded, randomly initialised Qwen2 causal LM of toy size (vocab 64, hidden 16, 4 layers,
+    2 heads, 1 KV head), `config` overriding any of its dimensions."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    dims = dict(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=4, num_attention_heads=2,
+                num_key_value_heads=1)  # fmt: skip
+    return Qwen2ForCausalLM(Qwen2Config(**{**dims, **config}))

@@ -1,21 +1,11 @@
 import pytest
+from helpers import tiny_qwen2
 
 from o1pruner.train.freeze import train_only_last_layers
 
 
 def test_only_the_last_layers_train():
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
-    model = Qwen2ForCausalLM(
-        Qwen2Config(
-            vocab_size=64,
-            hidden_size=16,
-            intermediate_size=32,
-            num_hidden_layers=4,
-            num_attention_heads=2,
-            num_key_value_heads=1,
-        )
-    )
+    model = tiny_qwen2()
     train_only_last_layers(model, 3)
     layers = model.model.layers
     assert not any(p.requires_grad for p in layers[0].parameters())
@@ -32,12 +22,8 @@ def test_freezing_a_model_partitioned_by_zero3(caplog):
     import logging
 
     import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    model = Qwen2ForCausalLM(
-        Qwen2Config(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=4, num_attention_heads=2,
-                    num_key_value_heads=1, tie_word_embeddings=True)
-    )  # fmt: skip
+    model = tiny_qwen2(tie_word_embeddings=True)
     for p in model.parameters():  # what DeepSpeed's zero.Init leaves in each process
         p.ds_numel = p.numel()
         p.data = torch.empty(0)

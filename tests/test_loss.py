@@ -46,19 +46,9 @@ def test_sequence_mean_logprobs_only_counts_response_tokens():
 
 
 def _tiny_qwen2():
-    from transformers import Qwen2Config, Qwen2ForCausalLM
+    from helpers import tiny_qwen2
 
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        vocab_size=97,
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=64,
-    )
-    return Qwen2ForCausalLM(config).eval()
+    return tiny_qwen2(vocab_size=97, num_hidden_layers=2, max_position_embeddings=64).eval()
 
 
 def _right_padded_batch():
