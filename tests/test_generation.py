@@ -4,6 +4,7 @@ import logging
 
 import torch
 
+from o1pruner.sampling.decoding import Decoding
 from o1pruner.sampling.hf_backend import generate
 
 
@@ -44,7 +45,7 @@ class FakeModel(torch.nn.Module):
 def test_out_of_memory_halves_the_batch_and_keeps_order(caplog):
     model = FakeModel()
     with caplog.at_level(logging.WARNING):
-        out = generate(model, FakeTokenizer(), [f"p{i}" for i in range(4)], num_samples=1, batch_size=4, progress=False)
+        out = generate(model, FakeTokenizer(), [f"p{i}" for i in range(4)], Decoding(), batch_size=4, progress=False)
     assert model.calls == [4, 2, 2]
     assert "halving to 2" in caplog.text
     assert len(out) == 4 and all(g[0].token_ids == [7, 2] and not g[0].truncated for g in out)

@@ -62,7 +62,7 @@ def test_a_response_cut_off_while_thinking_has_no_answer(tmp_path):
     from helpers import SYSTEM
     from test_thinking import _toy_tokenizer
 
-    from o1pruner.sampling.hf_backend import Generation
+    from o1pruner.sampling.decoding import Generation
     from o1pruner.sampling.run import sample_and_grade
     from o1pruner.toy.tasks import THINK_CLOSE
 

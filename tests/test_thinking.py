@@ -9,7 +9,7 @@ from o1pruner.config.checks import check_thinking
 from o1pruner.config.load import ConfigError
 from o1pruner.io import InputError
 from o1pruner.sampling.budget import budget_forced
-from o1pruner.sampling.hf_backend import Generation
+from o1pruner.sampling.decoding import Generation
 from o1pruner.sampling.thinking import split_thinking, thinking_end_id
 from o1pruner.toy.tasks import THINK_CLOSE, Level, generate_toy_splits, with_thinking_block, write_solution
 
@@ -104,7 +104,7 @@ def test_budget_forcing_closes_only_the_thinking_still_open_at_the_budget():
 def test_budget_forcing_on_a_real_model_spends_at_most_the_budget_on_thinking(tmp_path):
     from o1pruner.models import load_model, load_tokenizer
     from o1pruner.prompt import render_prompt
-    from o1pruner.sampling.backends import TransformersGenerator
+    from o1pruner.sampling.backends import Generator
     from o1pruner.toy.model import make_toy_model
 
     trained, _, _ = _toy_tokenizer(tmp_path, thinking=True)
@@ -113,7 +113,8 @@ def test_budget_forcing_on_a_real_model_spends_at_most_the_budget_on_thinking(tm
     end_id = thinking_end_id(tok, THINK_CLOSE)
     prompts = [render_prompt(tok, f"Ann has {i} pens. How many pens now?", SYSTEM) for i in range(6)]
     out = budget_forced(
-        TransformersGenerator(model, tok), prompts, budget=5, end_marker=THINK_CLOSE, end_id=end_id, answer_cue="\n",
+        Generator("transformers", model, tok), prompts, budget=5, end_marker=THINK_CLOSE, end_id=end_id,
+        answer_cue="\n",
         answer_max_tokens=3, do_sample=False, temperature=1.0, top_p=1.0, batch_size=4, seed=0,
     )  # fmt: skip
     for (g,) in out:

@@ -1,4 +1,5 @@
-"""The generation backends behind one call signature.
+"""The generation backends behind one call signature (keyword arguments: the fields of
+`decoding.Decoding` plus the job's seed offsets, banned phrases and batch size).
 
 `transformers`: batched `generate` (CPU or GPU), one seed per batch of the unsharded run.
 `vllm`: the vLLM engine (see vllm_backend for seeds per platform). Both return `Generation`
@@ -8,30 +9,17 @@ records whose token counts are the generated token ids including the end-of-turn
 from __future__ import annotations
 
 from .banned import banned_token_sequences
-from .hf_backend import Generation
+from .decoding import Decoding, Generation
 from .hf_backend import generate as hf_generate
 
 
-class TransformersGenerator:
-    def __init__(self, model, tokenizer):
-        self.model, self.tokenizer = model, tokenizer
+class Generator:
+    """A loaded model (`backend` "transformers": a transformers model; "vllm": a vLLM engine, also
+    `self.llm`) behind one call."""
 
-    def __call__(
-        self, prompts, *, seed: int, first_batch: int = 0, first_index: int = 0, banned_phrases=(), **kwargs
-    ) -> list[list[Generation]]:
-        return hf_generate(
-            self.model,
-            self.tokenizer,
-            prompts,
-            seed=seed + first_batch,
-            bad_words_ids=banned_token_sequences(self.tokenizer, list(banned_phrases)) or None,
-            **kwargs,
-        )
-
-
-class VLLMGenerator:
-    def __init__(self, llm, tokenizer):
-        self.llm, self.tokenizer = llm, tokenizer
+    def __init__(self, backend: str, model, tokenizer):
+        self.backend, self.model, self.tokenizer = backend, model, tokenizer
+        self.llm = model if backend == "vllm" else None
 
     def __call__(
         self,
@@ -41,20 +29,29 @@ class VLLMGenerator:
         first_batch: int = 0,
         first_index: int = 0,
         banned_phrases=(),
-        batch_size: int | None = None,
-        **kwargs,
+        batch_size: int = 64,
+        **decoding,
     ) -> list[list[Generation]]:
-        from .vllm_backend import generate
+        if self.backend == "vllm":
+            from .vllm_backend import generate
 
-        # vLLM schedules its own batches; batch_size only applies to the transformers backend.
-        return generate(
-            self.llm,
+            # vLLM schedules its own batches (batch_size is the transformers backend's) and seeds
+            # per prompt index; transformers seeds per batch.
+            return generate(
+                self.model,
+                self.tokenizer,
+                prompts,
+                Decoding(seed=seed, **decoding),
+                first_index=first_index,
+                banned_phrases=list(banned_phrases),
+            )
+        return hf_generate(
+            self.model,
             self.tokenizer,
             prompts,
-            seed=seed,
-            first_index=first_index,
-            banned_phrases=list(banned_phrases),
-            **kwargs,
+            Decoding(seed=seed + first_batch, **decoding),
+            batch_size=batch_size,
+            bad_words_ids=banned_token_sequences(self.tokenizer, list(banned_phrases)) or None,
         )
 
 
@@ -72,6 +69,6 @@ def load_generator(model_path: str, settings, threads: int | None, first_index: 
 
         check_model_path(model_path)
         llm = load_llm(model_path, settings.dtype, settings.vllm, settings.seed + first_index, trust, threads)
-        return VLLMGenerator(llm, tokenizer), tokenizer
+        return Generator("vllm", llm, tokenizer), tokenizer
     model = load_model(model_path, settings.dtype, trust)
-    return TransformersGenerator(model, tokenizer), tokenizer
+    return Generator("transformers", model, tokenizer), tokenizer

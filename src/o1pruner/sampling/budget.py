@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .hf_backend import Generation
+from .decoding import Generation
 
 
 @dataclass

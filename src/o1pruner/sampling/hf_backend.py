@@ -1,26 +1,16 @@
-"""Batched generation with transformers `generate`.
-
-Token counts everywhere are the number of generated token ids up to and including the end
-of turn token (what vLLM reports as `len(output.token_ids)`), never re-tokenised text.
-"""
+"""Batched generation with transformers `generate` (the `Decoding` and `Generation` records of
+decoding.py, as the vLLM backend)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import torch
 
 from ..console import Progress
+from .decoding import Decoding, Generation
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Generation:
-    token_ids: list[int]
-    text: str
-    truncated: bool  # stopped by max_new_tokens, not by an end-of-turn token
 
 
 def _trim(ids: list[int], stop_ids: set[int], pad_id: int | None) -> tuple[list[int], bool]:
@@ -37,40 +27,34 @@ def generate(
     model,
     tokenizer,
     prompts: list[str],
+    decoding: Decoding,
     *,
-    num_samples: int = 1,
-    do_sample: bool = False,
-    temperature: float = 1.0,
-    top_p: float = 1.0,
-    max_new_tokens: int = 256,
     batch_size: int = 64,
-    seed: int = 0,
     bad_words_ids: list[list[int]] | None = None,
-    stop_token_ids: list[int] = (),
     progress: bool = True,
 ) -> list[list[Generation]]:
-    """`num_samples` generations per prompt; batches hold up to `batch_size` sequences.
+    """`decoding.num_samples` generations per prompt; batches hold up to `batch_size` sequences.
 
     Prompts are processed in the given order with a fixed seed per batch, so the same inputs
     and settings give the same outputs. A batch that runs out of memory is split in half.
     Every decoding parameter comes from the arguments: the checkpoint's generation_config.json
     (a repetition penalty, top-k or min-p shipped with instruct models) is set aside meanwhile,
-    and only its end-of-turn ids are kept as stop ids. `stop_token_ids` stop a response too (kept
-    in its ids, like the end-of-turn token): budget forcing stops the thinking at its marker.
+    and only its end-of-turn ids are kept as stop ids.
     """
+    num_samples, do_sample = decoding.num_samples, decoding.do_sample
     tokenizer.padding_side = "left"
     stop_ids = {tokenizer.eos_token_id}
     if model.generation_config.eos_token_id is not None:
         eos = model.generation_config.eos_token_id
         stop_ids |= set(eos if isinstance(eos, list) else [eos])
-    stop_ids |= set(stop_token_ids)
+    stop_ids |= set(decoding.stop_token_ids)
     prompts_per_batch = max(1, batch_size // num_samples)
     results: list[list[Generation]] = []
     batches = [prompts[i : i + prompts_per_batch] for i in range(0, len(prompts), prompts_per_batch)]
     device = next(model.parameters()).device
     gen_kwargs = dict(
         do_sample=do_sample,
-        max_new_tokens=max_new_tokens,
+        max_new_tokens=decoding.max_new_tokens,
         num_return_sequences=num_samples,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=sorted(stop_ids),
@@ -83,7 +67,7 @@ def generate(
         top_k=0,
     )
     if do_sample:
-        gen_kwargs.update(temperature=temperature, top_p=top_p)
+        gen_kwargs.update(temperature=decoding.temperature, top_p=decoding.top_p)
     else:
         gen_kwargs.update(temperature=1.0, top_p=1.0)
     bar = Progress(total=len(prompts), desc="generate", disable=not progress)
@@ -91,7 +75,7 @@ def generate(
     model.generation_config = neutral_generation_config(checkpoint_config)
     try:
         for b, batch in enumerate(batches):
-            results.extend(_generate_batch(model, tokenizer, batch, device, seed + b, stop_ids, gen_kwargs))
+            results.extend(_generate_batch(model, tokenizer, batch, device, decoding.seed + b, stop_ids, gen_kwargs))
             bar.update(len(batch))
     finally:
         model.generation_config = checkpoint_config

@@ -29,7 +29,7 @@ from pathlib import Path
 from ..io import InputError
 from ..settings import VllmSettings
 from .banned import VLLM_EXTRA_ARGS_KEY, banned_token_sequences
-from .hf_backend import Generation
+from .decoding import Decoding, Generation
 
 log = logging.getLogger(__name__)
 
@@ -153,16 +153,10 @@ def generate(
     llm,
     tokenizer,
     prompts: list[str],
+    decoding: Decoding,
     *,
-    num_samples: int = 1,
-    do_sample: bool = False,
-    temperature: float = 1.0,
-    top_p: float = 1.0,
-    max_new_tokens: int = 256,
-    seed: int = 0,
     first_index: int = 0,
     banned_phrases: list[str] | None = None,
-    stop_token_ids: list[int] = (),
 ) -> list[list[Generation]]:
     from vllm import SamplingParams
 
@@ -171,17 +165,17 @@ def generate(
     banned = banned_token_sequences(tokenizer, list(banned_phrases or []))
     params = [
         SamplingParams(
-            n=num_samples,
-            temperature=temperature if do_sample else 0.0,
-            top_p=top_p if do_sample else 1.0,
+            n=decoding.num_samples,
+            temperature=decoding.temperature if decoding.do_sample else 0.0,
+            top_p=decoding.top_p if decoding.do_sample else 1.0,
             top_k=-1,
             min_p=0.0,
             repetition_penalty=1.0,
             presence_penalty=0.0,
             frequency_penalty=0.0,
-            max_tokens=max_new_tokens,
-            seed=seed + first_index + i if do_sample and per_request_seeds else None,
-            stop_token_ids=[tokenizer.eos_token_id, *stop_token_ids],
+            max_tokens=decoding.max_new_tokens,
+            seed=decoding.seed + first_index + i if decoding.do_sample and per_request_seeds else None,
+            stop_token_ids=[tokenizer.eos_token_id, *decoding.stop_token_ids],
             skip_special_tokens=True,
             extra_args={VLLM_EXTRA_ARGS_KEY: banned} if banned else None,
         )
