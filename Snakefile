@@ -18,6 +18,7 @@ include: "rules/rounds.smk"
 include: "rules/selection.smk"
 include: "rules/evaluation.smk"
 include: "rules/report.smk"
+include: "rules/export.smk"
 
 
 rule all:

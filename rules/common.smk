@@ -29,6 +29,7 @@ from o1pruner.launch import (
     generation_cli,
     is_dry_run,
     put_interpreter_on_path,
+    rollout_tools,
     train_launcher_command,
 )
 
@@ -136,7 +137,31 @@ try:
     METHODS = {m.name: m for m in runs.planned_methods(config)}
 except runs.UnknownName as e:
     sys.exit(f"config error: {e}")
+# GRPO methods with vLLM rollouts fine-tune in the vLLM environment (training.grpo.rollouts):
+# its commands' folder per method ("" for the workflow's own), checked here, before any job.
+try:
+    ROLLOUT_TOOLS = {
+        name: rollout_tools(
+            config,
+            job_settings.method_training(config, name),
+            m.trainer,
+            USE_CONDA,
+            Path(workflow.basedir),
+            is_dry_run(sys.argv),
+        )
+        for name, m in METHODS.items()
+    }
+except ConfigError as e:
+    sys.exit(f"config error: {e}")
 WILDCARDS = runs.method_wildcards(config)
+# The training sets written for other trainers (export.formats): every planned method's that is
+# made from the pre-samples (not a round's own, not the on-policy methods' prompts); parquet is
+# O1-Pruner's own format, for the length-harmonizing sets only (rules/export.smk).
+EXPORTED = {
+    runs.trainset_method(m).name: m.data
+    for m in METHODS.values()
+    if not runs.resampled(m) and m.data != "reference_prompts"
+}
 # Methods whose hyperparameters are picked on the validation split (rules/selection.smk).
 SELECTED = runs.selected_methods(config)
 VALIDATION = f"results/selection/{MODEL}/validation.jsonl"
@@ -278,7 +303,13 @@ def report_outputs():
 
 
 def get_final_output():
-    return [str(path) for path in report_outputs().values()]
+    exports = [
+        f"results/export/{MODEL}/{name}/{fmt}"
+        for name, data in sorted(EXPORTED.items())
+        for fmt in config["export"]["formats"]
+        if fmt != "parquet" or data == "length_harmonizing"
+    ]
+    return [str(path) for path in report_outputs().values()] + exports
 
 
 def provenance():
@@ -371,17 +402,27 @@ def prepare_args(wildcards):
 
 
 def train_launcher(wildcards, resources):
-    """`o1pruner`, `torchrun` or `accelerate launch`, by the job's GPUs and training.distributed."""
+    """`o1pruner`, `torchrun` or `accelerate launch`, by the job's GPUs and training.distributed,
+    from the vLLM environment for a GRPO method with vLLM rollouts."""
+    method = wildcards.method if "method" in wildcards.keys() else None
     training = (
-        job_settings.method_training(config, wildcards.method)
-        if "method" in wildcards.keys()
-        else config["training"]
+        job_settings.method_training(config, method) if method else config["training"]
     )
     return train_launcher_command(
         training,
         int(resources.get("gpu", 0) or 0),
         Path(workflow.basedir) / "config" / "accelerate",
+        ROLLOUT_TOOLS.get(method, ""),
     )
+
+
+def finetune_env(wildcards):
+    """The conda env of a fine-tuning job (--use-conda): envs/vllm.yaml where the method's
+    rollouts are vLLM's, else the workflow's."""
+    m = METHODS[wildcards.method]
+    rollouts = job_settings.method_training(config, m.name)["grpo"]["rollouts"]
+    vllm = m.trainer == "grpo" and rollouts == "vllm"
+    return f"../envs/{'vllm' if vllm else 'o1pruner'}.yaml"
 
 
 # Iterative rounds (rules/rounds.smk) and what fine-tuning starts from.

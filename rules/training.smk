@@ -112,7 +112,7 @@ rule finetune:
     benchmark:
         "results/benchmarks/finetune/{model}/{method}/seed{seed}.tsv"
     conda:
-        "../envs/o1pruner.yaml"
+        finetune_env
     threads: 1
     resources:
         mem_mb=8000,

@@ -8,6 +8,11 @@
 3. On-policy training (`o1pruner train --trainer grpo`, TRL's GRPOTrainer, ShorterBetter's
    reward) on CUDA with bf16 autocast: 16 prompts, groups of 4; every rollout is recorded with
    a finite reward, and the weights move.
+4. Real dimensions (R1-Distill-Qwen-1.5B's shape, randomly initialised on the GPU, the real
+   tokenizer of ../shared/tokenizers): O1-Pruner steps as the trainer takes them (fp32 weights,
+   bf16 autocast, AdamW, logits only where a response token is predicted), peak GPU memory
+   against `o1pruner memory`'s estimate, and generated tokens/s of the transformers backend. On
+   CPU a miniature body with the real vocabulary stands in (peak memory is not measured there).
 Prints one line per result; exits non-zero if a check fails. Runs on CPU too (slowly), which is
 how it is tested where no GPU is lent.
 """
@@ -15,6 +20,7 @@ how it is tested where no GPU is lent.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import tempfile
 import time
@@ -132,6 +138,72 @@ def grpo_check(data: Path, out: Path) -> bool:
     return ok
 
 
+TOKENIZER = REPO.parent / "shared" / "tokenizers" / "deepseek-r1-distill-qwen-1.5b"
+
+
+def real_dims_check() -> bool:
+    from transformers import AutoTokenizer
+
+    from o1pruner.real_dims import real_dim_model
+    from o1pruner.sampling.decoding import Decoding
+    from o1pruner.sampling.hf_backend import generate
+    from o1pruner.train.data import PaddingCollator, encode_examples
+    from o1pruner.train.loss import length_harmonizing_loss, response_mean_logprobs
+    from o1pruner.train.memory import Architecture, training_memory
+
+    cuda = torch.cuda.is_available()
+    shape, seq_len, new_tokens = ("r1-distill-qwen-1.5b", 2048, 256) if cuda else ("miniature", 128, 16)
+    device = "cuda" if cuda else "cpu"
+    model = real_dim_model(TOKENIZER, shape, "float32", device=device)
+    tok = AutoTokenizer.from_pretrained(TOKENIZER)
+    arch = Architecture.from_config(model.config.to_dict())
+    system = "Please reason step by step, and put your final answer within \\boxed{}."
+    response = list(range(1000, 1000 + seq_len - 40)) + [tok.eos_token_id]
+    batch = PaddingCollator(tok.pad_token_id)(
+        [{**ex, "ref_logp": -11.0, "advantage": 1.0}
+         for ex in encode_examples(tok, ["What is 3 plus 4?"], [response], system, seq_len)]
+    )  # fmt: skip
+    batch = {k: v.to(device) for k, v in batch.items()}
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    losses = []
+    for _ in range(3):
+        with torch.autocast(device, dtype=torch.bfloat16):
+            logp = response_mean_logprobs(model, batch["input_ids"], batch["attention_mask"], batch["response_mask"])
+        loss, _ = length_harmonizing_loss(logp.float(), batch["ref_logp"], batch["advantage"], 0.2)
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(float(loss))
+    train_s = time.perf_counter() - start
+    tokens = int(batch["input_ids"].shape[1])
+    estimate = training_memory(arch, seq_len=tokens, micro_batch=1, gpus=1, sharding="ddp",
+                               gradient_checkpointing=False)["total"]  # fmt: skip
+    if cuda:
+        peak = torch.cuda.max_memory_allocated() / 1024**3
+        memory = f"peak {peak:.1f} GB against an estimate of {estimate:.1f} GB ({peak / estimate:.2f}x)"
+    else:
+        memory = f"estimate {estimate:.2f} GB (peak memory measured on CUDA only)"
+    del opt
+    model.eval()
+    prompts = [tok.apply_chat_template([{"role": "user", "content": f"What is {i} plus {i}?"}], tokenize=False,
+                                       add_generation_prompt=True) for i in range(8)]  # fmt: skip
+    start = time.perf_counter()
+    out = generate(model, tok, prompts, Decoding(num_samples=8, do_sample=True, max_new_tokens=new_tokens),
+                   batch_size=64, progress=False)  # fmt: skip
+    gen_s = time.perf_counter() - start
+    generated = sum(len(g.token_ids) for gens in out for g in gens)
+    ok = all(map(math.isfinite, losses)) and generated > 0
+    print(f"real dimensions: {shape} ({arch.params() / 1e9:.2f}B parameters, vocabulary {arch.vocab_size}) on "
+          f"{device}: 3 O1-Pruner steps of {tokens} tokens in {train_s:.1f} s, {memory}; "
+          f"{generated / gen_s:.0f} generated tokens/s (64 sequences of up to {new_tokens}) "
+          f"-> {'ok' if ok else 'FAILED'}")  # fmt: skip
+    return ok
+
+
 def run() -> int:
     print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, device: {DEVICE}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -139,6 +211,7 @@ def run() -> int:
         ok = precision_check(data, Path(tmp) / "precision")
         ok &= generation_check(data, Path(tmp) / "generation")
         ok &= grpo_check(data, Path(tmp) / "grpo")
+    ok &= real_dims_check()
     print("gpu-check:", "passed" if ok else "FAILED")
     return 0 if ok else 1
 

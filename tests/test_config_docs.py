@@ -32,8 +32,9 @@ SHIPPED = sorted(p.name for p in (REPO / "config").glob("*.yaml") if p.name != "
 
 @pytest.mark.parametrize(
     "files",
-    [[name] for name in SHIPPED if name not in ("vllm.yaml", "rehearsal.yaml")]
-    + [["smoke.yaml", "vllm.yaml"], ["toy_thinking_helps.yaml", "toy_length_methods.yaml"]]
+    [[name] for name in SHIPPED if name not in ("vllm.yaml", "rehearsal.yaml", "grpo_vllm.yaml")]
+    + [["smoke.yaml", "vllm.yaml"], ["smoke.yaml", "vllm.yaml", "grpo_vllm.yaml"]]
+    + [["toy_thinking_helps.yaml", "toy_length_methods.yaml"]]
     + [[real, "rehearsal.yaml"] for real in ("paper_marco_o1.yaml", "paper_qwq.yaml", "r1_distill_qwen.yaml")],
     ids=lambda files: "+".join(files),
 )

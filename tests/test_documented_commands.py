@@ -12,8 +12,9 @@ Collected, not listed: a new documented command is covered without editing this 
 How each runs (the only rules; no `--directory`, no PATH change, no harness flag):
 - Snakemake on smoke-sized configs (no `--configfile`s beyond config/smoke.yaml and
   config/vllm.yaml), `--report`, `--lint`, `--unlock` and `o1pruner` commands run for real;
-  the vLLM smoke line (smoke.yaml then vllm.yaml) runs in tests/test_vllm.py, which checks
-  what it writes, so it is not run twice;
+  the vLLM smoke line (smoke.yaml then vllm.yaml) and the GRPO-with-vLLM line after it
+  (+ grpo_vllm.yaml) run in tests/test_vllm.py, which checks what they write, so they are not
+  run twice;
 - a CPU rehearsal (config/rehearsal.yaml after a GPU config) runs for real when it plans at
   most REHEARSAL_JOB_LIMIT jobs (any number with O1PRUNER_REHEARSALS=all), else it is planned
   (`-n`);
@@ -47,6 +48,8 @@ INLINE_START = re.compile(r"^(\.venv/bin/snakemake|snakemake|\.venv/bin/o1pruner
 PLACEHOLDER = re.compile(r"<[^>]*>|\[|\.\.\.|…|\b[A-Z][A-Z_]{2,}(\.[a-z]+)?\b")
 SMOKE_SIZED = {"config/smoke.yaml", "config/vllm.yaml"}
 VLLM_SMOKE = {"config/smoke.yaml", "config/vllm.yaml"}  # the vLLM smoke run: tests/test_vllm.py runs it
+# GRPO with vLLM rollouts after the vLLM smoke run: tests/test_vllm.py runs it too
+GRPO_VLLM = {*VLLM_SMOKE, "config/grpo_vllm.yaml"}
 REHEARSAL = "config/rehearsal.yaml"  # a CPU rehearsal of a GPU config: runs here end to end
 # CI's time (60 minutes for .ci/run on 2 cores) holds the rehearsals of at most this many jobs
 # (paper_qwq's); a larger one is planned in CI, and its measured time is in the README.
@@ -124,6 +127,8 @@ def plan(command: str) -> tuple[str, str]:
             return "rehearsal", command
         if files == VLLM_SMOKE:
             return "skip: tests/test_vllm.py runs this line as written (its smoke_run) and checks its tables", command
+        if files == GRPO_VLLM:
+            return "skip: tests/test_vllm.py runs this line as written (grpo_vllm_run) and checks its rollouts", command
         if "--report" in argv or files and files <= SMOKE_SIZED:
             return "real", command
         if {"--lint", "--unlock"} & set(argv):

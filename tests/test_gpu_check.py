@@ -19,8 +19,11 @@ def test_the_gpu_check_script_runs_and_passes_on_cpu():
     )
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     lines = run.stdout.splitlines()
-    for start in ("precision mixed:", "precision pure:", "pre-sampling:", "greedy evaluation:", "grpo:"):
+    starts = ("precision mixed:", "precision pure:", "pre-sampling:", "greedy evaluation:", "grpo:", "real dimensions:")
+    for start in starts:
         assert any(line.startswith(start) for line in lines), f"no {start!r} line in:\n{run.stdout}"
     assert "UNEXPECTED" not in run.stdout
     assert " s on cpu (CPU (no GPU found))" in next(line for line in lines if line.startswith("grpo:"))
+    real = next(line for line in lines if line.startswith("real dimensions:"))
+    assert "vocabulary 151936) on cpu" in real and real.endswith("-> ok"), real
     assert lines[-1] == "gpu-check: passed"

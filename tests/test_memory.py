@@ -27,7 +27,7 @@ def test_sharding_and_checkpointing():
         base = dict(seq_len=3072, micro_batch=1, gpus=8, sharding="zero3", gradient_checkpointing=True)
         return training_memory(MARCO_O1_7B, **{**base, **kw})
 
-    z3, z2, ddp = total(), total(sharding="zero2"), total(sharding="ddp")
+    z3, z2, ddp = total(), total(sharding="zero2"), total(sharding="ddp", precision="bf16")
     assert z3["optimizer"] == z2["optimizer"] == ddp["optimizer"] / 8
     assert z3["weights"] == z2["weights"] / 8 == ddp["weights"] / 8
     assert total(gradient_checkpointing=False)["activations"] > 10 * z3["activations"]
@@ -39,3 +39,18 @@ def test_sharding_and_checkpointing():
     assert frozen["optimizer"] == pytest.approx(12 * 48 * QWQ_32B.layer_params() / 8 / 1024**3)
     with pytest.raises(ValueError, match="unknown sharding"):
         total(sharding="zero4")
+
+
+def test_precision_moves_bytes_between_components():
+    """Autocast over fp32 weights (DDP's default) holds 4 + 4 + 8 bytes per parameter plus a
+    2-byte bf16 copy of the weights; ZeRO's bf16 2 + 2 + 12; pure bf16 2 + 2 + 4."""
+    gb = 1024**3 / MARCO_O1_7B.params()
+    common = dict(seq_len=1024, micro_batch=1, gpus=1, gradient_checkpointing=True)
+    autocast = training_memory(MARCO_O1_7B, sharding="ddp", **common)
+    assert (autocast["weights"] * gb, autocast["gradients"] * gb, autocast["optimizer"] * gb) == pytest.approx(
+        (6, 4, 8)
+    )
+    bf16 = training_memory(MARCO_O1_7B, sharding="zero3", **common)
+    assert (bf16["weights"] * gb, bf16["gradients"] * gb, bf16["optimizer"] * gb) == pytest.approx((2, 2, 12))
+    pure = training_memory(MARCO_O1_7B, sharding="ddp", precision="pure_bf16", **common)
+    assert (pure["weights"] * gb, pure["gradients"] * gb, pure["optimizer"] * gb) == pytest.approx((2, 2, 4))

@@ -12,6 +12,7 @@ the test command sets it up and a missing environment is a failure.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -257,3 +258,83 @@ def test_a_head_size_the_cpu_build_lacks_is_an_error_before_sampling(vllm_bin, t
     assert run.returncode != 0 and not out.exists()
     assert f"{model}: attention head size 16 is not supported by vLLM's CPU build" in console, console
     assert len(console.strip().splitlines()) <= 3, console
+
+
+# GRPO with its rollouts from vLLM (training.grpo.rollouts: vllm): TRL's colocate mode.
+GRPO_METHOD = "shorter_better"  # config/grpo_vllm.yaml's on-policy method
+
+# Trains an on-policy method from the vLLM environment with `sync` False making TRL's weight sync
+# a no-op (the defect the on-policy test guards against: rollouts from the starting weights).
+TRAIN_SCRIPT = """
+import sys
+if sys.argv[1] == "nosync":
+    from trl.generation.vllm_generation import VLLMGeneration
+    VLLMGeneration.sync_weights = lambda self: None
+from o1pruner.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.fixture(scope="module")
+def grpo_vllm_run(smoke_run, tmp_path_factory):
+    """The README's GRPO-with-vLLM-rollouts line, as written, run after the vLLM smoke line (in a
+    copy of its checkout, whose tables the tests above read)."""
+    from test_documented_commands import GRPO_VLLM, _configfiles, documented_commands
+
+    lines = {d.command for d in documented_commands() if set(_configfiles(d.command.split())) == GRPO_VLLM}
+    assert len(lines) == 1, f"expected one documented GRPO-with-vLLM line, found {sorted(lines)}"
+    root = tmp_path_factory.mktemp("grpo-vllm") / "main"
+    shutil.copytree(smoke_run, root, symlinks=True, ignore=shutil.ignore_patterns("locks"))
+    (root.parent / "shared").symlink_to(REPO.parent / "shared")
+    line = lines.pop()
+    run = run_in_checkout(line, root, timeout=1800)
+    assert run.returncode == 0, f"{line}\n{run.stdout[-3000:]}{run.stderr[-3000:]}"
+    # the copied checkout's jobs are not rerun: the vLLM environment's commands are named
+    # relative to it (as absolute paths, every vLLM job reran after the copy)
+    assert "Params have changed" not in run.stdout + run.stderr, (run.stdout + run.stderr)[-3000:]
+    return root
+
+
+def test_grpo_rollouts_come_from_the_colocated_vllm_engine(grpo_vllm_run):
+    root = grpo_vllm_run
+    log = (root / f"logs/finetune/{MODEL}/{GRPO_METHOD}/seed0.log").read_text()
+    assert "rollouts: vLLM 0.32.0 in this process (TRL colocate mode)" in log, log[-3000:]
+    checkpoint = root / f"results/checkpoints/{MODEL}/{GRPO_METHOD}/seed0"
+    info = json.loads((checkpoint / "o1pruner_training.json").read_text())
+    assert info["settings"]["grpo"]["vllm_rollouts"]["cpu_kv_cache_gib"] == 1
+    # TRL compares the engine's log-probs with the trainer's only when vLLM generated the rollouts
+    assert any("sampling/sampling_logp_difference/mean" in step for step in info["log_history"])
+    rollouts = pd.read_parquet(checkpoint / "rollouts.parquet")
+    assert len(rollouts) > 0 and rollouts["n_tokens"].min() > 0
+    main = pd.read_csv(root / f"results/tables/{MODEL}/main_results.csv")
+    assert GRPO_METHOD in set(main["method"]) and "o1_pruner" in set(main["method"])
+
+
+def _train_far(root: Path, out: Path, sync: str) -> dict:
+    """The workflow's GRPO job again from the vLLM environment, at a learning rate (1e-3,
+    constant) that moves the policy far within its steps; TRL's log history of the run."""
+    checkpoint = root / f"results/checkpoints/{MODEL}/{GRPO_METHOD}/seed0"
+    settings = json.loads((checkpoint / "o1pruner_training.json").read_text())["settings"]
+    settings.update(learning_rate=1e-3, lr_scheduler="constant", warmup_ratio=0.0)
+    trainset = root / f"results/trainset/{MODEL}/toy/{GRPO_METHOD}.parquet"
+    command = [str(VLLM_BIN / "python"), "-c", TRAIN_SCRIPT, sync, "--log-file", str(out / f"{sync}.log"), "train",
+               "--trainer", "grpo", "--model", str(root / f"results/models/{MODEL}/reference"), "--trainset",
+               str(trainset), "--problems", str(root / f"results/data/toy/{MODEL}/train.jsonl"), "--settings",
+               json.dumps(settings), "--seed", "0", "--out", str(out / sync), "--threads", "2"]  # fmt: skip
+    run = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=root)
+    assert run.returncode == 0, (out / f"{sync}.log").read_text()[-3000:]
+    return json.loads((out / sync / "o1pruner_training.json").read_text())["log_history"]
+
+
+def test_vllm_rollouts_stay_on_policy_as_the_policy_moves(grpo_vllm_run, tmp_path):
+    """TRL loads the policy's weights into the engine before each generation, so the engine's
+    log-probs of its own samples stay those of the policy being trained: the mean per-token
+    |log-prob difference| TRL logs stays small at every step. With the sync switched off (the
+    defect), the same run's rollouts come from the starting weights and the difference grows."""
+    synced = [s["sampling/sampling_logp_difference/mean"] for s in _train_far(grpo_vllm_run, tmp_path, "sync")
+              if "sampling/sampling_logp_difference/mean" in s]  # fmt: skip
+    stale = [s["sampling/sampling_logp_difference/mean"] for s in _train_far(grpo_vllm_run, tmp_path, "nosync")
+             if "sampling/sampling_logp_difference/mean" in s]  # fmt: skip
+    assert synced and stale
+    assert max(synced) < 0.05, synced
+    assert stale[-1] > 5 * max(synced[-1], 0.01), (synced, stale)

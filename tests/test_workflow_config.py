@@ -143,6 +143,54 @@ def test_train_launcher_follows_processes_sharding_and_precision():
     assert "--mixed_precision no " in train_launcher_command(method_training(cfg, "o1_pruner_lambda0"), 0, accel)
 
 
+def test_grpo_with_vllm_rollouts_launches_from_the_vllm_environment(tmp_path, monkeypatch):
+    """Only a GRPO method whose rollouts are vLLM's runs the vLLM environment's launcher; under
+    --use-conda the rule's env (envs/vllm.yaml) provides it; a missing environment is the config
+    error that names the key, a warning on a dry run."""
+    from o1pruner.config.load import ConfigError
+    from o1pruner.job_settings import method_training, training_settings
+    from o1pruner.launch import rollout_tools, train_launcher_command
+
+    venv = tmp_path / "venv-vllm"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "o1pruner").touch()
+    cfg = config()
+    cfg["training"]["methods"] = ["sft", "shorter_better", "kimi"]
+    cfg["training"]["method_overrides"] = {"shorter_better": {"grpo": {"rollouts": "vllm"}}}
+    cfg["vllm"] = {"venv": str(venv)}
+    cfg = with_defaults(cfg, SCHEMA)
+    accel = Path("/repo/config/accelerate")
+    tools = {m: rollout_tools(cfg, method_training(cfg, m), trainer, False, tmp_path)
+             for m, trainer in (("sft", "sft"), ("shorter_better", "grpo"), ("kimi", "grpo"))}  # fmt: skip
+    assert tools == {"sft": "", "shorter_better": f"{venv}/bin/", "kimi": ""}
+    # inside the working directory: relative, so a moved checkout reruns nothing
+    monkeypatch.chdir(tmp_path)
+    assert rollout_tools(cfg, method_training(cfg, "shorter_better"), "grpo", False, tmp_path) == "venv-vllm/bin/"
+    assert rollout_tools(cfg, method_training(cfg, "shorter_better"), "grpo", True, tmp_path) == ""
+    training = {**method_training(cfg, "shorter_better"), "cpu_processes": 2, "distributed": "ddp"}
+    assert train_launcher_command(training, 0, accel, f"{venv}/bin/") == (
+        f"{venv}/bin/torchrun --standalone --nproc-per-node 2 -m o1pruner.cli"
+    )
+    # the engine settings reach the job only where vLLM generates (the others' settings, and so
+    # their jobs, stay as they were)
+    assert training_settings(cfg, "shorter_better")["grpo"]["vllm_rollouts"] == {
+        "gpu_memory_utilization": 0.3, "cpu_kv_cache_gib": 1, "max_model_len": None,
+    }  # fmt: skip
+    assert "vllm_rollouts" not in training_settings(cfg, "kimi")["grpo"]
+    cfg["vllm"]["venv"] = str(tmp_path / "missing")
+    with pytest.raises(ConfigError, match="config key training.grpo.rollouts: vllm needs the vLLM environment"):
+        rollout_tools(cfg, method_training(cfg, "shorter_better"), "grpo", False, tmp_path)
+
+
+def test_grpo_config_asks_trl_for_colocated_vllm_only_with_vllm_rollouts():
+    from o1pruner.train.vllm_rollouts import vllm_arguments
+
+    assert vllm_arguments(None) == {}
+    args = vllm_arguments({"gpu_memory_utilization": 0.25, "cpu_kv_cache_gib": 1, "max_model_len": None})
+    assert args == {"use_vllm": True, "vllm_mode": "colocate", "vllm_gpu_memory_utilization": 0.25,
+                    "vllm_enable_sleep_mode": False}  # fmt: skip
+
+
 def test_zero_without_deepspeed_installed_is_a_config_error(monkeypatch):
     import importlib.util
 

@@ -1,7 +1,8 @@
-"""The `o1pruner` commands a researcher runs by hand and no workflow rule calls: AES of a table
+"""The `o1pruner` commands besides the workflow's stages, mostly run by hand: AES of a table
 (`aes`), expected training memory (`memory`), the composed config and which file set each key
-(`config`), and splicing a results summary into a page (`readme`). Kept apart from `cli.py`, whose
-commands are the workflow's stages.
+(`config`), splicing a results summary into a page (`readme`), and a training set written for
+another trainer (`export`, also the optional `export_trainset` rule). Kept apart from `cli.py`,
+whose commands are the workflow's stages.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def cmd_memory(a) -> None:
         sharding=a.sharding,
         gradient_checkpointing=not a.no_checkpointing,
         trainable_layers=a.trainable_layers,
+        precision=a.precision,
     )
     print(f"{arch.params() / 1e9:.2f}B parameters; expected GB per GPU:")
     print("  ".join(f"{k} {v:.1f}" for k, v in gb.items()))
@@ -76,6 +78,13 @@ def cmd_readme(a) -> None:
     splice_results(a.summary, a.readme, a.block)
 
 
+def cmd_export(a) -> None:
+    from .export import export_trainset
+
+    written = export_trainset(a.trainset, a.problems, a.format, a.out, a.name, a.system_prompt or None)
+    print(f"{written['rows']} rows ({written['kind']}) -> {a.out}: {', '.join(written['files'])}")
+
+
 def add_tool_commands(add) -> None:
     """Register the commands above through `cli.main`'s `add(name, func, help)`."""
     p = add(
@@ -96,6 +105,10 @@ def add_tool_commands(add) -> None:
     p.add_argument("--sharding", choices=["ddp", "zero2", "zero3", "fsdp"], default="zero3")
     p.add_argument("--no-checkpointing", action="store_true", help="without gradient checkpointing")
     p.add_argument("--trainable-layers", type=int, default=None, help="only the last N decoder layers train")
+    p.add_argument(
+        "--precision", choices=["autocast", "bf16", "pure_bf16"], default=None,
+        help="how weights are held: autocast over fp32 (DDP's default), bf16 with fp32 master (ZeRO's), pure_bf16",
+    )  # fmt: skip
 
     p = add(
         "config",
@@ -110,3 +123,11 @@ def add_tool_commands(add) -> None:
     p.add_argument("--summary", required=True, help="results/tables/<model>/summary.md")
     p.add_argument("--readme", default="docs/results/toy.md", help="the page holding the results markers")
     p.add_argument("--block", default=None, help="results block <!-- results:BLOCK:begin -->; default: the main one")
+
+    p = add("export", cmd_export, "write a training set for another trainer (TRL, LLaMA-Factory, O1-Pruner's parquet)")
+    p.add_argument("--trainset", required=True, help="a training set of the workflow (results/trainset/...parquet)")
+    p.add_argument("--problems", required=True, help="the training problems (JSONL), for the prompts")
+    p.add_argument("--format", required=True, choices=["trl", "llamafactory", "parquet"])
+    p.add_argument("--name", required=True, help="the dataset's name (file names, dataset_info.json key)")
+    p.add_argument("--system-prompt", default="", help="the run's prompt.system (empty: none)")
+    p.add_argument("--out", required=True, help="the folder to write")

@@ -179,7 +179,7 @@ def grpo_settings(config: dict, method_name: str, t: dict) -> dict:
     length = g["max_completion_length"] or config["sampling"]["max_new_tokens"]
     if m.objective == "hard_cap":  # ThinkPrune generates up to the cap itself
         length = objective["cap_tokens"]
-    return {
+    out = {
         "objective": m.objective,
         "objective_settings": objective,
         "generations": g["generations"],
@@ -189,6 +189,13 @@ def grpo_settings(config: dict, method_name: str, t: dict) -> dict:
         "scale_rewards": g["scale_rewards"],
         "loss_type": g["loss_type"],
     }
+    if g["rollouts"] == "vllm":
+        out["vllm_rollouts"] = {
+            "gpu_memory_utilization": g["vllm_gpu_memory_utilization"],
+            "cpu_kv_cache_gib": config["vllm"]["cpu_kv_cache_gib"],
+            "max_model_len": config["vllm"]["max_model_len"],
+        }
+    return out
 
 
 def training_settings(config: dict, method_name: str) -> dict:

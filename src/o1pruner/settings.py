@@ -197,6 +197,9 @@ class GrpoSettings(Settings):
     kl_beta: float
     scale_rewards: str
     loss_type: str
+    # TRL's vLLM integration (`training.grpo.rollouts: vllm`): engine settings; absent, the
+    # trainer generates with transformers (and those jobs' settings stay as they were).
+    vllm_rollouts: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,8 @@ def train_grpo(model, tokenizer, rows: list[dict], args, reward):
 def _arguments(common: dict, settings):
     from trl import GRPOConfig
 
+    from .vllm_rollouts import vllm_arguments
+
     g = settings.grpo
     # global_batch_size counts rollouts per optimiser step (G per prompt); TRL generates one
     # step's rollouts at a time, so every group lies within one generation batch.
@@ -172,6 +174,7 @@ def _arguments(common: dict, settings):
         scale_rewards=g.scale_rewards,
         loss_type=g.loss_type,
         log_completions=False,
+        **vllm_arguments(g.vllm_rollouts),
     )
 
 
@@ -182,6 +185,7 @@ def _train(job):
 
     from ..distributed import is_main_process
     from .data import problem_rows
+    from .vllm_rollouts import prepare_engine
 
     df = job.trainset
     missing = {"problem_id", "mean_tokens", "accuracy"} - set(df.columns)
@@ -191,6 +195,8 @@ def _train(job):
     stats = df.set_index("problem_id")[["mean_tokens", "accuracy"]].to_dict("index")
     rows = prompt_rows([problems[i] for i in df["problem_id"]], stats, job.settings.system_prompt)
     g = job.settings.grpo
+    max_positions = getattr(job.model.config, "max_position_embeddings", None)
+    prepare_engine(job.args, g.vllm_rollouts, job.tokenizer, [r["prompt"] for r in rows], max_positions)
     reward = GroupRewards(
         g.objective, g.objective_settings, g.generations, eos_ids(job.model, job.tokenizer), job.settings.answer_box
     )

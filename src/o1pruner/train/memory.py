@@ -1,11 +1,15 @@
 """Expected per-GPU memory of a training job, before it is started.
 
-Counts, per GPU, in bytes (mixed precision with fp32 master weights, AdamW):
-- weights: 2 bytes (bf16 compute copy) per parameter; frozen ones too.
-- gradients: 2 bytes per trainable parameter (bf16).
-- optimiser: 12 bytes per trainable parameter (fp32 master copy, Adam m and v).
-  ZeRO-2 splits gradients and optimiser state over the GPUs, ZeRO-3 (and FSDP full sharding)
-  the weights as well; DDP keeps everything on every GPU (Rajbhandari et al., ZeRO, 2020).
+Counts, per GPU, in bytes per parameter (AdamW), by how the weights are held (`precision`):
+- `bf16` (DeepSpeed ZeRO / FSDP mixed precision, the paper configs): bf16 weights (2; frozen
+  ones too), bf16 gradients (2 per trainable parameter), and an fp32 master copy with Adam's m
+  and v (12 per trainable parameter).
+- `autocast` (one process or DDP with training.bf16: torch autocast over fp32 weights): fp32
+  weights (4), fp32 gradients (4), Adam's m and v (8), and autocast's bf16 copy of every weight
+  a forward pass casts (2, freed after the step), counted with the weights.
+- `pure_bf16` (training.pure_bf16): weights, gradients and Adam's m and v all bf16 (2 + 2 + 4).
+ZeRO-2 splits gradients and optimiser state over the GPUs, ZeRO-3 (and FSDP full sharding) the
+weights as well; DDP keeps everything on every GPU (Rajbhandari et al., ZeRO, 2020).
 - activations of one micro-batch: with gradient checkpointing the input of each decoder layer
   (2·s·b·h bytes) plus one layer recomputed in full; without, every layer in full. One layer's
   activations are taken as 34·s·b·h bytes (Korthikanti et al. 2022, without the attention
@@ -14,7 +18,7 @@ Counts, per GPU, in bytes (mixed precision with fp32 master weights, AdamW):
 - logits: s·b·V·4 bytes for the fp32 logits and as much again for their gradient (a bound:
   O1-Pruner's loss and the reference log-probs compute them from the first response token on).
 It leaves out the CUDA context, allocator fragmentation and communication buffers: keep
-10-20% of the card free.
+10-20% of the card free. benchmarks/real_dimensions.py holds it against measured peaks.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 GB = 1024**3
+# (weights, gradients, optimiser state) bytes per parameter, by `precision`
+BYTES_PER_PARAMETER = {"bf16": (2, 2, 12), "autocast": (4, 4, 8), "pure_bf16": (2, 2, 4)}
 
 
 @dataclass(frozen=True)
@@ -67,11 +73,18 @@ def training_memory(
     sharding: str,
     gradient_checkpointing: bool,
     trainable_layers: int | None = None,
+    precision: str | None = None,
 ) -> dict[str, float]:
     """GB per GPU by component, and `total`. `trainable_layers`: only the last N decoder layers
-    train (embeddings and head frozen); None: every parameter trains."""
+    train (embeddings and head frozen); None: every parameter trains. `precision`: `autocast`,
+    `bf16` or `pure_bf16` (module docstring); None: what the workflow runs with training.bf16,
+    autocast under DDP, bf16 under ZeRO and FSDP."""
     if sharding not in ("ddp", "zero2", "zero3", "fsdp"):
         raise ValueError(f"unknown sharding {sharding!r}")
+    precision = precision or ("autocast" if sharding == "ddp" else "bf16")
+    if precision not in BYTES_PER_PARAMETER:
+        raise ValueError(f"unknown precision {precision!r}")
+    weight_bytes, gradient_bytes, optimizer_bytes = BYTES_PER_PARAMETER[precision]
     params = arch.params()
     trainable = params if trainable_layers is None else trainable_layers * arch.layer_params()
     shard_weights = gpus if sharding in ("zero3", "fsdp") else 1
@@ -82,10 +95,11 @@ def training_memory(
         activations = arch.num_layers * 2 * s * b * h + layer_activations
     else:
         activations = arch.num_layers * layer_activations
+    autocast_copies = 2 * params if precision == "autocast" else 0  # unsharded: DDP only
     parts = {
-        "weights": 2 * params / shard_weights,
-        "gradients": 2 * trainable / shard_states,
-        "optimizer": 12 * trainable / shard_states,
+        "weights": weight_bytes * params / shard_weights + autocast_copies,
+        "gradients": gradient_bytes * trainable / shard_states,
+        "optimizer": optimizer_bytes * trainable / shard_states,
         "activations": activations,
         "logits": 2 * 4 * s * b * arch.vocab_size,
     }
