@@ -12,6 +12,7 @@ the test command sets it up and a missing environment is a failure.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -289,9 +290,11 @@ def grpo_vllm_run(smoke_run, tmp_path_factory):
     line = lines.pop()
     run = run_in_checkout(line, root, timeout=1800)
     assert run.returncode == 0, f"{line}\n{run.stdout[-3000:]}{run.stderr[-3000:]}"
-    # the copied checkout's jobs are not rerun: the vLLM environment's commands are named
-    # relative to it (as absolute paths, every vLLM job reran after the copy)
-    assert "Params have changed" not in run.stdout + run.stderr, (run.stdout + run.stderr)[-3000:]
+    # only the new method's jobs ran: the copied checkout's were not rerun, since the vLLM
+    # environment's commands are named relative to it (named absolutely, 11 evaluations reran)
+    stats = re.search(r"Job stats:\n.*?\n-+\s+-+\n(.*?)\ntotal", run.stdout + run.stderr, re.S)
+    counts = {row.split()[0]: int(row.split()[1]) for row in stats.group(1).splitlines()}
+    assert counts.get("finetune") == 1 and counts.get("evaluate") == 1, counts
     return root
 
 
@@ -316,7 +319,9 @@ def _train_far(root: Path, out: Path, sync: str) -> dict:
     checkpoint = root / f"results/checkpoints/{MODEL}/{GRPO_METHOD}/seed0"
     settings = json.loads((checkpoint / "o1pruner_training.json").read_text())["settings"]
     settings.update(learning_rate=1e-3, lr_scheduler="constant", warmup_ratio=0.0)
-    trainset = root / f"results/trainset/{MODEL}/toy/{GRPO_METHOD}.parquet"
+    trainset = out / "prompts.parquet"  # half the workflow's prompts: 12 steps
+    prompts = pd.read_parquet(root / f"results/trainset/{MODEL}/toy/{GRPO_METHOD}.parquet")
+    prompts.head(len(prompts) // 2).to_parquet(trainset)
     command = [str(VLLM_BIN / "python"), "-c", TRAIN_SCRIPT, sync, "--log-file", str(out / f"{sync}.log"), "train",
                "--trainer", "grpo", "--model", str(root / f"results/models/{MODEL}/reference"), "--trainset",
                str(trainset), "--problems", str(root / f"results/data/toy/{MODEL}/train.jsonl"), "--settings",
