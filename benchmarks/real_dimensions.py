@@ -40,6 +40,11 @@ SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}
 
 
 def rss() -> int:
+    """Resident bytes now, after handing freed heap back to the OS (glibc keeps freed blocks
+    below its mmap threshold, such as one layer's gradients, resident otherwise)."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
@@ -76,7 +81,8 @@ def _o1_pruner_trainset(model_dir: Path, problems: Path, out: Path, response_tok
 
 def memory_worker(a) -> None:
     """One configuration in a fresh process: RSS after loading, after the first step (gradients
-    freed), and the peak over `a.steps` steps. Prints one JSON line."""
+    freed), and the peak over `a.steps` steps (one is enough: its peak holds the weights, the
+    gradients and the optimiser state, allocated at its end). Prints one JSON line."""
     import torch
 
     from o1pruner.models import load_model, load_tokenizer
@@ -280,7 +286,7 @@ def section_grpo(a, model_dir: Path, work: Path) -> None:
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", default=str(REPO / "results" / "real_dims"), help="where the model and runs are written")
-    p.add_argument("--seq-len", type=int, default=256, help="tokens per training sequence (prompt + response)")
+    p.add_argument("--seq-len", type=int, default=128, help="tokens per training sequence (prompt + response)")
     p.add_argument("--new-tokens", type=int, default=128, help="tokens per generated response")
     p.add_argument("--sampling-problems", type=int, default=8)
     p.add_argument("--threads", type=int, default=2)
@@ -290,7 +296,7 @@ def main():
     p.add_argument("--model", help=argparse.SUPPRESS)
     p.add_argument("--checkpointing", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--micro-batch", type=int, default=1, help=argparse.SUPPRESS)
-    p.add_argument("--steps", type=int, default=2, help=argparse.SUPPRESS)
+    p.add_argument("--steps", type=int, default=1, help=argparse.SUPPRESS)
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.worker == "memory":

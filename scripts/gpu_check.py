@@ -177,7 +177,7 @@ def real_dims_check() -> bool:
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
-        losses.append(float(loss))
+        losses.append(loss.item())
     train_s = time.perf_counter() - start
     tokens = int(batch["input_ids"].shape[1])
     estimate = training_memory(arch, seq_len=tokens, micro_batch=1, gpus=1, sharding="ddp",
