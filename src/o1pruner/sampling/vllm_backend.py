@@ -96,6 +96,23 @@ def check_engine_settings(
             )
 
 
+def set_cpu_engine_environment(threads: int | None) -> None:
+    """The environment of an engine on vLLM's CPU platform (sampling, evaluation, and GRPO's
+    colocated rollouts)."""
+    # The engine core in this process, not in a child: a child receives the requests over
+    # IPC while it already schedules, so which requests share the first steps, and hence the
+    # draws each takes from the one random stream, would vary from run to run. In process,
+    # all requests are queued before the first step: the same samples every run.
+    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    if "VLLM_CPU_OMP_THREADS_BIND" not in os.environ:
+        # vLLM's CPU build pins every engine to the same first core(s), so two jobs that
+        # Snakemake runs side by side would share one core; unpinned, with the job's thread
+        # count, they spread over the cores the jobs were given.
+        os.environ["VLLM_CPU_OMP_THREADS_BIND"] = "nobind"
+        if threads:
+            os.environ["OMP_NUM_THREADS"] = str(threads)
+
+
 def load_llm(
     model_path: str,
     dtype: str,
@@ -114,18 +131,7 @@ def load_llm(
     max_model_len = settings.max_model_len
     check_engine_settings(model_path, dtype, max_model_len, settings, cpu)
     if cpu:
-        # The engine core in this process, not in a child: a child receives the requests over
-        # IPC while it already schedules, so which requests share the first steps, and hence the
-        # draws each takes from the one random stream, would vary from run to run. In process,
-        # all requests are queued before the first step: the same samples every run.
-        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-        if "VLLM_CPU_OMP_THREADS_BIND" not in os.environ:
-            # vLLM's CPU build pins every engine to the same first core(s), so two jobs that
-            # Snakemake runs side by side would share one core; unpinned, with the job's thread
-            # count, they spread over the cores the jobs were given.
-            os.environ["VLLM_CPU_OMP_THREADS_BIND"] = "nobind"
-            if threads:
-                os.environ["OMP_NUM_THREADS"] = str(threads)
+        set_cpu_engine_environment(threads)
     memory = (
         {"kv_cache_memory_bytes": int(settings.cpu_kv_cache_gib * GIB)}
         if cpu

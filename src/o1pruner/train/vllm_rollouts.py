@@ -52,10 +52,10 @@ def prepare_engine(args, rollouts: dict | None, tokenizer, prompts: list, max_po
     import torch
 
     if not torch.cuda.is_available():
-        # As the sampling engine (sampling/vllm_backend.load_llm): the engine core in this process,
-        # threads unpinned, the KV cache the config's size (vLLM's CPU build reads whole GiB).
-        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-        os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "nobind")
+        from ..sampling.vllm_backend import set_cpu_engine_environment
+
+        set_cpu_engine_environment(None)  # the trainer sets the job's threads
+        # the KV cache the config's size (vLLM's CPU build reads whole GiB)
         os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(max(1, math.ceil(rollouts["cpu_kv_cache_gib"])))
     log.info(
         "rollouts: vLLM %s in this process (TRL colocate mode), max_model_len %d, weights synced before each "
