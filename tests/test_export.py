@@ -4,6 +4,7 @@ where it is installed here (datasets + TRL), LLaMA-Factory's checked field by fi
 data/README.md (not installed here), and bad input refused with one line."""
 
 import json
+import shutil
 import subprocess
 
 import pandas as pd
@@ -17,13 +18,17 @@ FORMATS = ("trl", "llamafactory", "parquet")
 
 
 @pytest.fixture(scope="module")
-def exported(smoke):
+def exported(smoke, tmp_path_factory):
+    # A copy: the export run's --config re-renders the report, which the smoke run's other tests
+    # expect untouched (test_workflow.py's second run has nothing to do).
+    root = tmp_path_factory.mktemp("export") / "smoke"
+    shutil.copytree(smoke, root, symlinks=True, ignore=shutil.ignore_patterns("locks"))
     formats = f"export={{formats: [{', '.join(FORMATS)}]}}"
-    command = snakemake_cmd(smoke, smoke / "config.yaml", "--cores", "2", "--config", formats)
-    run = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=smoke)
+    command = snakemake_cmd(root, root / "config.yaml", "--cores", "2", "--config", formats)
+    run = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=root)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "rule finetune" not in run.stdout + run.stderr  # exporting trains nothing
-    return smoke
+    return root
 
 
 def _trainset(root, name):
