@@ -24,7 +24,12 @@ from o1pruner.config.checks import (
     check_profile_placeholders,
     sampled_per_dataset,
 )
-from o1pruner.config.inputs import check_model_path, check_toy_reference
+from o1pruner.config.inputs import (
+    check_imported_samples,
+    check_model_path,
+    check_toy_reference,
+    imported_evaluations,
+)
 from o1pruner.launch import (
     generation_cli,
     is_dry_run,
@@ -137,6 +142,14 @@ try:
     METHODS = {m.name: m for m in runs.planned_methods(config)}
 except runs.UnknownName as e:
     sys.exit(f"config error: {e}")
+# Responses other tools wrote: pre-samples (sampling.import) instead of the presample jobs, and
+# runs evaluated elsewhere (evaluation.import: {run: {test set: file}}), graded here.
+try:
+    IMPORTED_SAMPLES = check_imported_samples(config)
+    IMPORTED_EVALUATIONS = imported_evaluations(config, REFERENCE_RUNS + TRAINED_RUNS)
+except ConfigError as e:
+    sys.exit(f"config error: {e}")
+IMPORTED_RUNS = list(IMPORTED_EVALUATIONS)
 # GRPO methods with vLLM rollouts fine-tune in the vLLM environment (training.grpo.rollouts):
 # its commands' folder per method ("" for the workflow's own), checked here, before any job.
 try:
@@ -179,7 +192,6 @@ localrules:
     all,
     toy_data,
     prepare_dataset,
-    presample,
     reference_stats,
     draw,
     rewards,
@@ -343,7 +355,7 @@ def eval_files(ext):
         "results/eval/{model}/{dataset}/{run}.{ext}",
         model=MODEL,
         dataset=TEST_DATASETS,
-        run=REFERENCE_RUNS + TRAINED_RUNS,
+        run=REFERENCE_RUNS + TRAINED_RUNS + IMPORTED_RUNS,
         ext=ext,
     )
 

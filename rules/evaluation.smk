@@ -84,3 +84,37 @@ if BUDGETS:
             cli=EVAL_CLI,
         shell:
             EVALUATE_COMMAND
+
+
+if IMPORTED_RUNS:
+
+    # A run evaluated elsewhere: its responses to each test set graded and counted here.
+    ruleorder: import_evaluation > evaluate
+
+    rule import_evaluation:
+        input:
+            problems=problems_file("test"),
+            responses=lambda wc: IMPORTED_EVALUATIONS[wc.run][wc.dataset]["path"],
+            model=reference_model(),
+        output:
+            samples="results/eval/{model}/{dataset}/{run}.parquet",
+            metrics="results/eval/{model}/{dataset}/{run}.json",
+        log:
+            "logs/import_evaluation/{model}/{dataset}/{run}.log",
+        wildcard_constraints:
+            run="|".join(re.escape(r) for r in IMPORTED_RUNS),
+        conda:
+            "../envs/o1pruner.yaml"
+        resources:
+            mem_mb=4000,
+            runtime=30,
+        params:
+            model=model_arg,
+            format=lambda wc: IMPORTED_EVALUATIONS[wc.run][wc.dataset]["format"],
+            settings=lambda wc: as_param(
+                job_settings.evaluation_settings(config, runs.REFERENCE, wc.dataset)
+            ),
+        shell:
+            "o1pruner --log-file {log} import-eval --model {params.model} --problems {input.problems} "
+            "--responses {input.responses} --format {params.format} --settings {params.settings} "
+            "--run {wildcards.run} --out {output.samples} --metrics {output.metrics}"

@@ -11,4 +11,4 @@ BIN="$VENV/bin"
 "$BIN/ruff" format --check src tests benchmarks scripts
 "$BIN/snakefmt" --check Snakefile rules/
 "$BIN/snakemake" --lint
-"$BIN/python" -m pytest -q -ra --durations=15 "$@"
+"$BIN/python" -m pytest -q -ra --durations=40 "$@"

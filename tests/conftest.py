@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 import yaml
-from helpers import REPO, o1_pruner_training_data, snakemake_cmd, tiny_toy_model
+from helpers import REPO, fresh_checkout, o1_pruner_training_data, snakemake_cmd, tiny_toy_model
 
 
 @pytest.fixture(scope="session")
@@ -13,8 +13,10 @@ def smoke(tmp_path_factory):
     """A checkout with the smoke config, less its ablation runs, run to the end (`config.yaml` in
     the checkout's root; the README's smoke line, with them, is run by .ci/run and
     tests/test_documented_commands.py): the workflow tests read it, the SLURM test compares
-    against it. Tests that change a config plan it (`-n`) here or copy the checkout first."""
-    work = tmp_path_factory.mktemp("smoke")
+    against it. Tests that change a config plan it (`-n`) here or copy the checkout first.
+    The checkout starts from the quick start's results where CI made them (`fresh_checkout`), so
+    the jobs the two configs share are not run twice: what differs (the report) reruns."""
+    work = fresh_checkout(tmp_path_factory.mktemp("smoke"))
     cfg = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
     cfg["ablations"] = {"lambdas": [], "difficulty": False}
     (work / "config.yaml").write_text(yaml.safe_dump(cfg))

@@ -145,32 +145,3 @@ def test_reference_logprobs_with_two_processes_equal_one(data, tmp_path, distrib
     stored = pd.read_parquet(data / "trainset.parquet")["ref_logp"]
     assert (outs[1]["ref_logp"] - stored).abs().max() <= 1e-5
     shutil.rmtree(tmp_path / "logs")
-
-
-def test_smoke_workflow_trains_with_two_cpu_processes_under_zero3(tmp_path):
-    """`training.cpu_processes: 2` with `distributed: zero3` makes the workflow launch
-    fine-tuning and the reference log-probs with `accelerate launch` and DeepSpeed ZeRO-3;
-    every method trains in two processes, its model created partitioned."""
-    import yaml
-    from helpers import REPO, snakemake_cmd, without_extra_evaluations
-
-    cfg = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
-    cfg["training"].update(cpu_processes=2, distributed="zero3", per_device_batch_size=4, global_batch_size=8)
-    cfg["ablations"] = {"lambdas": [], "difficulty": False}
-    without_extra_evaluations(cfg)
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    run = subprocess.run(
-        snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "2", "-p"),
-        capture_output=True,
-        text=True,
-        timeout=1500,
-        cwd=tmp_path,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "--num_processes 2 --main_process_port 0 --mixed_precision no -m o1pruner.cli" in run.stdout + run.stderr
-    for method in cfg["training"]["methods"]:
-        info = json.loads(
-            (tmp_path / f"results/checkpoints/toy-qwen2-smoke/{method}/seed0/o1pruner_training.json").read_text()
-        )
-        assert info["processes"] == 2 and info["distributed_type"] == "DistributedType.DEEPSPEED", method
-        assert info["created_partitioned"], method

@@ -199,6 +199,16 @@ def _check_rehearsal_report(line: str, checkout: Path) -> None:
     assert "A CPU rehearsal, not the real run" in summary.split("Greedy decoding", 1)[0], summary[:2000]
     provenance = json.loads((checkout / "results/tables" / name / "provenance.json").read_text())
     assert provenance["rehearsal"] and provenance["config_files"] == [real, REHEARSAL]
+    # A sharded real run (QwQ's ZeRO-3) trains every method in 2 processes, as DeepSpeed, with
+    # the model created partitioned: the launcher the real run uses, not a stand-in.
+    training = __import__("yaml").safe_load((checkout / real).read_text()).get("training", {})
+    if training.get("distributed") in ("zero2", "zero3"):
+        infos = sorted((checkout / "results/checkpoints" / name).glob("*/seed*/o1pruner_training.json"))
+        assert {p.parts[-3] for p in infos} >= set(training["methods"]), infos
+        for path in infos:
+            info = json.loads(path.read_text())
+            assert info["processes"] == 2 and info["distributed_type"] == "DistributedType.DEEPSPEED", path
+            assert info["created_partitioned"] == (training["distributed"] == "zero3"), path
 
 
 def check_synopsis(documented: Documented) -> None:

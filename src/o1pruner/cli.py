@@ -17,6 +17,7 @@ from pathlib import Path
 from .cli_tools import add_tool_commands
 from .io import InputError
 from .runs import REFERENCE, TRAINERS
+from .sampling.imported import FORMATS as IMPORT_FORMATS
 
 
 def _settings(text: str) -> dict:
@@ -108,6 +109,14 @@ JOB = dict(out="out", threads="threads")
 cmd_presample = _stage(
     "presample", "PresampleSettings", model_path="model", problems_path="problems", shard="shard",
     num_shards="num_shards", **JOB,
+)  # fmt: skip
+cmd_import_samples = _stage(
+    "import_samples", "PresampleSettings", model_path="model", problems_path="problems",
+    responses_path="responses", fmt="format", out="out",
+)  # fmt: skip
+cmd_import_evaluation = _stage(
+    "import_evaluation", "EvaluationSettings", module="evaluation", model_path="model", problems_path="problems",
+    responses_path="responses", fmt="format", run="run", out="out", metrics_out="metrics",
 )  # fmt: skip
 cmd_merge_samples = _stage("merge_samples", shard_paths="shards", out="out")
 cmd_reference_stats = _stage("reference_stats", samples_path="samples", out="out")
@@ -222,6 +231,25 @@ def main(argv: list[str] | None = None) -> int:
 
     p.add_argument("--shard", type=int, default=0, help="this job's shard (0-based)")
     p.add_argument("--num-shards", type=int, default=1)
+
+    for name, func, help_, like in [
+        ("import-samples", cmd_import_samples, "pre-samples from another tool's file (sampling.import)", "presample"),
+        (
+            "import-eval",
+            cmd_import_evaluation,
+            "a run evaluated elsewhere: its responses (evaluation.import)",
+            "evaluate",
+        ),
+    ]:
+        p = add(name, func, help_)
+        p.add_argument("--model", required=True, help="the model whose tokenizer counts the tokens (only it is read)")
+        p.add_argument("--problems", required=True, help="the prepared problems (JSONL) the responses answer")
+        p.add_argument("--responses", required=True, help="the file of responses")
+        p.add_argument("--format", required=True, choices=IMPORT_FORMATS)
+        p.add_argument("--settings", type=_settings, required=True, help=f"as for {like}")
+        p.add_argument("--out", required=True)
+    p.add_argument("--run", required=True, help="the run's name in the tables")
+    p.add_argument("--metrics", required=True)
 
     p = add("merge-samples", cmd_merge_samples, "concatenate pre-sampling shards")
     p.add_argument("--shards", nargs="+", required=True)

@@ -67,6 +67,14 @@ def _evaluate_one(
         thinking_end=settings.thinking_end,
         budget_forcing=forcing,
     )
+    record_evaluation(df, settings, forcing, run, model_path, problems_path, wall, out, metrics_out)
+
+
+def record_evaluation(
+    df, settings, forcing, run, model_path, problems_path, wall, out, metrics_out, imported: dict | None = None
+) -> None:
+    """The responses file and the metrics the report reads, of one decoding (made here, or
+    imported: then `imported` names the file and its checksum)."""
     df["run"] = run
     metrics = summarize(df)
     # Each file records the decoding that wrote it: one budget, not the job's list.
@@ -94,11 +102,13 @@ def _evaluate_one(
             "problems": problems_path,
             "wall_time_s": wall,
             "settings": recorded,
+            **({"imported": imported} if imported else {}),
         }
     )
     label = run if forcing is None else f"{run} (thinking budget {forcing.budget})"
     log.info("%s: accuracy %.2f%%, mean tokens %.1f, %.1f s", label, metrics["accuracy"], metrics["mean_tokens"], wall)
-    write_parquet(df.drop(columns=["response_ids"]), out, {"stage": "evaluate", "run": run, "settings": recorded})
+    meta = {"stage": "evaluate", "run": run, "settings": recorded, **({"imported": imported} if imported else {})}
+    write_parquet(df.drop(columns=["response_ids"]), out, meta)
     write_json(metrics, metrics_out)
 
 
@@ -130,3 +140,42 @@ def summarize(df: pd.DataFrame) -> dict:
             for lv, g in df.groupby("level")
         }
     return out
+
+
+def import_evaluation(
+    *,
+    model_path: str,
+    problems_path: str,
+    responses_path: str,
+    fmt: str,
+    settings: EvaluationSettings,
+    run: str,
+    out: str,
+    metrics_out: str,
+) -> None:
+    """A run evaluated from another tool's responses to a test set (`evaluation.import`; formats
+    in sampling/imported.py): every problem answered the same number of times, n; with n > 1 the
+    metrics are avg@n and pass@k. Graded and counted as the workflow's own evaluations are."""
+    from .models import load_tokenizer
+    from .sampling.imported import as_generation, file_sha256, match_to_problems, read_responses
+    from .sampling.run import grade_generations
+
+    problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
+    responses = read_responses(responses_path, fmt)
+    grouped = match_to_problems(responses, problems, responses_path, per_problem=None)
+    counts = {len(g) for g in grouped}
+    if len(counts) != 1:
+        raise InputError(
+            f"{responses_path}: problems are answered {min(counts)} to {max(counts)} times; an imported evaluation "
+            "needs the same number of responses for every problem"
+        )
+    n = counts.pop()
+    tok = load_tokenizer(model_path, settings.trust_remote_code)
+    generations = [[as_generation(r, tok, settings.max_new_tokens) for r in g] for g in grouped]
+    df = grade_generations(
+        tok, problems, generations, answer_box=settings.answer_box, thinking_end=settings.thinking_end
+    )
+    recorded = dataclasses.replace(settings, num_samples=n, do_sample=n > 1)
+    imported = {"path": responses_path, "format": fmt, "sha256": file_sha256(responses_path)}
+    record_evaluation(df, recorded, None, run, f"imported: {responses_path}", problems_path, float("nan"), out,
+                      metrics_out, imported=imported)  # fmt: skip

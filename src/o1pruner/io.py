@@ -46,8 +46,8 @@ def write_jsonl(rows: list[dict], path: str | os.PathLike) -> None:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
-def read_jsonl(path: str | os.PathLike, required: tuple[str, ...] = ()) -> list[dict]:
-    rows = []
+def iter_jsonl(path: str | os.PathLike):
+    """(line number, object) of each non-blank line; a line that is not a JSON object is an error."""
     with open(path) as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
@@ -58,10 +58,16 @@ def read_jsonl(path: str | os.PathLike, required: tuple[str, ...] = ()) -> list[
                 raise InputError(f"{path}, line {n}: not valid JSON ({e.msg})") from None
             if not isinstance(row, dict):
                 raise InputError(f"{path}, line {n}: expected a JSON object")
-            missing = [k for k in required if row.get(k) in (None, "")]
-            if missing:
-                raise InputError(f"{path}, line {n}: missing field(s) {', '.join(missing)}")
-            rows.append(row)
+            yield n, row
+
+
+def read_jsonl(path: str | os.PathLike, required: tuple[str, ...] = ()) -> list[dict]:
+    rows = []
+    for n, row in iter_jsonl(path):
+        missing = [k for k in required if row.get(k) in (None, "")]
+        if missing:
+            raise InputError(f"{path}, line {n}: missing field(s) {', '.join(missing)}")
+        rows.append(row)
     if not rows:
         raise InputError(f"{path}: no rows")
     return rows

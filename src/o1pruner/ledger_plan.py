@@ -94,9 +94,11 @@ def ledger_plan(config: dict, model: str) -> dict:
     return {
         "presample": {
             "samples": f"results/samples/{model}/{dataset}/samples.parquet",
-            "benchmarks": [
-                f"results/benchmarks/presample/{model}/{dataset}/{s}-of-{shards}.tsv" for s in range(shards)
-            ],
+            # Imported pre-samples (sampling.import) were generated elsewhere: no job of this
+            # workflow paid for them, so none is counted (their tokens still are).
+            "benchmarks": []
+            if config["sampling"].get("import")
+            else [f"results/benchmarks/presample/{model}/{dataset}/{s}-of-{shards}.tsv" for s in range(shards)],
             "gpus": config["sampling"]["gpus_per_shard"],
         },
         "methods": plan_runs,

@@ -146,3 +146,33 @@ def check_toy_reference(config: dict) -> None:
         f"results are kept per model.name, so give this config its own model.name and model.path, "
         f"or delete {config['model']['path']} to retrain it"
     )
+
+
+def imported_evaluations(config: dict, registered_runs: list[str]) -> dict[str, dict[str, dict]]:
+    """`evaluation.import`: {run: {test set: {path, format}}}, checked: every run answers every
+    test set (the tables compare runs set by set), its files exist, and its name is not a run
+    the workflow makes itself."""
+    imported = config["evaluation"].get("import") or {}
+    tests = config["datasets"]["test"]
+    for run, files in imported.items():
+        key = f"evaluation.import.{run}"
+        if run in registered_runs:
+            raise ConfigError(f"config key {key}: {run!r} is a run the workflow makes itself; name the import apart")
+        missing = [d for d in tests if d not in files]
+        if missing:
+            raise ConfigError(f"config key {key}: no file for test set(s) {', '.join(missing)} (datasets.test)")
+        extra = [d for d in files if d not in tests]
+        if extra:
+            raise ConfigError(f"config key {key}: {', '.join(extra)} is not in datasets.test")
+        for dataset, spec in files.items():
+            if not Path(spec["path"]).is_file():
+                raise ConfigError(f"config key {key}.{dataset}.path: {spec['path']} does not exist")
+    return imported
+
+
+def check_imported_samples(config: dict) -> dict | None:
+    """`sampling.import` ({path, format}) with its file checked, or None."""
+    spec = config["sampling"].get("import")
+    if spec and not Path(spec["path"]).is_file():
+        raise ConfigError(f"config key sampling.import.path: {spec['path']} does not exist")
+    return spec

@@ -80,6 +80,38 @@ def sample_and_grade(
     else:
         generations = generator(prompts, num_samples=num_samples, max_new_tokens=max_new_tokens, **decoding)
     wall = time.perf_counter() - start
+    df = grade_generations(
+        tokenizer,
+        problems,
+        generations,
+        answer_box=answer_box,
+        grading_workers=grading_workers,
+        grading_start=grading_start,
+        thinking_end=thinking_end,
+    )
+    log.info(
+        "%d responses, %d tokens in %.1f s (%.0f tokens/s)",
+        len(df),
+        df["n_tokens"].sum(),
+        wall,
+        df["n_tokens"].sum() / max(wall, 1e-9),
+    )
+    return df, wall
+
+
+def grade_generations(
+    tokenizer,
+    problems: list[dict],
+    generations: list[list],
+    *,
+    answer_box: str,
+    grading_workers: int = 1,
+    grading_start: str = "fork",
+    thinking_end: str | None = None,
+) -> pd.DataFrame:
+    """The sample rows (documented columns) of each problem's generations, graded: those a
+    backend made and those imported from another tool's file alike."""
+    end_id = thinking_end_id(tokenizer, thinking_end) if thinking_end is not None else None
     pairs = [(p, j, g) for p, gens in zip(problems, generations) for j, g in enumerate(gens)]
     golds = [str(p["answer"]) for p, _, _ in pairs]
     flexible = [_answer_text(g, tokenizer, end_id, thinking_end) for _, _, g in pairs]
@@ -109,9 +141,7 @@ def sample_and_grade(
             row.update(_thinking_columns(g, end_id))
             if not row["thinking_closed"]:  # cut off while thinking: no answer was given
                 row.update(extracted_answer=None, correct=False, correct_flexible=False, unparseable=True)
-    n_tokens = sum(r["n_tokens"] for r in rows)
-    log.info("%d responses, %d tokens in %.1f s (%.0f tokens/s)", len(rows), n_tokens, wall, n_tokens / max(wall, 1e-9))
-    return pd.DataFrame(rows), wall
+    return pd.DataFrame(rows)
 
 
 def _answer_text(g, tokenizer, end_id: int | None, thinking_end: str | None) -> str | None:

@@ -1,0 +1,184 @@
+"""Responses that another tool wrote, read into the workflow's own generation records.
+
+Formats (`sampling.import.format`):
+- `jsonl`: one JSON object per line, from a vLLM/SGLang script: the problem as `problem_id` (or
+  `id`), else its text as `problem` (or `question`); one response as `response`, or several as
+  `responses` (or `generated_responses`, as GAIR-NLP's AIME-Preview evaluation writes); optional
+  `token_ids` (vLLM's `output.token_ids`, end-of-turn included; a list per response where there
+  are several) and `finish_reason` (`length` = cut off at the token cap; likewise a list).
+- `lm_eval`: lm-evaluation-harness's `--log_samples` file (`samples_<task>_<date>.jsonl`): the
+  problem from `doc.problem` (or `doc.question`), the responses from `resps` (one list per
+  request, `repeats` responses each).
+- `o1_pruner`: the released O1-Pruner `o1_scripts/inference.py` output: one JSON array of the
+  data set's items, each repeated K times, with `problem` and the response as `solution`.
+
+Responses are matched to problems by id, else by text (whitespace collapsed). Without token ids
+a response is re-tokenised with the model's tokenizer, so that token counts mean what the
+workflow's own mean; a response that re-tokenises to fewer ids than the token cap ended on its
+own (the end-of-turn id is appended, as a generated response carries it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..io import InputError, iter_jsonl
+from .decoding import Generation
+
+FORMATS = ("jsonl", "lm_eval", "o1_pruner")
+
+
+@dataclass(frozen=True)
+class ImportedResponse:
+    where: str  # "FILE, line N" (or "item N"): named in every error about it
+    problem_id: str | None
+    problem: str | None
+    text: str
+    token_ids: list[int] | None = None
+    finish_reason: str | None = None
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def normalised(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def read_responses(path: str | Path, fmt: str) -> list[ImportedResponse]:
+    if fmt not in FORMATS:
+        raise InputError(f"{path}: unknown import format {fmt!r} (one of {', '.join(FORMATS)})")
+    if not Path(path).is_file():
+        raise InputError(f"{path} does not exist")
+    reader = {"jsonl": _jsonl, "lm_eval": _lm_eval, "o1_pruner": _o1_pruner}[fmt]
+    responses = list(reader(str(path)))
+    if not responses:
+        raise InputError(f"{path}: no responses")
+    return responses
+
+
+def _records(path: str):
+    for n, record in iter_jsonl(path):
+        yield f"{path}, line {n}", record
+
+
+def _first(record: dict, fields: tuple[str, ...]):
+    return next((record[f] for f in fields if record.get(f) not in (None, "")), None)
+
+
+def _problem_key(where: str, record: dict, id_fields: tuple[str, ...], text_fields: tuple[str, ...]):
+    problem_id, text = _first(record, id_fields), _first(record, text_fields)
+    if problem_id is None and text is None:
+        raise InputError(f"{where}: missing field {' or '.join(id_fields + text_fields)} (which problem it answers)")
+    return (None if problem_id is None else str(problem_id)), (None if text is None else str(text))
+
+
+def _as_list(where: str, field: str, value, n: int) -> list:
+    if value is None:
+        return [None] * n
+    if n == 1 and not (isinstance(value, list) and value and isinstance(value[0], list | str)):
+        return [value]
+    if not isinstance(value, list) or len(value) != n:
+        raise InputError(f"{where}: field {field} must hold one entry per response ({n})")
+    return value
+
+
+def _jsonl(path: str):
+    for where, record in _records(path):
+        problem_id, text = _problem_key(where, record, ("problem_id", "id"), ("problem", "question"))
+        if isinstance(record.get("response"), str):
+            texts = [record["response"]]
+        else:
+            texts = _first(record, ("responses", "generated_responses"))
+            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+                raise InputError(f"{where}: missing field response (a string) or responses (a list of strings)")
+        token_ids = _as_list(where, "token_ids", record.get("token_ids"), len(texts))
+        reasons = _as_list(where, "finish_reason", record.get("finish_reason"), len(texts))
+        for t, ids, reason in zip(texts, token_ids, reasons):
+            if ids is not None and not (isinstance(ids, list) and all(isinstance(i, int) for i in ids)):
+                raise InputError(f"{where}: field token_ids must be a list of integers")
+            yield ImportedResponse(where, problem_id, text, t, ids, reason)
+
+
+def _lm_eval(path: str):
+    for where, record in _records(path):
+        doc = record.get("doc")
+        if not isinstance(doc, dict):
+            raise InputError(f"{where}: missing field doc (lm-eval's --log_samples record)")
+        _, text = _problem_key(where, doc, (), ("problem", "question"))
+        resps = record.get("resps")
+        if not isinstance(resps, list) or not all(isinstance(r, list) for r in resps):
+            raise InputError(f"{where}: missing field resps (a list of response lists)")
+        for t in (r for request in resps for r in request):
+            if not isinstance(t, str):
+                raise InputError(f"{where}: field resps holds a non-text response")
+            yield ImportedResponse(where, None, text, t)
+
+
+def _o1_pruner(path: str):
+    try:
+        items = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: not valid JSON ({e.msg}, line {e.lineno}); o1_pruner files are one array") from None
+    if not isinstance(items, list):
+        raise InputError(f"{path}: expected a JSON array of items (O1-Pruner's inference.py output)")
+    for n, item in enumerate(items, 1):
+        where = f"{path}, item {n}"
+        if not isinstance(item, dict):
+            raise InputError(f"{where}: expected a JSON object")
+        _, text = _problem_key(where, item, (), ("problem",))
+        if not isinstance(item.get("solution"), str):
+            raise InputError(f"{where}: missing field solution (the response)")
+        yield ImportedResponse(where, None, text, item["solution"])
+
+
+def match_to_problems(
+    responses: list[ImportedResponse], problems: list[dict], path: str, per_problem: int | None
+) -> list[list[ImportedResponse]]:
+    """The first `per_problem` responses of each problem (None: all of them, at least one), in
+    the problems' order. A response that answers no problem of the set, or a problem with fewer
+    responses, is an error."""
+    by_id = {str(p["id"]): i for i, p in enumerate(problems)}
+    by_text: dict[str, int] = {}
+    for i, p in enumerate(problems):
+        by_text.setdefault(normalised(p["problem"]), i)
+    grouped: list[list[ImportedResponse]] = [[] for _ in problems]
+    for r in responses:
+        index = by_id.get(r.problem_id) if r.problem_id is not None else None
+        if index is None and r.problem is not None:
+            index = by_text.get(normalised(r.problem))
+        if index is None:
+            shown = f"id {r.problem_id!r}" if r.problem_id is not None else f"problem {r.problem[:60]!r}"
+            raise InputError(f"{r.where}: {shown} matches no problem of the training set (by id or by text)")
+        grouped[index].append(r)
+    wanted = per_problem or 1
+    for p, group in zip(problems, grouped):
+        if len(group) < wanted:
+            raise InputError(
+                f"{path}: problem {p['id']} has {len(group)} response(s)"
+                + (f", sampling.k is {per_problem}" if per_problem else "; every problem of the set needs one")
+                + (f" (first: {group[0].where})" if group else "")
+            )
+    return [group[:per_problem] for group in grouped]
+
+
+def as_generation(r: ImportedResponse, tokenizer, max_new_tokens: int) -> Generation:
+    """A generation record of an imported response: its ids (given, else re-tokenised) and
+    whether the token cap cut it off (its finish reason where given, else its length)."""
+    eos = tokenizer.eos_token_id
+    if r.token_ids is not None:
+        ids = list(r.token_ids)
+        truncated = r.finish_reason == "length" if r.finish_reason else len(ids) >= max_new_tokens and ids[-1] != eos
+        return Generation(ids, r.text, truncated)
+    ids = tokenizer.encode(r.text, add_special_tokens=False)
+    truncated = r.finish_reason == "length" if r.finish_reason else len(ids) >= max_new_tokens
+    return Generation(ids if truncated else [*ids, eos], r.text, truncated)

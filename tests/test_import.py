@@ -1,0 +1,248 @@
+"""Pre-samples from another tool's file (`sampling.import`): the smoke run's own pre-samples
+written out in each supported format, read back through `o1pruner import-samples` and through
+the workflow, against the samples and training sets the run made itself; bad files refused with
+one line naming the file, row and field."""
+
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from helpers import snakemake_cmd
+
+from o1pruner.cli import main
+from o1pruner.models import load_tokenizer
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL = "toy-qwen2-smoke"
+SAMPLES = f"results/samples/{MODEL}/toy/samples.parquet"
+PROBLEMS = f"results/data/toy/{MODEL}/train.jsonl"
+REFERENCE = f"results/models/{MODEL}/reference"
+
+
+def _problems(root):
+    return [json.loads(line) for line in (root / PROBLEMS).read_text().splitlines()]
+
+
+def write_formats(samples: pd.DataFrame, problems: list[dict], folder) -> dict[str, tuple[str, bool]]:
+    """The samples as each tool writes them: {name: (format, carries token ids)}; files in `folder`."""
+    text = {p["id"]: p["problem"] for p in problems}
+    rows = samples.sort_values(["problem_id", "sample_idx"])
+    groups = [(pid, g) for pid, g in rows.groupby("problem_id", sort=False)]
+    random.Random(0).shuffle(groups)  # files need not follow the training set's order
+    with open(folder / "vllm_ids.jsonl", "w") as f:  # a vLLM script: one line per response, ids kept
+        for r in rows.itertuples():
+            reason = "length" if r.truncated else "stop"
+            line = {"problem_id": r.problem_id, "response": r.response, "token_ids": [int(i) for i in r.response_ids]}
+            f.write(json.dumps({**line, "finish_reason": reason}) + "\n")
+    with open(folder / "vllm_text.jsonl", "w") as f:  # one line per problem, text only, matched by text
+        for pid, g in groups:
+            f.write(
+                json.dumps({"problem": "  " + text[pid].replace(" ", "\n", 1), "responses": list(g["response"])}) + "\n"
+            )
+    with open(folder / "lm_eval.jsonl", "w") as f:  # lm-eval --log_samples with repeats: K
+        for doc_id, (pid, g) in enumerate(groups):
+            doc = {"problem": text[pid], "answer": g["gold"].iloc[0]}
+            record = {"doc_id": doc_id, "doc": doc, "target": doc["answer"], "arguments": [["<prompt>", {}]]}
+            f.write(json.dumps({**record, "resps": [list(g["response"])], "filtered_resps": [["x"]]}) + "\n")
+    items = [  # O1-Pruner's inference.py: each item K times, the response as `solution`
+        {"problem": text[pid], "ground_truth_answer": r.gold, "solution": r.response, "answer": r.extracted_answer}
+        for pid, g in groups
+        for r in g.itertuples()
+    ]
+    (folder / "o1_pruner.json").write_text(json.dumps(items))
+    return {
+        "vllm_ids.jsonl": ("jsonl", True),
+        "vllm_text.jsonl": ("jsonl", False),
+        "lm_eval.jsonl": ("lm_eval", False),
+        "o1_pruner.json": ("o1_pruner", False),
+    }
+
+
+def _import(root, responses, fmt, out, k=None):
+    settings = json.loads(pq.read_schema(root / SAMPLES).metadata[b"o1pruner"])["settings"]  # as presample had them
+    settings = json.dumps({**settings, **({} if k is None else {"k": k})})
+    argv = ["import-samples", "--model", str(root / REFERENCE), "--problems", str(root / PROBLEMS)]
+    return main([*argv, "--responses", str(responses), "--format", fmt, "--settings", settings, "--out", str(out)])
+
+
+def _comparable(df):
+    return df.assign(response_ids=df["response_ids"].map(list)).reset_index(drop=True)
+
+
+def test_each_format_gives_the_samples_back(smoke, tmp_path):
+    original = _comparable(pd.read_parquet(smoke / SAMPLES))
+    tok = load_tokenizer(str(smoke / REFERENCE))
+    # Rows whose text re-tokenises to the ids the model generated (a random toy model also writes
+    # stray bytes and splits words unlike the tokenizer would).
+    retokenised = original.apply(
+        lambda r: tok.encode(r.response, add_special_tokens=False) + ([] if r.truncated else [tok.eos_token_id]), axis=1
+    )
+    same_ids = retokenised.map(list) == original["response_ids"]
+    cap = yaml.safe_load((smoke / "config.yaml").read_text())["sampling"]["max_new_tokens"]
+    assert 0.8 < same_ids.mean() < 1  # both kinds of row are there
+    for name, (fmt, with_ids) in write_formats(original, _problems(smoke), tmp_path).items():
+        assert _import(smoke, tmp_path / name, fmt, tmp_path / f"{name}.parquet") == 0, name
+        imported = _comparable(pd.read_parquet(tmp_path / f"{name}.parquet"))
+        if with_ids:
+            pd.testing.assert_frame_equal(imported, original)
+            continue
+        pd.testing.assert_frame_equal(imported[same_ids], original[same_ids], obj=name)
+        assert (imported.loc[~same_ids, "response"] == original.loc[~same_ids, "response"]).all()
+        # The rest: the text re-tokenised, ended by the end-of-turn id unless it reaches the cap.
+        text_ids = imported.loc[~same_ids, "response"].map(lambda t: tok.encode(t, add_special_tokens=False))
+        ended = text_ids.map(lambda ids: ids + ([tok.eos_token_id] if len(ids) < cap else []))
+        assert (imported.loc[~same_ids, "response_ids"] == ended).all()
+
+
+def test_the_workflow_trains_on_imported_samples_as_on_its_own(smoke, tmp_path):
+    root = tmp_path / "smoke"
+    shutil.copytree(smoke, root, symlinks=True, ignore=shutil.ignore_patterns("locks"))
+    write_formats(pd.read_parquet(smoke / SAMPLES), _problems(smoke), root)
+    cfg = yaml.safe_load((root / "config.yaml").read_text())
+    cfg["sampling"]["import"] = {"path": "vllm_ids.jsonl", "format": "jsonl"}
+    (root / "import.yaml").write_text(yaml.safe_dump(cfg))
+    trainsets = [f"results/trainset/{MODEL}/toy/{name}.parquet" for name in ("o1_pruner", "sft", "dpo")]
+
+    def run(*args):
+        command = snakemake_cmd(root, root / "import.yaml", "--cores", "2", *args)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=root)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return done.stdout + done.stderr
+
+    assert "presample" not in run("-n", *trainsets).split("Job stats:")[1].split("Reasons:")[0]
+    log = run(*trainsets)
+    assert "rule import_samples" in log and "rule presample_shard" not in log and "rule toy_reference" not in log
+    for path in trainsets:
+        pd.testing.assert_frame_equal(_comparable_trainset(root / path), _comparable_trainset(smoke / path), obj=path)
+    imported = json.loads(pq.read_schema(root / SAMPLES).metadata[b"o1pruner"])["imported"]
+    assert imported["path"] == "vllm_ids.jsonl" and len(imported["sha256"]) == 64
+    # A changed file reruns what depends on it, from the import on; nothing before it.
+    (root / "vllm_ids.jsonl").write_text((root / "vllm_ids.jsonl").read_text())
+    planned = run("-n", *trainsets)
+    assert "import_samples" in planned and "toy_reference" not in planned and "prepare" not in planned
+
+
+def _comparable_trainset(path):
+    df = pd.read_parquet(path)
+    return df.assign(**{c: df[c].map(lambda v: list(v) if v is not None else v) for c in df if c.endswith("_ids")})
+
+
+def _lines(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+@pytest.mark.parametrize(
+    "records, fmt, k, message",
+    [
+        ([{"problem_id": "nope", "response": "x"}], "jsonl", 1, "line 1: id 'nope' matches no problem"),
+        ([{"problem_id": "toy-train-000000"}], "jsonl", 1, "line 1: missing field response"),
+        ([{"response": "x"}], "jsonl", 1, "line 1: missing field problem_id or id or problem or question"),
+        ([{"doc": {"problem": "2+2?"}, "resps": [["4"]]}], "lm_eval", 1, "line 1: problem '2+2?' matches no problem"),
+        ([{"doc_id": 0, "resps": [["4"]]}], "lm_eval", 1, "line 1: missing field doc"),
+        (
+            [{"problem_id": "toy-train-000000", "responses": ["a", "b"]}],
+            "jsonl",
+            3,
+            "toy-train-000000 has 2 response(s)",
+        ),
+    ],
+)
+def test_bad_files_are_refused_with_one_line(smoke, tmp_path, capsys, records, fmt, k, message):
+    path = _lines(tmp_path / "responses.jsonl", records)
+    if "has 2 response(s)" in message:  # every other problem answered k times: only this one is short
+        others = [p["id"] for p in _problems(smoke)[1:]]
+        path = _lines(path, records + [{"problem_id": pid, "responses": ["a"] * k} for pid in others])
+    assert _import(smoke, path, fmt, tmp_path / "out.parquet", k=k) != 0
+    err = capsys.readouterr().err.strip()
+    assert message in err and str(path) in err, err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "out.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ({"path": "vllm_ids.jsonl", "format": "csv"}, "sampling.import.format"),
+        ({"path": "missing.jsonl", "format": "jsonl"}, "config key sampling.import.path: missing.jsonl does not exist"),
+    ],
+)
+def test_a_bad_import_setting_stops_the_workflow_before_any_job(smoke, tmp_path, setting, message):
+    cfg = yaml.safe_load((smoke / "config.yaml").read_text())
+    cfg["sampling"]["import"] = setting
+    (tmp_path / "import.yaml").write_text(yaml.safe_dump(cfg))
+    (tmp_path / "vllm_ids.jsonl").write_text("")
+    command = snakemake_cmd(smoke, tmp_path / "import.yaml", "-n")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=smoke)
+    assert done.returncode != 0 and message in done.stderr, done.stderr[-2000:]
+    assert "Job stats" not in done.stdout + done.stderr and "Traceback" not in done.stderr
+
+
+REALTEXT = REPO / ".." / "shared" / "realtext" / "deepscaler-1.5b-aime24"
+TOKENIZER = REPO / ".." / "shared" / "tokenizers" / "deepseek-r1-distill-qwen-1.5b"
+
+
+@pytest.mark.skipif(not REALTEXT.is_dir(), reason="needs ../shared/realtext (real model text, not in the repository)")
+@pytest.mark.parametrize("cap, correct, closed, cut_off, unclosed_ended", [(8192, 9, 16, 14, 1), (4096, 7, 9, 26, 0)])
+def test_real_long_thought_responses_are_graded_as_their_authors_graded_them(
+    tmp_path, cap, correct, closed, cut_off, unclosed_ended
+):
+    """DeepScaleR-1.5B-Preview on AIME 2024 (one response per problem at two token caps), imported
+    as a run evaluated elsewhere: the workflow's grader against the authors' flags, and the
+    thinking split and cut-off counts on real text with the real tokenizer."""
+    from o1pruner import job_settings
+    from o1pruner.config.load import load_config
+
+    problems = tmp_path / "aime24.jsonl"
+    assert (
+        main(["prepare", "aime24", "--source", str(REPO / "../shared/data/aime24/test.jsonl"), "--out", str(problems)])
+        == 0
+    )
+    responses = next(REALTEXT.glob(f"{cap}t_*.jsonl"))
+    config = load_config(REPO / "config" / "r1_distill_qwen.yaml")
+    settings = {**job_settings.evaluation_settings(config, "reference", "aime24"), "max_new_tokens": cap}
+    out, metrics = tmp_path / "run.parquet", tmp_path / "run.json"
+    argv = ["import-eval", "--model", str(TOKENIZER), "--problems", str(problems), "--responses", str(responses)]
+    argv += ["--format", "jsonl", "--settings", json.dumps(settings), "--run", "deepscaler"]
+    assert main([*argv, "--out", str(out), "--metrics", str(metrics)]) == 0
+    graded = pd.read_parquet(out)
+    authors = {str(r["id"]): r["is_correct"] for r in map(json.loads, responses.read_text().splitlines())}
+    assert len(graded) == 30 and (graded["correct"] == graded["problem_id"].map(authors)).all()
+    assert graded["correct"].sum() == correct and graded["thinking_closed"].sum() == closed
+    # Text without a finish reason: cut off when its ids reach the cap. A response that never
+    # closed its thinking ran into the cap, but re-tokenised it can fall short of it (8,190 ids
+    # here): one of 14 at 8,192 tokens reads as ended.
+    assert graded["truncated"].sum() == cut_off
+    assert (~graded["thinking_closed"] & ~graded["truncated"]).sum() == unclosed_ended
+    assert (graded["thinking_tokens"] + graded["answer_tokens"] == graded["n_tokens"]).all()
+    summary = json.loads(metrics.read_text())
+    assert summary["accuracy"] == pytest.approx(100 * correct / 30) and summary["imported"]["format"] == "jsonl"
+
+
+def test_a_run_evaluated_elsewhere_is_reported_beside_the_workflows_own(smoke, tmp_path):
+    """The smoke reference's greedy responses, imported as run `elsewhere`: in every main table
+    beside the reference, graded alike, with its AES against the reference."""
+    root = tmp_path / "smoke"
+    shutil.copytree(smoke, root, symlinks=True, ignore=shutil.ignore_patterns("locks"))
+    greedy = pd.read_parquet(root / f"results/eval/{MODEL}/toy/reference.parquet")
+    with open(root / "elsewhere.jsonl", "w") as f:
+        for r in greedy.itertuples():
+            f.write(json.dumps({"id": r.problem_id, "response": r.response}) + "\n")
+    cfg = yaml.safe_load((root / "config.yaml").read_text())
+    cfg["evaluation"]["import"] = {"elsewhere": {"toy": {"path": "elsewhere.jsonl", "format": "jsonl"}}}
+    (root / "import.yaml").write_text(yaml.safe_dump(cfg))
+    command = snakemake_cmd(root, root / "import.yaml", "--cores", "2")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=root)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    log = done.stdout + done.stderr
+    assert "rule import_evaluation" in log and "rule evaluate:" not in log and "rule finetune" not in log
+    main_table = pd.read_csv(root / f"results/tables/{MODEL}/main_results.csv").set_index("method")
+    ours, theirs = main_table.loc["reference"], main_table.loc["elsewhere"]
+    assert theirs["accuracy"] == ours["accuracy"] and theirs["n_problems"] == ours["n_problems"]
+    assert abs(theirs["mean_tokens"] - ours["mean_tokens"]) / ours["mean_tokens"] < 0.05  # re-tokenised text
+    assert pd.notna(theirs["aes"])
