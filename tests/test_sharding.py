@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from helpers import presample_args, presample_settings, snakemake_cmd
@@ -58,8 +59,15 @@ def test_one_and_four_shards_give_byte_identical_samples(tiny_model, tmp_path):
 
 
 @pytest.mark.slow
-def test_killed_sampling_reruns_only_unfinished_shards(tmp_path):
-    cfg = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
+def test_killed_sampling_reruns_only_unfinished_shards_and_matches_an_unkilled_run(smoke, tmp_path):
+    """SIGKILL the whole run (as a node crash would) while 4 pre-sampling shards run, in a second,
+    independent run of the shared smoke run's config (its toy reference trained before the kill).
+    Nothing the killed jobs wrote looks complete; after `--unlock` the re-run recomputes only the
+    shards that did not finish, and its samples and O1-Pruner training set equal the unkilled
+    run's (one shard there)."""
+    from test_workflow import TRAINSET, _assert_same_data
+
+    cfg = yaml.safe_load((smoke / "config.yaml").read_text())
     cfg["sampling"].update(shards=4)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     base = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "1")
@@ -79,16 +87,20 @@ def test_killed_sampling_reruns_only_unfinished_shards(tmp_path):
     out.close()
     n_finished = finished()
     assert 2 <= n_finished < 4, n_finished
+    # A file under a shard's name is a whole one (tests/test_io.py kills a writer mid-write: the
+    # atomic rename keeps a half-written file from the name); the merge never started.
+    for shard in shards.glob("*.parquet"):
+        assert len(pd.read_parquet(shard)) > 0, shard
     assert not (tmp_path / target).exists()
     before = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.parquet")}
     assert subprocess.run([*base, "--unlock"], capture_output=True, cwd=tmp_path).returncode == 0
-    rerun = subprocess.run([*base, target], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    rerun = subprocess.run([*base, target, TRAINSET], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     # Shards that Snakemake saw finish are kept; the one killed in flight and those not started run.
     assert (rerun.stdout + rerun.stderr).count("rule presample_shard:") == 4 - n_finished
     kept = [n for n, t in before.items() if (shards / n).stat().st_mtime_ns == t]
     assert len(kept) >= n_finished
-    assert (tmp_path / target).exists()
+    _assert_same_data(smoke, tmp_path)
     shutil.rmtree(tmp_path / "results", ignore_errors=True)
 
 

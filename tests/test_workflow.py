@@ -181,37 +181,6 @@ def _assert_same_data(a: Path, b: Path):
     assert meta["settings"]["seed"] == yaml.safe_load((a / "config.yaml").read_text())["sampling"]["seed"]
 
 
-def test_killed_sampling_job_leaves_nothing_and_rerun_matches(smoke, tmp_path):
-    """SIGKILL the whole run (as a node crash would) while pre-sampling runs, then re-run up to
-    the O1-Pruner training set. The run is a second, independent one of the same config (its toy
-    reference trained before the kill): its samples and training set equal the first run's."""
-    import os
-    import signal
-    import time
-
-    shutil.copy(smoke / "config.yaml", tmp_path / "config.yaml")
-    cmd = snakemake_cmd(tmp_path, tmp_path / "config.yaml", "--cores", "2")
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, cwd=tmp_path
-    )
-    log = tmp_path / "logs/presample/toy-qwen2-smoke/toy/0-of-1.log"
-    deadline = time.time() + 600
-    while time.time() < deadline and proc.poll() is None and not (log.exists() and "generate" in log.read_text()):
-        time.sleep(0.05)
-    assert log.exists(), "pre-sampling never started"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    # The killed job's own output, and nothing after it, is absent (tests/test_io.py kills a
-    # writer mid-write: the atomic rename is what keeps a half-written file from this name).
-    shard = tmp_path / "results/samples/toy-qwen2-smoke/toy/shards/0-of-1.parquet"
-    assert not shard.exists(), "the killed pre-sampling job left an output that looks complete"
-    assert not (tmp_path / "results/samples/toy-qwen2-smoke/toy/samples.parquet").exists()
-    assert snakemake(tmp_path, "--unlock").returncode == 0  # a killed Snakemake leaves its lock
-    rerun = snakemake(tmp_path, "--cores", "2", TRAINSET)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    _assert_same_data(smoke, tmp_path)
-
-
 def test_html_report(smoke):
     out = smoke / "results/report.html"
     run = snakemake(smoke, "--report", str(out))
