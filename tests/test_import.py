@@ -232,6 +232,37 @@ def test_real_long_thought_responses_are_graded_as_their_authors_graded_them(
     assert summary["accuracy"] == pytest.approx(100 * correct / 30) and summary["imported"]["format"] == "jsonl"
 
 
+def test_n_responses_per_problem_give_avg_at_n_and_pass_at_k_as_the_workflows_own(smoke, tmp_path):
+    """The smoke reference's sampled evaluation (n = 2 per problem), imported: the same avg@n and
+    pass@k as the workflow computed for it (grading reads the text, so re-tokenising changes none)."""
+    from o1pruner import job_settings
+    from o1pruner.config.load import load_config
+
+    rows = pd.read_parquet(smoke / f"results/eval/{MODEL}/toy/reference.sampled.parquet")
+    with open(tmp_path / "sampled.jsonl", "w") as f:
+        for pid, g in rows.groupby("problem_id", sort=False):
+            f.write(json.dumps({"id": pid, "responses": list(g["response"])}) + "\n")
+    config = load_config(smoke / "config.yaml")
+    settings = job_settings.evaluation_settings(config, "reference", "toy")
+    argv = [
+        "import-eval",
+        "--model",
+        str(smoke / REFERENCE),
+        "--problems",
+        str(smoke / f"results/data/toy/{MODEL}/test.jsonl"),
+    ]
+    argv += ["--responses", str(tmp_path / "sampled.jsonl"), "--format", "jsonl", "--settings", json.dumps(settings)]
+    assert (
+        main([*argv, "--run", "elsewhere", "--out", str(tmp_path / "e.parquet"), "--metrics", str(tmp_path / "e.json")])
+        == 0
+    )
+    theirs = json.loads((tmp_path / "e.json").read_text())
+    ours = json.loads((smoke / f"results/eval/{MODEL}/toy/reference.sampled.json").read_text())
+    assert theirs["settings"]["num_samples"] == 2 and theirs["accuracy"] == ours["accuracy"]
+    for key in ("accuracy", "pass@1", "pass@2"):
+        assert theirs["sampled"][key] == pytest.approx(ours["sampled"][key]), key
+
+
 def test_a_run_evaluated_elsewhere_is_reported_beside_the_workflows_own(smoke, tmp_path):
     """The smoke reference's greedy responses, imported as run `elsewhere`: in every main table
     beside the reference, graded alike, with its AES against the reference."""

@@ -175,7 +175,9 @@ def import_evaluation(
     df = grade_generations(
         tok, problems, generations, answer_box=settings.answer_box, thinking_end=settings.thinking_end
     )
-    recorded = dataclasses.replace(settings, num_samples=n, do_sample=n > 1)
+    # pass@k for the k the file's n allows (the config's ks are checked against its own n)
+    pass_k = [k for k in settings.pass_k if k <= n]
+    recorded = dataclasses.replace(settings, num_samples=n, do_sample=n > 1, pass_k=pass_k)
     imported = {"path": responses_path, "format": fmt, "sha256": file_sha256(responses_path)}
     record_evaluation(df, recorded, None, run, f"imported: {responses_path}", problems_path, float("nan"), out,
                       metrics_out, imported=imported)  # fmt: skip

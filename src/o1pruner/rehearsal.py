@@ -132,6 +132,8 @@ def _training(c: Rehearsal, config: dict, r: dict, sampling_factor: float) -> No
     ]:
         if section.get("cutoff_len") is not None:
             c.set(f"{where}.cutoff_len", min(section["cutoff_len"], r["cutoff_len"]))
+        if section.get("epochs") is not None:
+            c.set(f"{where}.epochs", min(section["epochs"], r["epochs"]))
         if section.get("trainable_last_layers"):
             layers = section["trainable_last_layers"]
             # In proportion to depth, and still freezing some layer where the real run freezes some.
