@@ -112,7 +112,7 @@ if IMPORTED_RUNS:
             model=model_arg,
             format=lambda wc: IMPORTED_EVALUATIONS[wc.run][wc.dataset]["format"],
             settings=lambda wc: as_param(
-                job_settings.evaluation_settings(config, runs.REFERENCE, wc.dataset)
+                job_settings.imported_evaluation_settings(config, wc.dataset)
             ),
         shell:
             "o1pruner --log-file {log} import-eval --model {params.model} --problems {input.problems} "

@@ -243,7 +243,7 @@ def test_n_responses_per_problem_give_avg_at_n_and_pass_at_k_as_the_workflows_ow
         for pid, g in rows.groupby("problem_id", sort=False):
             f.write(json.dumps({"id": pid, "responses": list(g["response"])}) + "\n")
     config = load_config(smoke / "config.yaml")
-    settings = job_settings.evaluation_settings(config, "reference", "toy")
+    settings = job_settings.imported_evaluation_settings(config, "toy")  # as rule import_evaluation has them
     argv = [
         "import-eval",
         "--model",

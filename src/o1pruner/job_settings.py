@@ -93,6 +93,15 @@ def evaluation_settings(
     }
 
 
+def imported_evaluation_settings(config: dict, dataset: str) -> dict:
+    """A run evaluated elsewhere (`evaluation.import`): graded and counted as the reference's
+    greedy evaluation is; with several responses per problem, pass@k for the sampled tables' ks."""
+    return {
+        **evaluation_settings(config, runs.REFERENCE, dataset),
+        "pass_k": list(config["evaluation"]["sampled"]["pass_k"]),
+    }
+
+
 def draw_settings(config: dict, method_name: str) -> dict:
     reward = runs.method_reward(runs.method(method_name), config)
     return {
