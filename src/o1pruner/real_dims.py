@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from .io import InputError, atomic_path
-from .rehearsal_model import TOKENIZER_FILES
+from .rehearsal_model import TOKENIZER_FILES, family_config
 
 # Sizes of released checkpoints (their config.json); the vocabulary is the tokenizer folder's.
 DIMENSIONS = {
@@ -34,19 +34,12 @@ def real_dim_model(tokenizer_dir: str | Path, name: str, dtype: str = "bfloat16"
     """The `name`d shape (a key of DIMENSIONS), randomly initialised in `dtype` on `device`, with
     the config of `tokenizer_dir` (a model folder without weights) otherwise."""
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM
 
-    source = Path(tokenizer_dir)
     if name not in DIMENSIONS:
         raise InputError(f"unknown model shape {name!r} (known: {', '.join(DIMENSIONS)})")
-    if not (source / "config.json").is_file() or not (source / "tokenizer.json").is_file():
-        raise InputError(f"{source}: needs config.json and tokenizer.json (a model folder without weights)")
-    config = AutoConfig.from_pretrained(source)
-    layers = DIMENSIONS[name]["num_hidden_layers"]
-    config.update({**DIMENSIONS[name], "max_position_embeddings": max_positions, "max_window_layers": layers,
-                   "dtype": dtype, "use_sliding_window": False})  # fmt: skip
-    if hasattr(config, "layer_types"):
-        config.layer_types = ["full_attention"] * layers
+    config = family_config(Path(tokenizer_dir), "", **DIMENSIONS[name], max_position_embeddings=max_positions,
+                           dtype=dtype)  # fmt: skip
     torch.manual_seed(seed)
     with torch.device(device):  # initialised where it runs: a 1.5B init on the CPU takes minutes
         return AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype))

@@ -76,17 +76,42 @@ def gold_response(tokenizer, row: dict, thinking_tokens: int, thinking_end: str 
     return tokenizer(prefix + close + answer, add_special_tokens=False).input_ids + [tokenizer.eos_token_id]
 
 
+def family_config(source: Path, key: str, **sizes):
+    """The config.json of `source` (a model folder without weights: the architecture family and
+    its tokenizer, named by config `key` in errors) with `sizes` put in, every layer full
+    attention. Shared by the rehearsal model and the real-dimension models (real_dims.py)."""
+    from transformers import AutoConfig
+
+    if not (source / "config.json").is_file() or not (source / "tokenizer.json").is_file():
+        named = f"{key} {source}" if key else str(source)
+        raise InputError(f"{named}: needs config.json and tokenizer.json (a model folder without weights)")
+    config = AutoConfig.from_pretrained(source)
+    layers = sizes["num_hidden_layers"]
+    config.update({**sizes, "max_window_layers": layers, "use_sliding_window": False})
+    if hasattr(config, "layer_types"):
+        config.layer_types = ["full_attention"] * layers
+    return config
+
+
 def build_rehearsal_model(settings: RehearsalModelSettings, problems_path: str, out: str, threads: int | None = None):
     """Make, train and save the tiny model into `out` (atomically): tokenizer files copied as they are."""
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if threads:
         torch.set_num_threads(threads)
     source = Path(settings.tokenizer)
-    if not (source / "config.json").is_file() or not (source / "tokenizer.json").is_file():
-        raise InputError(
-            f"rehearsal.tokenizer {source}: needs config.json and tokenizer.json (a model folder without weights)"
-        )
+    config = family_config(
+        source,
+        "rehearsal.tokenizer",
+        hidden_size=settings.hidden_size,
+        intermediate_size=settings.intermediate_size,
+        num_hidden_layers=settings.num_layers,
+        num_attention_heads=settings.num_heads,
+        num_key_value_heads=settings.num_kv_heads,
+        max_position_embeddings=settings.max_positions,
+        tie_word_embeddings=True,
+        dtype="float32",
+    )
     tokenizer = AutoTokenizer.from_pretrained(source)
     rows = read_jsonl(problems_path)
     rng = random.Random(settings.seed)
@@ -95,22 +120,6 @@ def build_rehearsal_model(settings: RehearsalModelSettings, problems_path: str, 
     responses = [gold_response(tokenizer, row, n, settings.thinking_end) for row, n in examples]
     encoded = encode_examples(tokenizer, problems, responses, settings.system_prompt, settings.max_positions)
 
-    config = AutoConfig.from_pretrained(source)
-    config.update(
-        dict(
-            hidden_size=settings.hidden_size,
-            intermediate_size=settings.intermediate_size,
-            num_hidden_layers=settings.num_layers,
-            num_attention_heads=settings.num_heads,
-            num_key_value_heads=settings.num_kv_heads,
-            max_position_embeddings=settings.max_positions,
-            max_window_layers=settings.num_layers,
-            tie_word_embeddings=True,
-            dtype="float32",
-        )
-    )
-    if hasattr(config, "layer_types"):
-        config.layer_types = ["full_attention"] * settings.num_layers
     torch.manual_seed(settings.seed)
     model = AutoModelForCausalLM.from_config(config)
     log.info(
