@@ -156,28 +156,18 @@ def import_evaluation(
     """A run evaluated from another tool's responses to a test set (`evaluation.import`; formats
     in sampling/imported.py): every problem answered the same number of times, n; with n > 1 the
     metrics are avg@n and pass@k. Graded and counted as the workflow's own evaluations are."""
-    from .models import load_tokenizer
-    from .sampling.imported import as_generation, file_sha256, match_to_problems, read_responses
-    from .sampling.run import grade_generations
+    from .sampling.imported import graded_import
 
     problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
-    responses = read_responses(responses_path, fmt)
-    grouped = match_to_problems(responses, problems, responses_path, per_problem=None)
-    counts = {len(g) for g in grouped}
-    if len(counts) != 1:
+    df, counts, imported = graded_import(responses_path, fmt, problems, model_path, settings, per_problem=None)
+    if len(set(counts)) != 1:
         raise InputError(
             f"{responses_path}: problems are answered {min(counts)} to {max(counts)} times; an imported evaluation "
             "needs the same number of responses for every problem"
         )
-    n = counts.pop()
-    tok = load_tokenizer(model_path, settings.trust_remote_code)
-    generations = [[as_generation(r, tok, settings.max_new_tokens) for r in g] for g in grouped]
-    df = grade_generations(
-        tok, problems, generations, answer_box=settings.answer_box, thinking_end=settings.thinking_end
-    )
+    n = counts[0]
     # pass@k for the k the file's n allows (the config's ks are checked against its own n)
     pass_k = [k for k in settings.pass_k if k <= n]
     recorded = dataclasses.replace(settings, num_samples=n, do_sample=n > 1, pass_k=pass_k)
-    imported = {"path": responses_path, "format": fmt, "sha256": file_sha256(responses_path)}
     record_evaluation(df, recorded, None, run, f"imported: {responses_path}", problems_path, float("nan"), out,
                       metrics_out, imported=imported)  # fmt: skip

@@ -114,21 +114,13 @@ def import_samples(
 ) -> None:
     """The samples file of `presample`, from K responses per problem that another tool wrote
     (`sampling.import`; formats in sampling/imported.py): matched, tokenised, graded."""
-    from .models import load_tokenizer
-    from .sampling.imported import as_generation, file_sha256, match_to_problems, read_responses
-    from .sampling.run import grade_generations
+    from .sampling.imported import graded_import
 
     problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
-    grouped = match_to_problems(read_responses(responses_path, fmt), problems, responses_path, settings.k)
-    tok = load_tokenizer(model_path, settings.trust_remote_code)
-    generations = [[as_generation(r, tok, settings.max_new_tokens) for r in group] for group in grouped]
-    df = grade_generations(
-        tok, problems, generations, answer_box=settings.answer_box, thinking_end=settings.thinking_end
-    )
+    df, _, imported = graded_import(responses_path, fmt, problems, model_path, settings, settings.k)
     over = int((df["truncated"] & (df["n_tokens"] > settings.max_new_tokens)).sum())
     if over:
         log.warning("%d cut-off responses re-tokenise to more than sampling.max_new_tokens ids", over)
-    imported = {"path": responses_path, "format": fmt, "sha256": file_sha256(responses_path)}
     log.info("imported %d responses of %d problems from %s: accuracy %.3f, mean tokens %.1f",
              len(df), len(problems), responses_path, df["correct"].mean(), df["n_tokens"].mean())  # fmt: skip
     write_parquet(

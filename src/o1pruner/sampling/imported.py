@@ -182,3 +182,24 @@ def as_generation(r: ImportedResponse, tokenizer, max_new_tokens: int) -> Genera
     ids = tokenizer.encode(r.text, add_special_tokens=False)
     truncated = r.finish_reason == "length" if r.finish_reason else len(ids) >= max_new_tokens
     return Generation(ids if truncated else [*ids, eos], r.text, truncated)
+
+
+def graded_import(
+    responses_path: str, fmt: str, problems: list[dict], model_path: str, settings, per_problem: int | None
+):
+    """(graded sample rows, each problem's response count, provenance) of a file of responses:
+    read, matched to `problems` (`match_to_problems`), tokenised with `model_path`'s tokenizer and
+    graded as generated responses are. `settings` (PresampleSettings or EvaluationSettings) gives
+    the token cap, the answer rule and the thinking marker. Shared by `import_samples` and
+    `import_evaluation`."""
+    from ..models import load_tokenizer
+    from .run import grade_generations
+
+    grouped = match_to_problems(read_responses(responses_path, fmt), problems, responses_path, per_problem)
+    tok = load_tokenizer(model_path, settings.trust_remote_code)
+    generations = [[as_generation(r, tok, settings.max_new_tokens) for r in group] for group in grouped]
+    df = grade_generations(
+        tok, problems, generations, answer_box=settings.answer_box, thinking_end=settings.thinking_end
+    )
+    provenance = {"path": responses_path, "format": fmt, "sha256": file_sha256(responses_path)}
+    return df, [len(g) for g in grouped], provenance
