@@ -51,6 +51,10 @@ def write_formats(samples: pd.DataFrame, problems: list[dict], folder) -> dict[s
             doc = {"problem": text[pid], "answer": g["gold"].iloc[0]}
             record = {"doc_id": doc_id, "doc": doc, "target": doc["answer"], "arguments": [["<prompt>", {}]]}
             f.write(json.dumps({**record, "resps": [list(g["response"])], "filtered_resps": [["x"]]}) + "\n")
+    with open(folder / "evalscope.jsonl", "w") as f:  # evalscope's ReviewResult.model_dump(), repeats: K
+        lines = [(text[pid], r.gold, r.response) for pid, g in groups for r in g.itertuples()]
+        for index, (problem, gold, response) in enumerate(lines):
+            f.write(json.dumps(evalscope_review(index, problem, gold, response)) + "\n")
     items = [  # O1-Pruner's inference.py: each item K times, the response as `solution`
         {"problem": text[pid], "ground_truth_answer": r.gold, "solution": r.response, "answer": r.extracted_answer}
         for pid, g in groups
@@ -61,8 +65,19 @@ def write_formats(samples: pd.DataFrame, problems: list[dict], folder) -> dict[s
         "vllm_ids.jsonl": ("jsonl", True),
         "vllm_text.jsonl": ("jsonl", False),
         "lm_eval.jsonl": ("lm_eval", False),
+        "evalscope.jsonl": ("evalscope", False),
         "o1_pruner.json": ("o1_pruner", False),
     }
+
+
+def evalscope_review(index: int, problem: str, gold: str, response: str) -> dict:
+    """One line of an evalscope review file as `CacheManager.save_review_cache` writes it: the
+    prompt is MATH-500's template around the problem, as chat messages."""
+    prompt = f"{problem}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+    message = {"id": f"m{index}", "content": prompt, "source": "input", "metadata": None, "role": "user"}
+    score = {"value": {"acc": 0.0}, "extracted_prediction": "", "prediction": response, "explanation": None}
+    sample_score = {"score": {**score, "metadata": {}, "main_score_name": "acc"}, "sample_id": index, "group_id": None}
+    return {"index": index, "input": [message], "target": gold, "sample_score": {**sample_score, "sample_metadata": {}}}
 
 
 def _import(root, responses, fmt, out, k=None):
@@ -154,6 +169,9 @@ def _lines(path, records):
         ([{"response": "x"}], "jsonl", 1, "line 1: missing field problem_id or id or problem or question"),
         ([{"doc": {"problem": "2+2?"}, "resps": [["4"]]}], "lm_eval", 1, "line 1: problem '2+2?' matches no problem"),
         ([{"doc_id": 0, "resps": [["4"]]}], "lm_eval", 1, "line 1: missing field doc"),
+        ([{"index": 0, "input": "2+2?"}], "evalscope", 1, "line 1: missing field sample_score.score"),
+        ([evalscope_review(0, "2+2?", "4", "4")], "evalscope", 1, "line 1: problem '2+2?\\nPlease reason"),
+        ([{**evalscope_review(0, "2+2?", "4", "4"), "input": []}], "evalscope", 1, "line 1: missing field input"),
         (
             [{"problem_id": "toy-train-000000", "responses": ["a", "b"]}],
             "jsonl",
@@ -195,32 +213,61 @@ REALTEXT = REPO / ".." / "shared" / "realtext" / "deepscaler-1.5b-aime24"
 TOKENIZER = REPO / ".." / "shared" / "tokenizers" / "deepseek-r1-distill-qwen-1.5b"
 
 
+def _prepared_aime24(folder: Path) -> Path:
+    problems = folder / "aime24.jsonl"
+    source = REPO / "../shared/data/aime24/test.jsonl"
+    assert main(["prepare", "aime24", "--source", str(source), "--out", str(problems)]) == 0
+    return problems
+
+
+def as_other_tool_wrote_it(records: list[dict], fmt: str, path: Path) -> Path:
+    """AIME-Preview's records (`question`, `generated_responses`) as lm-eval's `aime24` task logs
+    them (its document's `Problem`, its prompt) or as an evalscope review (the prompt around it)."""
+    if fmt == "lm_eval":
+        lines = []
+        for n, r in enumerate(records):
+            doc = {"ID": f"2024-{n}", "Problem": r["question"], "Answer": r["gold_answer"]}
+            prompt = f"Solve the following AIME problem.\n\n{r['question']}\n\nAnswer:"
+            arguments = {"gen_args_0": {"arg_0": prompt, "arg_1": {"until": ["</s>"], "do_sample": False}}}
+            lines.append({"doc_id": n, "doc": doc, "target": doc["Answer"], "arguments": arguments})
+            lines[-1] |= {"resps": [r["generated_responses"]], "filtered_resps": r["generated_answers"]}
+        return _lines(path, lines)
+    reviews = [
+        evalscope_review(n, r["question"], r["gold_answer"], t)
+        for n, r in enumerate(records)
+        for t in r["generated_responses"]
+    ]
+    return _lines(path, reviews)
+
+
 @pytest.mark.skipif(not REALTEXT.is_dir(), reason="needs ../shared/realtext (real model text, not in the repository)")
+@pytest.mark.parametrize("fmt", ["jsonl", "lm_eval", "evalscope"])
 @pytest.mark.parametrize("cap, correct, closed, cut_off, unclosed_ended", [(8192, 9, 16, 14, 1), (4096, 7, 9, 26, 0)])
 def test_real_long_thought_responses_are_graded_as_their_authors_graded_them(
-    tmp_path, cap, correct, closed, cut_off, unclosed_ended
+    tmp_path, fmt, cap, correct, closed, cut_off, unclosed_ended
 ):
     """DeepScaleR-1.5B-Preview on AIME 2024 (one response per problem at two token caps), imported
     as a run evaluated elsewhere: the workflow's grader against the authors' flags, and the
-    thinking split and cut-off counts on real text with the real tokenizer."""
+    thinking split and cut-off counts on real text with the real tokenizer. The same responses in
+    lm-eval's and evalscope's records are matched by the problem's text and graded alike."""
     from o1pruner import job_settings
     from o1pruner.config.load import load_config
 
-    problems = tmp_path / "aime24.jsonl"
-    assert (
-        main(["prepare", "aime24", "--source", str(REPO / "../shared/data/aime24/test.jsonl"), "--out", str(problems)])
-        == 0
-    )
+    problems = _prepared_aime24(tmp_path)
     responses = next(REALTEXT.glob(f"{cap}t_*.jsonl"))
+    records = [json.loads(line) for line in responses.read_text().splitlines()]
+    authors = {r["question"]: r["is_correct"] for r in records}
+    if fmt != "jsonl":
+        responses = as_other_tool_wrote_it(records, fmt, tmp_path / f"{fmt}.jsonl")
     config = load_config(REPO / "config" / "r1_distill_qwen.yaml")
     settings = {**job_settings.evaluation_settings(config, "reference", "aime24"), "max_new_tokens": cap}
     out, metrics = tmp_path / "run.parquet", tmp_path / "run.json"
     argv = ["import-eval", "--model", str(TOKENIZER), "--problems", str(problems), "--responses", str(responses)]
-    argv += ["--format", "jsonl", "--settings", json.dumps(settings), "--run", "deepscaler"]
+    argv += ["--format", fmt, "--settings", json.dumps(settings), "--run", "deepscaler"]
     assert main([*argv, "--out", str(out), "--metrics", str(metrics)]) == 0
     graded = pd.read_parquet(out)
-    authors = {str(r["id"]): r["is_correct"] for r in map(json.loads, responses.read_text().splitlines())}
-    assert len(graded) == 30 and (graded["correct"] == graded["problem_id"].map(authors)).all()
+    text = {str(p["id"]): p["problem"] for p in map(json.loads, problems.read_text().splitlines())}
+    assert len(graded) == 30 and (graded["correct"] == graded["problem_id"].map(text).map(authors)).all()
     assert graded["correct"].sum() == correct and graded["thinking_closed"].sum() == closed
     # Text without a finish reason: cut off when its ids reach the cap. A response that never
     # closed its thinking ran into the cap, but re-tokenised it can fall short of it (8,190 ids
@@ -229,7 +276,28 @@ def test_real_long_thought_responses_are_graded_as_their_authors_graded_them(
     assert (~graded["thinking_closed"] & ~graded["truncated"]).sum() == unclosed_ended
     assert (graded["thinking_tokens"] + graded["answer_tokens"] == graded["n_tokens"]).all()
     summary = json.loads(metrics.read_text())
-    assert summary["accuracy"] == pytest.approx(100 * correct / 30) and summary["imported"]["format"] == "jsonl"
+    assert summary["accuracy"] == pytest.approx(100 * correct / 30) and summary["imported"]["format"] == fmt
+
+
+@pytest.mark.skipif(not REALTEXT.is_dir(), reason="needs ../shared/realtext (real model text, not in the repository)")
+def test_answers_logged_without_their_thinking_are_named_before_they_are_graded_wrong(tmp_path, caplog):
+    """A server with a reasoning parser logs the answer apart from the thinking; under a thinking
+    config each such response reads as unfinished thinking. The import says so in the log."""
+    from o1pruner import job_settings
+    from o1pruner.config.load import load_config
+
+    problems = _prepared_aime24(tmp_path)
+    records = [json.loads(line) for line in next(REALTEXT.glob("8192t_*.jsonl")).read_text().splitlines()]
+    answers = [{"id": r["id"], "response": r["generated_responses"][0].split("</think>")[-1]} for r in records]
+    config = load_config(REPO / "config" / "r1_distill_qwen.yaml")
+    settings = {**job_settings.evaluation_settings(config, "reference", "aime24"), "max_new_tokens": 8192}
+    argv = ["import-eval", "--model", str(TOKENIZER), "--problems", str(problems), "--format", "jsonl"]
+    argv += ["--responses", str(_lines(tmp_path / "answers.jsonl", answers)), "--settings", json.dumps(settings)]
+    with caplog.at_level("WARNING"):
+        outputs = ["--out", str(tmp_path / "r.parquet"), "--metrics", str(tmp_path / "r.json")]
+        assert main([*argv, "--run", "parsed", *outputs]) == 0
+    assert "no response holds the thinking marker '</think>'" in caplog.text
+    assert pd.read_parquet(tmp_path / "r.parquet")["correct"].sum() == 0
 
 
 def test_n_responses_per_problem_give_avg_at_n_and_pass_at_k_as_the_workflows_own(smoke, tmp_path):
@@ -285,3 +353,17 @@ def test_a_run_evaluated_elsewhere_is_reported_beside_the_workflows_own(smoke, t
     assert theirs["accuracy"] == ours["accuracy"] and theirs["n_problems"] == ours["n_problems"]
     assert abs(theirs["mean_tokens"] - ours["mean_tokens"]) / ours["mean_tokens"] < 0.05  # re-tokenised text
     assert pd.notna(theirs["aes"])
+
+
+def test_a_prompt_around_a_problem_is_matched_to_the_longest_problem_it_holds():
+    """evalscope's reviews hold the prompt, not the problem: the problem is the longest text of
+    the set inside it, so a problem that is the tail of another's text does not take its answers."""
+    from o1pruner.sampling.imported import ImportedResponse, match_to_problems
+
+    problems = [{"id": "short", "problem": "Find  x."}, {"id": "long", "problem": "Let y = 2.\nFind x."}]
+    prompts = ["Let y = 2. Find x.\nPlease reason step by step.", "Find x.\nPlease reason step by step."]
+    responses = [
+        ImportedResponse(f"f, line {n}", None, p, f"r{n}", problem_in_prompt=True) for n, p in enumerate(prompts)
+    ]
+    short, long = match_to_problems(responses, problems, "f", per_problem=1)
+    assert (short[0].text, long[0].text) == ("r1", "r0")

@@ -9,10 +9,17 @@ Formats (`sampling.import.format`):
 - `lm_eval`: lm-evaluation-harness's `--log_samples` file (`samples_<task>_<date>.jsonl`): the
   problem from `doc.problem` (or `doc.question`), the responses from `resps` (one list per
   request, `repeats` responses each).
+  lm-eval's own task configs name the problem field in either case (`aime24`'s `Problem`).
+- `evalscope`: an evalscope review file (`reviews/<model>/<benchmark>_<subset>.jsonl`, one
+  `ReviewResult` per line; concatenate a benchmark's subset files): the response is
+  `sample_score.score.prediction` (the model output's completion), the problem its `input`, the
+  prompt evalscope sent (a string or chat messages, the last user message taken), which holds the
+  problem inside the benchmark's prompt template.
 - `o1_pruner`: the released O1-Pruner `o1_scripts/inference.py` output: one JSON array of the
   data set's items, each repeated K times, with `problem` and the response as `solution`.
 
-Responses are matched to problems by id, else by text (whitespace collapsed). Without token ids
+Responses are matched to problems by id, else by text (whitespace collapsed); a prompt that wraps
+the problem in a template (`evalscope`) is matched to the longest problem it contains. Without token ids
 a response is re-tokenised with the model's tokenizer, so that token counts mean what the
 workflow's own mean; a response that re-tokenises to fewer ids than the token cap ended on its
 own (the end-of-turn id is appended, as a generated response carries it).
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +37,9 @@ from pathlib import Path
 from ..io import InputError, iter_jsonl
 from .decoding import Generation
 
-FORMATS = ("jsonl", "lm_eval", "o1_pruner")
+log = logging.getLogger(__name__)
+
+FORMATS = ("jsonl", "lm_eval", "evalscope", "o1_pruner")
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,7 @@ class ImportedResponse:
     text: str
     token_ids: list[int] | None = None
     finish_reason: str | None = None
+    problem_in_prompt: bool = False  # `problem` is a prompt that contains the problem's text
 
 
 def file_sha256(path: str | Path) -> str:
@@ -59,7 +70,7 @@ def read_responses(path: str | Path, fmt: str) -> list[ImportedResponse]:
         raise InputError(f"{path}: unknown import format {fmt!r} (one of {', '.join(FORMATS)})")
     if not Path(path).is_file():
         raise InputError(f"{path} does not exist")
-    reader = {"jsonl": _jsonl, "lm_eval": _lm_eval, "o1_pruner": _o1_pruner}[fmt]
+    reader = {"jsonl": _jsonl, "lm_eval": _lm_eval, "evalscope": _evalscope, "o1_pruner": _o1_pruner}[fmt]
     responses = list(reader(str(path)))
     if not responses:
         raise InputError(f"{path}: no responses")
@@ -114,7 +125,7 @@ def _lm_eval(path: str):
         doc = record.get("doc")
         if not isinstance(doc, dict):
             raise InputError(f"{where}: missing field doc (lm-eval's --log_samples record)")
-        _, text = _problem_key(where, doc, (), ("problem", "question"))
+        _, text = _problem_key(where, doc, (), ("problem", "question", "Problem", "Question"))
         resps = record.get("resps")
         if not isinstance(resps, list) or not all(isinstance(r, list) for r in resps):
             raise InputError(f"{where}: missing field resps (a list of response lists)")
@@ -122,6 +133,34 @@ def _lm_eval(path: str):
             if not isinstance(t, str):
                 raise InputError(f"{where}: field resps holds a non-text response")
             yield ImportedResponse(where, None, text, t)
+
+
+def _prompt_text(where: str, prompt) -> str:
+    """The text of evalscope's `input`: a string, or chat messages whose last user message counts
+    (its content a string or a list of parts, the text parts joined)."""
+    if isinstance(prompt, str):
+        return prompt
+    users = [m for m in prompt if isinstance(m, dict) and m.get("role") == "user"] if isinstance(prompt, list) else []
+    if not users:
+        raise InputError(f"{where}: missing field input (the prompt: a string or chat messages with a user message)")
+    content = users[-1].get("content")
+    if isinstance(content, list):
+        content = "".join(part.get("text") or "" for part in content if isinstance(part, dict))
+    if not isinstance(content, str) or not content:
+        raise InputError(f"{where}: field input's user message has no text")
+    return content
+
+
+def _evalscope(path: str):
+    for where, record in _records(path):
+        sample_score = record.get("sample_score")
+        score = sample_score.get("score") if isinstance(sample_score, dict) else None
+        if not isinstance(score, dict):
+            raise InputError(f"{where}: missing field sample_score.score (evalscope's review record)")
+        if not isinstance(score.get("prediction"), str):
+            raise InputError(f"{where}: missing field sample_score.score.prediction (the response)")
+        prompt = _prompt_text(where, record.get("input"))
+        yield ImportedResponse(where, None, prompt, score["prediction"], problem_in_prompt=True)
 
 
 def _o1_pruner(path: str):
@@ -151,11 +190,19 @@ def match_to_problems(
     by_text: dict[str, int] = {}
     for i, p in enumerate(problems):
         by_text.setdefault(normalised(p["problem"]), i)
+    # Longest first: a prompt that contains one problem's text inside another's is the longer one's.
+    longest_first = sorted(by_text.items(), key=lambda item: -len(item[0]))
+    in_prompt: dict[str, int | None] = {}
     grouped: list[list[ImportedResponse]] = [[] for _ in problems]
     for r in responses:
         index = by_id.get(r.problem_id) if r.problem_id is not None else None
         if index is None and r.problem is not None:
             index = by_text.get(normalised(r.problem))
+        if index is None and r.problem_in_prompt:
+            prompt = normalised(r.problem)
+            if prompt not in in_prompt:
+                in_prompt[prompt] = next((i for text, i in longest_first if text in prompt), None)
+            index = in_prompt[prompt]
         if index is None:
             shown = f"id {r.problem_id!r}" if r.problem_id is not None else f"problem {r.problem[:60]!r}"
             raise InputError(f"{r.where}: {shown} matches no problem of the training set (by id or by text)")
@@ -196,6 +243,14 @@ def graded_import(
     from .run import grade_generations
 
     grouped = match_to_problems(read_responses(responses_path, fmt), problems, responses_path, per_problem)
+    marker = settings.thinking_end
+    if marker and not any(marker in r.text for group in grouped for r in group):
+        # Graded as cut off while thinking, every one of them: say why before the tables do.
+        log.warning(
+            "%s: no response holds the thinking marker %r, so each counts as unfinished thinking and wrong; "
+            "if the tool logged the answer without its thinking (a reasoning parser), import the thinking with it",
+            responses_path, marker,
+        )  # fmt: skip
     tok = load_tokenizer(model_path, settings.trust_remote_code)
     generations = [[as_generation(r, tok, settings.max_new_tokens) for r in group] for group in grouped]
     df = grade_generations(
