@@ -130,21 +130,46 @@ def _estimate(model_dir: Path, seq_len: int, gpus: int, sharding: str, checkpoin
                            gradient_checkpointing=checkpointing)  # fmt: skip
 
 
-def _run_and_watch(command: list[str], env: dict | None = None, cwd=None) -> tuple[int, float, str]:
-    """Run `command`; return its exit code, the largest RSS any one of its processes reached
-    (bytes, polled every 0.2 s: one process per device under a launcher) and its output."""
+def _rss_parts(pid: int) -> dict[str, int]:
+    """Resident bytes of a process by kind (/proc/PID/status): `anon` (its heap: tensors, optimiser
+    state, buffers: what a GPU would hold in device memory, plus the interpreter's own), `file`
+    (mapped files: shared libraries and memory-mapped checkpoints, which the kernel can drop and
+    reread) and `shmem` (shared memory: DeepSpeed's CPU collectives)."""
+    parts = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("RssAnon", "RssFile", "RssShmem"):
+                parts[{"RssAnon": "anon", "RssFile": "file", "RssShmem": "shmem"}[key]] = int(value.split()[0]) * 1024
+    return parts
+
+
+def _run_and_watch(command: list[str], env: dict, log_file: Path, phases: dict[str, str]) -> tuple[int, dict, str]:
+    """Run `command`; return its exit code, the largest resident memory any one of its processes
+    reached (bytes, polled every 0.2 s: one process per device under a launcher), in all (`rss`)
+    and by kind (`anon`, `file`, `shmem`, each its own peak), per phase of the job: `phases` maps
+    each phase to the log line that ends it (in `log_file`), the last phase runs to the end; and
+    its output."""
     import psutil
 
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd)
-    peak = [0]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    names = list(phases)
+    peaks = {phase: {"rss": 0, "anon": 0, "file": 0, "shmem": 0} for phase in names}
 
     def watch():
         p = psutil.Process(proc.pid)
+        current = 0
         while proc.poll() is None:
+            text = log_file.read_text(errors="replace") if log_file.exists() else ""
+            while current < len(names) - 1 and phases[names[current]] in text:
+                current += 1
             try:
-                procs = [p, *p.children(recursive=True)]
-                peak[0] = max([peak[0], *(c.memory_info().rss for c in procs if c.is_running())])
-            except psutil.Error:
+                for c in [p, *p.children(recursive=True)]:
+                    parts = _rss_parts(c.pid)
+                    parts["rss"] = sum(parts.values())
+                    for key, value in parts.items():
+                        peaks[names[current]][key] = max(peaks[names[current]][key], value)
+            except (psutil.Error, OSError):
                 pass
             time.sleep(0.2)
 
@@ -152,7 +177,25 @@ def _run_and_watch(command: list[str], env: dict | None = None, cwd=None) -> tup
     thread.start()
     output = proc.communicate()[0]
     thread.join()
-    return proc.returncode, peak[0], output
+    return proc.returncode, peaks, output
+
+
+# The phases of an `o1pruner train` job and the log line that ends each (the last runs to the end).
+TRAIN_PHASES = {
+    "loading": "INFO o1pruner.stages: model ",
+    "training": "INFO o1pruner.stages: trained with",
+    "saving": "",
+}
+
+
+def _baseline(env: dict) -> dict[str, int]:
+    """Resident memory of a process that has imported what a training job imports and holds no
+    model: the interpreter and libraries every process pays before its first tensor."""
+    imports = "import accelerate, deepspeed, torch, transformers, trl; from o1pruner import stages, train"
+    code = f"{imports}; import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+    code += "from real_dimensions import _rss_parts; import os; print(json.dumps(_rss_parts(os.getpid())))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 def section_memory(a, model_dir: Path) -> None:
@@ -186,25 +229,40 @@ def section_launchers(a, model_dir: Path, work: Path) -> None:
 
     settings = training_settings("o1_pruner", per_device_batch_size=1, global_batch_size=2, cutoff_len=a.seq_len,
                                  warmup_ratio=0.0, epochs=1, bf16=True, system_prompt=SYSTEM)  # fmt: skip
-    print("| launch | processes | peak RSS per process (GB) | estimate per device (GB) | measured / estimated "
-          "| wall (s) |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
+    # glibc keeps freed blocks below its (self-raising, up to 32 MB) mmap threshold resident, so
+    # resident memory would count memory the job has freed; a fixed 1 MB threshold hands every
+    # larger block back on free, closer to what an allocator-agnostic count (GPU: allocated) sees.
+    env = {**job_environment(dict(os.environ)), "MALLOC_MMAP_THRESHOLD_": str(1 << 20)}
+    base = _baseline(env)
+    print(f"A process that has imported the training libraries and holds no model: {base['anon'] / GB:.2f} GB "
+          f"anonymous, {base['file'] / GB:.2f} GB mapped files.\n")  # fmt: skip
+    print("| launch | processes | phase | peak RSS per process (GB) | of it anonymous / mapped files / shared "
+          "| anonymous less the libraries' (GB) | estimate per device (GB) | measured / estimated |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    walls = []
     for name, processes, distributed in (("one process", 1, "ddp"), ("ZeRO-3", 2, "zero3")):
         training = {**settings, "cpu_processes": processes, "distributed": distributed}
         launcher = train_launcher_command(training, 0, REPO / "config" / "accelerate")
-        out = work / f"ckpt-{distributed}"
-        cmd = [*shlex.split(launcher), "--log-file", str(work / f"train-{distributed}.log"), "train", "--trainer",
+        out, log_file = work / f"ckpt-{distributed}", work / f"train-{distributed}.log"
+        log_file.unlink(missing_ok=True)
+        cmd = [*shlex.split(launcher), "--log-file", str(log_file), "train", "--trainer",
                "o1_pruner", "--model", str(model_dir), "--trainset", str(trainset), "--problems", str(problems),
                "--settings", json.dumps(settings), "--seed", "0", "--out", str(out),
                "--threads", str(a.threads)]  # fmt: skip
         start = time.perf_counter()
-        code, peak, output = _run_and_watch(cmd, env=job_environment(dict(os.environ)))
-        wall = time.perf_counter() - start
+        code, peaks, output = _run_and_watch(cmd, env, log_file, TRAIN_PHASES)
+        walls.append(f"{name} {time.perf_counter() - start:.0f} s")
         if code != 0:
-            print(f"| {name} | {processes} | failed (exit {code}): see {work}/train-{distributed}.log | | | |")
+            print(f"| {name} | {processes} | failed (exit {code}): see {log_file} | | | | | |")
             continue
         e = _estimate(model_dir, a.seq_len, processes, distributed, False)["total"]
-        print(f"| {name} | {processes} | {peak / GB:.2f} | {e:.2f} | {peak / GB / e:.2f} | {wall:.0f} |")
+        for phase, peak in peaks.items():
+            own = peak["anon"] - base["anon"]
+            kinds = f"{peak['anon'] / GB:.2f} / {peak['file'] / GB:.2f} / {peak['shmem'] / GB:.2f}"
+            ratio = f"{own / GB / e:.2f}" if phase == "training" else "(host memory on a GPU machine)"
+            print(f"| {name} | {processes} | {phase} | {peak['rss'] / GB:.2f} | {kinds} | {own / GB:.2f} | "
+                  f"{e:.2f} | {ratio} |")  # fmt: skip
+    print(f"\nwall: {', '.join(walls)}")
 
 
 def section_scripts(a, model_dir: Path, work: Path) -> None:

@@ -54,3 +54,24 @@ def test_precision_moves_bytes_between_components():
     assert (bf16["weights"] * gb, bf16["gradients"] * gb, bf16["optimizer"] * gb) == pytest.approx((2, 2, 12))
     pure = training_memory(MARCO_O1_7B, sharding="ddp", precision="pure_bf16", **common)
     assert (pure["weights"] * gb, pure["gradients"] * gb, pure["optimizer"] * gb) == pytest.approx((2, 2, 4))
+
+
+def test_zero_counts_deepspeeds_own_buffers():
+    """Measured at Qwen2-0.5B's size under ZeRO-3 in 2 processes, the model state alone was 0.64x
+    of the training peak (benchmarks/real_dimensions.py): DeepSpeed adds its gradient bucket
+    (allocated whole), the step's fp32 gradient copy and, under ZeRO-3, the gathered parameters."""
+    common = dict(seq_len=3072, micro_batch=1, gpus=8, gradient_checkpointing=True)
+    z3 = training_memory(MARCO_O1_7B, sharding="zero3", **common)
+    z2 = training_memory(MARCO_O1_7B, sharding="zero2", **common)
+    ddp = training_memory(MARCO_O1_7B, sharding="ddp", **common)
+    bucket, fp32_grads = 2 * 5e8, 4 * min(MARCO_O1_7B.params() / 8, 1e9)
+    gathered = 2 * (MARCO_O1_7B.vocab_size * MARCO_O1_7B.hidden_size + 5e7)
+    assert z2["buffers"] * 1024**3 == pytest.approx(bucket + fp32_grads)
+    assert z3["buffers"] * 1024**3 == pytest.approx(bucket + fp32_grads + gathered)
+    assert ddp["buffers"] == 0
+    # The optimiser steps at most 1e9 master weights at a time: QwQ's 22.6B trainable over 8 GPUs.
+    qwq = training_memory(QWQ_32B, sharding="zero3", trainable_layers=48, **common)
+    assert qwq["buffers"] * 1024**3 == pytest.approx(
+        2 * 5e8 + 4 * 1e9 + 2 * (QWQ_32B.vocab_size * QWQ_32B.hidden_size + 5e7)
+    )
+    assert z3["total"] == pytest.approx(sum(v for k, v in z3.items() if k != "total"))

@@ -17,8 +17,13 @@ weights as well; DDP keeps everything on every GPU (Rajbhandari et al., ZeRO, 20
   term scaled by intermediate_size / 4h.
 - logits: s·b·V·4 bytes for the fp32 logits and as much again for their gradient (a bound:
   O1-Pruner's loss and the reference log-probs compute them from the first response token on).
-It leaves out the CUDA context, allocator fragmentation and communication buffers: keep
-10-20% of the card free. benchmarks/real_dimensions.py holds it against measured peaks.
+- buffers (DeepSpeed ZeRO, at DeepSpeed's defaults, which the shipped accelerate configs keep):
+  the gradient bucket every rank allocates whole at start (`reduce_bucket_size`, 5e8 elements,
+  in the communication dtype), the fp32 copy of the gradient partition the optimiser step makes
+  (at most `sub_group_size`, 1e9 elements, at a time) and, under ZeRO-3, the parameters gathered
+  for the layer at work: the largest matrix (the vocabulary's) and the prefetch bucket (5e7).
+It leaves out the CUDA context and allocator fragmentation: keep 10-20% of the card free.
+benchmarks/real_dimensions.py holds it against measured peaks.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 GB = 1024**3
+# DeepSpeed's ZeRO defaults (deepspeed/runtime/zero/config.py), in elements.
+ZERO_REDUCE_BUCKET = 500_000_000
+ZERO_SUB_GROUP = 1_000_000_000
+ZERO3_PREFETCH_BUCKET = 50_000_000
 # (weights, gradients, optimiser state) bytes per parameter, by `precision`
 BYTES_PER_PARAMETER = {"bf16": (2, 2, 12), "autocast": (4, 4, 8), "pure_bf16": (2, 2, 4)}
 
@@ -96,12 +105,19 @@ def training_memory(
     else:
         activations = arch.num_layers * layer_activations
     autocast_copies = 2 * params if precision == "autocast" else 0  # unsharded: DDP only
+    buffers = 0.0
+    if sharding in ("zero2", "zero3"):
+        master_bytes = 2 if precision == "pure_bf16" else 4  # the master weights' dtype
+        buffers = gradient_bytes * ZERO_REDUCE_BUCKET + master_bytes * min(trainable / shard_states, ZERO_SUB_GROUP)
+        if sharding == "zero3":
+            buffers += weight_bytes * (arch.vocab_size * h + ZERO3_PREFETCH_BUCKET)
     parts = {
         "weights": weight_bytes * params / shard_weights + autocast_copies,
         "gradients": gradient_bytes * trainable / shard_states,
         "optimizer": optimizer_bytes * trainable / shard_states,
         "activations": activations,
         "logits": 2 * 4 * s * b * arch.vocab_size,
+        "buffers": buffers,
     }
     out = {k: v / GB for k, v in parts.items()}
     out["total"] = sum(out.values())
