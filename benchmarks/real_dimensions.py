@@ -8,8 +8,9 @@ Prints, side by side in one run:
    RSS separates them: weights (after loading), optimiser state (after the first step, with the
    gradients freed) and the step's transient peak (gradients, activations, logits);
 2. the same through `o1pruner train --trainer o1_pruner` in one process and under ZeRO-3 in two
-   processes (`accelerate launch`, DeepSpeed's CPU accelerator): the peak RSS of each process
-   against the estimate per device;
+   processes (`accelerate launch`, DeepSpeed's CPU accelerator): the peak resident memory of each
+   process while loading, training and saving, by kind (anonymous, mapped files, shared), and the
+   training phase's anonymous memory less a bare process's against the estimate per device;
 3. one SFT and one O1-Pruner step (fp32), and their ratio (goal <= 1.1x);
 4. pre-sampling tokens/s of transformers `generate` and of vLLM's CPU build, and their ratio
    (benchmarks/sampling_vllm_vs_transformers.py at this size);
