@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU check, for a machine with one CUDA GPU and torch/transformers/accelerate/peft/pandas/
 # pyarrow already installed (no package registry needed): bf16 mixed-precision training against
-# fp32 and pure bf16, pre-sampling and greedy evaluation on CUDA with tokens/s, a GRPO run, then
+# fp32 and pure bf16, pre-sampling and greedy evaluation on CUDA with tokens/s, a GRPO run, CUDA
+# vLLM's per-request seeds (one job against two shards; where .venv-vllm exists), then
 # R1-Distill-Qwen-1.5B's shape (random weights, real tokenizer): peak memory against the estimate.
 #   bash scripts/gpu-check.sh [WHEELS_DIR]
 # WHEELS_DIR holds the small wheels that machine lacks; make it where a registry is reachable:

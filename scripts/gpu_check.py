@@ -8,7 +8,12 @@
 3. On-policy training (`o1pruner train --trainer grpo`, TRL's GRPOTrainer, ShorterBetter's
    reward) on CUDA with bf16 autocast: 16 prompts, groups of 4; every rollout is recorded with
    a finite reward, and the weights move.
-4. Real dimensions (R1-Distill-Qwen-1.5B's shape, randomly initialised on the GPU, the real
+4. vLLM on CUDA, where `.venv-vllm` holds it (`bash scripts/setup.sh --vllm`): pre-sampling in
+   one job and in two shards gives the same samples, i.e. the engine honours the per-request
+   seeds the backend sends (tests/test_vllm_adapter.py checks only that they are sent, to a
+   stand-in); says why where it cannot run (no GPU, or no vLLM: its wheel cannot be carried to a
+   machine without a registry).
+5. Real dimensions (R1-Distill-Qwen-1.5B's shape, randomly initialised on the GPU, the real
    tokenizer of ../shared/tokenizers): O1-Pruner steps as the trainer takes them (fp32 weights,
    bf16 autocast, AdamW, logits only where a response token is predicted), peak GPU memory
    against `o1pruner memory`'s estimate, and generated tokens/s of the transformers backend. On
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +37,14 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]
 
-from helpers import grpo_prompts, o1_pruner_training_data, presample_args, training_settings  # noqa: E402
+from helpers import (  # noqa: E402
+    grpo_prompts,
+    o1_pruner_training_data,
+    presample_args,
+    presample_settings,
+    tiny_toy_model,
+    training_settings,
+)
 from safetensors.torch import load_file  # noqa: E402
 
 from o1pruner.cli import main  # noqa: E402
@@ -138,6 +151,44 @@ def grpo_check(data: Path, out: Path) -> bool:
     return ok
 
 
+VLLM_CLI = REPO / ".venv-vllm" / "bin" / "o1pruner"  # config vllm.venv's default
+
+
+def vllm_check(out: Path, cuda: bool = torch.cuda.is_available()) -> bool:
+    if not cuda or not VLLM_CLI.exists():
+        why = "no CUDA GPU" if not cuda else f"{VLLM_CLI} is absent: bash scripts/setup.sh --vllm"
+        print(f"vLLM seeds on CUDA: not checked ({why}); tests/test_vllm_adapter.py checks that the backend "
+              "sends them, to a stand-in")  # fmt: skip
+        return True
+    import pandas as pd
+
+    torch.cuda.empty_cache()  # what the checks before this one left cached, for the engine
+    model, problems, _ = tiny_toy_model(out, 16, hidden=128)  # heads of 64: a size every attention backend has
+    settings = presample_settings(
+        "vllm", {"gpu_memory_utilization": 0.3, "enforce_eager": True}, k=8, max_new_tokens=64
+    )
+    jobs = {"one": [[]], "shards": [["--shard", str(i), "--num-shards", "2"] for i in (0, 1)]}
+    samples, start = {}, time.perf_counter()
+    for name, shards in jobs.items():
+        frames = []
+        for n, extra in enumerate(shards):
+            path = out / f"{name}-{n}.parquet"
+            command = [str(VLLM_CLI), *presample_args(model, problems, settings, path, *extra)]
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode:
+                print(f"vLLM seeds on CUDA: {name} failed: {done.stderr[-1500:]}")
+                return False
+            frames.append(pd.read_parquet(path))
+        samples[name] = pd.concat(frames).sort_values(["problem_id", "sample_idx"]).reset_index(drop=True)
+        if name == "one":
+            rate = samples[name]["n_tokens"].sum() / (time.perf_counter() - start)
+    same = samples["one"]["response_ids"].map(list).equals(samples["shards"]["response_ids"].map(list))
+    print(f"vLLM seeds on CUDA: {len(samples['one'])} samples, one job and two shards "
+          f"{'identical' if same else 'DIFFER'}; {rate:.0f} generated tokens/s (engine start included) "
+          f"-> {'ok' if same else 'FAILED'}")  # fmt: skip
+    return same
+
+
 TOKENIZER = REPO.parent / "shared" / "tokenizers" / "deepseek-r1-distill-qwen-1.5b"
 
 
@@ -211,6 +262,7 @@ def run() -> int:
         ok = precision_check(data, Path(tmp) / "precision")
         ok &= generation_check(data, Path(tmp) / "generation")
         ok &= grpo_check(data, Path(tmp) / "grpo")
+        ok &= vllm_check(Path(tmp) / "vllm")
     ok &= real_dims_check()
     print("gpu-check:", "passed" if ok else "FAILED")
     return 0 if ok else 1

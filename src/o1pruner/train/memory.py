@@ -18,7 +18,7 @@ weights as well; DDP keeps everything on every GPU (Rajbhandari et al., ZeRO, 20
 - logits: s·b·V·4 bytes for the fp32 logits and as much again for their gradient (a bound:
   O1-Pruner's loss and the reference log-probs compute them from the first response token on).
 - buffers (DeepSpeed ZeRO, at DeepSpeed's defaults, which the shipped accelerate configs keep):
-  the gradient bucket every rank allocates whole at start (`reduce_bucket_size`, 5e8 elements,
+  the gradient bucket each rank allocates whole (`reduce_bucket_size`, 5e8 elements,
   in the communication dtype), the fp32 copy of the gradient partition the optimiser step makes
   (at most `sub_group_size`, 1e9 elements, at a time) and, under ZeRO-3, the parameters gathered
   for the layer at work: the largest matrix (the vocabulary's) and the prefetch bucket (5e7).
