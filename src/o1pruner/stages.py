@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .distributed import is_main_process, process_count
+from .distributed import is_main_process, process_count, release_process_group
 from .io import PROBLEM_REQUIRED, InputError, read_jsonl, write_json, write_parquet
 from .settings import (
     BaselineTrainsetSettings,
@@ -305,6 +305,7 @@ def finetune(
                 },
                 tmp / "o1pruner_training.json",
             )
+    release_process_group()
 
 
 def _trainable(model, settings: TrainingSettings):
