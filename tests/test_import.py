@@ -71,13 +71,20 @@ def write_formats(samples: pd.DataFrame, problems: list[dict], folder) -> dict[s
 
 
 def evalscope_review(index: int, problem: str, gold: str, response: str) -> dict:
-    """One line of an evalscope review file as `CacheManager.save_review_cache` writes it: the
-    prompt is MATH-500's template around the problem, as chat messages."""
+    """One line of an evalscope review file as evalscope 1.14 writes it (tests/data/tool_outputs
+    has one from a run): the chat in `messages`, the user message MATH-500's template around the
+    problem, then the model's reply."""
     prompt = f"{problem}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
-    message = {"id": f"m{index}", "content": prompt, "source": "input", "metadata": None, "role": "user"}
+    user = {"id": f"u{index}", "content": prompt, "source": None, "metadata": None, "role": "user"}
+    reply = {"id": f"a{index}", "content": response, "source": "generate", "metadata": None, "role": "assistant"}
     score = {"value": {"acc": 0.0}, "extracted_prediction": "", "prediction": response, "explanation": None}
-    sample_score = {"score": {**score, "metadata": {}, "main_score_name": "acc"}, "sample_id": index, "group_id": None}
-    return {"index": index, "input": [message], "target": gold, "sample_score": {**sample_score, "sample_metadata": {}}}
+    sample_score = {"score": {**score, "metadata": {}, "main_score_name": "acc"}, "sample_id": index, "group_id": 0}
+    return {
+        "index": index,
+        "target": [gold],
+        "messages": [user, reply],
+        "sample_score": {**sample_score, "sample_metadata": {}},
+    }
 
 
 def _import(root, responses, fmt, out, k=None):
@@ -171,7 +178,7 @@ def _lines(path, records):
         ([{"doc_id": 0, "resps": [["4"]]}], "lm_eval", 1, "line 1: missing field doc"),
         ([{"index": 0, "input": "2+2?"}], "evalscope", 1, "line 1: missing field sample_score.score"),
         ([evalscope_review(0, "2+2?", "4", "4")], "evalscope", 1, "line 1: problem '2+2?\\nPlease reason"),
-        ([{**evalscope_review(0, "2+2?", "4", "4"), "input": []}], "evalscope", 1, "line 1: missing field input"),
+        ([{**evalscope_review(0, "2+2?", "4", "4"), "messages": []}], "evalscope", 1, "line 1: missing field messages"),
         (
             [{"problem_id": "toy-train-000000", "responses": ["a", "b"]}],
             "jsonl",

@@ -12,9 +12,10 @@ Formats (`sampling.import.format`):
   lm-eval's own task configs name the problem field in either case (`aime24`'s `Problem`).
 - `evalscope`: an evalscope review file (`reviews/<model>/<benchmark>_<subset>.jsonl`, one
   `ReviewResult` per line; concatenate a benchmark's subset files): the response is
-  `sample_score.score.prediction` (the model output's completion), the problem its `input`, the
-  prompt evalscope sent (a string or chat messages, the last user message taken), which holds the
-  problem inside the benchmark's prompt template.
+  `sample_score.score.prediction` (the model output's completion), the problem its `messages`
+  (the chat evalscope held, the last user message taken; `input`, a string or messages, in files
+  of evalscope before 1.x's `messages`), which holds the problem inside the benchmark's prompt
+  template.
 - `o1_pruner`: the released O1-Pruner `o1_scripts/inference.py` output: one JSON array of the
   data set's items, each repeated K times, with `problem` and the response as `solution`.
 
@@ -135,19 +136,22 @@ def _lm_eval(path: str):
             yield ImportedResponse(where, None, text, t)
 
 
-def _prompt_text(where: str, prompt) -> str:
-    """The text of evalscope's `input`: a string, or chat messages whose last user message counts
-    (its content a string or a list of parts, the text parts joined)."""
-    if isinstance(prompt, str):
+def _prompt_text(where: str, record: dict) -> str:
+    """The prompt of an evalscope review: its `messages` (the chat, the response included), or in
+    older files `input` (a string or the prompt's messages); of messages the last user message
+    counts (its content a string or a list of parts, the text parts joined)."""
+    field = "messages" if record.get("messages") else "input"
+    prompt = record.get(field)
+    if isinstance(prompt, str) and prompt:
         return prompt
     users = [m for m in prompt if isinstance(m, dict) and m.get("role") == "user"] if isinstance(prompt, list) else []
     if not users:
-        raise InputError(f"{where}: missing field input (the prompt: a string or chat messages with a user message)")
+        raise InputError(f"{where}: missing field messages (the chat evalscope held, with a user message; or input)")
     content = users[-1].get("content")
     if isinstance(content, list):
         content = "".join(part.get("text") or "" for part in content if isinstance(part, dict))
     if not isinstance(content, str) or not content:
-        raise InputError(f"{where}: field input's user message has no text")
+        raise InputError(f"{where}: field {field}'s user message has no text")
     return content
 
 
@@ -159,7 +163,7 @@ def _evalscope(path: str):
             raise InputError(f"{where}: missing field sample_score.score (evalscope's review record)")
         if not isinstance(score.get("prediction"), str):
             raise InputError(f"{where}: missing field sample_score.score.prediction (the response)")
-        prompt = _prompt_text(where, record.get("input"))
+        prompt = _prompt_text(where, record)
         yield ImportedResponse(where, None, prompt, score["prediction"], problem_in_prompt=True)
 
 
