@@ -86,29 +86,40 @@ def test_the_released_o1_pruner_scripts_output_is_graded_as_its_own_grader_grade
 def test_evalscope_review_files_are_graded_as_evalscope_graded_them(tmp_path):
     """evalscope 1.14.1 (its MATH-500 benchmark on the local problems, 4 repeats; the review files
     of its five level subsets concatenated): each review's prompt is matched to the problem
-    evalscope says it asked (`sample_metadata.question_id`), and the workflow's grade agrees with
-    evalscope's accuracy on 63 of 64. The other is `\\frac{0} -\\frac{2} + \\frac{6}{7}` against
-    `\\frac{6}{7}`, which math-verify reads as the gold value and evalscope's check does not."""
+    evalscope says it asked (`sample_metadata.question_id`), its responses kept in the file's
+    order, and the workflow's grade agrees with evalscope's accuracy on 63 of 64. The other is
+    `\\frac{0} -\\frac{2} + \\frac{6}{7}` against `\\frac{6}{7}`, which math-verify reads as 6/7
+    and evalscope's check does not."""
     path = TOOL_OUTPUTS / "evalscope_reviews_math_500.jsonl"
     records = [json.loads(line) for line in path.read_text().splitlines()]
-    samples = _imported(tmp_path, path, "evalscope")
-    ours = {(r.problem_id, r.response): (bool(r.correct), r.extracted_answer) for r in samples.itertuples()}
-    theirs = {
-        (r["sample_score"]["sample_metadata"]["question_id"], r["sample_score"]["score"]["prediction"]): (
-            r["sample_score"]["score"]["value"]["accuracy"] == 1.0
+    samples = _imported(tmp_path, path, "evalscope").sort_values(["problem_id", "sample_idx"])
+    theirs: dict[str, list] = {}
+    for r in records:
+        score = r["sample_score"]["score"]
+        theirs.setdefault(r["sample_score"]["sample_metadata"]["question_id"], []).append(
+            (score["prediction"], score["value"]["accuracy"] == 1.0)
         )
-        for r in records
-    }
-    assert len(theirs) == len(ours) and theirs.keys() == ours.keys()
-    differ = [ours[key][1] for key, their in theirs.items() if ours[key][0] != their]
-    assert sum(theirs.values()) == 5 and samples["correct"].sum() == 6
+    ours = {pid: list(zip(g["response"], g["correct"].astype(bool))) for pid, g in samples.groupby("problem_id")}
+    assert ours.keys() == theirs.keys()
+    assert all([t for t, _ in ours[pid]] == [t for t, _ in theirs[pid]] for pid in ours)
+    differ = [
+        answer
+        for pid in ours
+        for (_, mine), (_, their), answer in zip(
+            ours[pid], theirs[pid], samples.loc[samples["problem_id"] == pid, "extracted_answer"]
+        )
+        if mine != their
+    ]
+    assert sum(c for v in theirs.values() for _, c in v) == 5 and samples["correct"].sum() == 6
     assert differ == [r"\frac{0} -\frac{2} + \frac{6}{7}"]
 
 
 def test_an_evalscope_review_from_before_messages_is_read_from_its_input():
-    """evalscope before its `messages` field kept the prompt in `input` (a string or messages)."""
+    """Older evalscope files kept the prompt in `input`; where a record has `messages`, they count."""
     from o1pruner.sampling.imported import _prompt_text
 
     chat = [{"role": "user", "content": "Find x.\nPlease reason"}, {"role": "assistant", "content": "x=1"}]
     assert _prompt_text("f", {"messages": chat}) == "Find x.\nPlease reason"
-    assert _prompt_text("f", {"input": chat[:1]}) == _prompt_text("f", {"input": "Find x.\nPlease reason"})
+    assert _prompt_text("f", {"input": "Find y."}) == "Find y."
+    assert _prompt_text("f", {"input": chat[:1]}) == "Find x.\nPlease reason"
+    assert _prompt_text("f", {"messages": chat, "input": "Find y."}) == "Find x.\nPlease reason"

@@ -13,9 +13,8 @@ Formats (`sampling.import.format`):
 - `evalscope`: an evalscope review file (`reviews/<model>/<benchmark>_<subset>.jsonl`, one
   `ReviewResult` per line; concatenate a benchmark's subset files): the response is
   `sample_score.score.prediction` (the model output's completion), the problem its `messages`
-  (the chat evalscope held, the last user message taken; `input`, a string or messages, in files
-  of evalscope before 1.x's `messages`), which holds the problem inside the benchmark's prompt
-  template.
+  (the chat evalscope held, as 1.14 writes it; `input`, a string or messages, in older files; the
+  last user message taken), which holds the problem inside the benchmark's prompt template.
 - `o1_pruner`: the released O1-Pruner `o1_scripts/inference.py` output: one JSON array of the
   data set's items, each repeated K times, with `problem` and the response as `solution`.
 

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Writes this folder's response files with the tools themselves: lm-evaluation-harness, evalscope
-# and the released O1-Pruner inference script, on the R1 config's rehearsal model (made and trained by the
-# workflow, with DeepSeek-R1-Distill-Qwen's real tokenizer and chat template) and its 16
-# training problems (MATH). Needs the network (PyPI, GitHub) and the set-up of scripts/setup.sh --vllm;
-# the tests read the files it wrote and never run it. Usage: bash tests/data/tool_outputs/make.sh
+# and the released O1-Pruner inference script, on the R1 config's rehearsal model (made and
+# trained by the workflow, with DeepSeek-R1-Distill-Qwen's real tokenizer and chat template) and
+# its 16 training problems (MATH). Needs the network (PyPI, GitHub), ../shared (the tokenizer and
+# the data) and the set-up of scripts/setup.sh --vllm; the tests read the files it wrote and
+# never run it. Usage: bash tests/data/tool_outputs/make.sh
 # (O1_PRUNER_REPO: a local clone of StarDewXXX/O1-Pruner to use instead of GitHub's)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 system_prompt='Please reason step by step, and put your final answer within \boxed{}.'
 
 cd "$repo"
@@ -61,7 +63,9 @@ cd "$work/O1-Pruner"
 git checkout -q 0216dea8bed4ba716a32a4ad5a60914b383a66a9 -- o1_scripts
 git show 7c24a330ef1292217decab8f02d47f4dc297b61e:o1_scripts/utils.py > o1_scripts/utils.py
 sed -i 's/^from utils import extract_answer, get_example$/from utils import extract_answer/' o1_scripts/inference.py
-"$repo/.venv-vllm/bin/pip" install -q --target "$work/extra" --no-deps datasets==5.2.0 pylatexenc dill multiprocess xxhash
+# What its imports need beyond vLLM's environment, beside it (not in it).
+"$repo/.venv-vllm/bin/pip" install -q --target "$work/extra" --no-deps \
+  datasets==5.2.0 pylatexenc==2.11 dill==0.4.1 multiprocess==0.70.19 xxhash==4.1.0
 mkdir -p data/dataset data/model_generated
 python3 - "$here/math_train_16.jsonl" data/dataset/math_train_hard.json <<'PY'
 import json, sys
@@ -82,4 +86,3 @@ from grader import grade_answer
 rows = json.load(open(sys.argv[1]))
 json.dump([bool(grade_answer(r["answer"], r["ground_truth_answer"])) for r in rows], open(sys.argv[2], "w"))
 PY
-rm -rf "$work"
