@@ -55,6 +55,7 @@ def prepare_engine(args, rollouts: dict | None, tokenizer, prompts: list, max_po
         from ..sampling.vllm_backend import set_cpu_engine_environment
 
         set_cpu_engine_environment(None)  # the trainer sets the job's threads
+        keep_plain_linear_weights()
         # the KV cache the config's size (vLLM's CPU build reads whole GiB)
         os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(max(1, math.ceil(rollouts["cpu_kv_cache_gib"])))
     log.info(
@@ -63,3 +64,17 @@ def prepare_engine(args, rollouts: dict | None, tokenizer, prompts: list, max_po
         vllm.__version__,
         args.vllm_max_model_length,
     )
+
+
+def keep_plain_linear_weights() -> None:
+    """On CPUs where vLLM's CPU build multiplies with oneDNN or its small-GEMM kernel (AVX-512
+    ones, e.g.), it repacks each linear layer's weight after loading and leaves an empty tensor in
+    its place; TRL's weight sync then has nothing to load into (`'Parameter' object has no
+    attribute 'weight_loader'`) and GRPO stops at its first generation. The colocated engine keeps
+    the plain weights and multiplies with torch's linear instead; sampling and evaluation engines
+    are not affected."""
+    from vllm import _custom_ops
+    from vllm.model_executor.layers import utils
+
+    _custom_ops._supports_onednn = False
+    utils.check_cpu_sgl_kernel = lambda *args, **kwargs: False
