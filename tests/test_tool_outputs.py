@@ -1,9 +1,9 @@
 """Files that other tools wrote in real runs, read as pre-samples (`o1pruner import-samples`):
 lm-evaluation-harness's `--log_samples` file, evalscope's review files and the released
 O1-Pruner inference script's output, all from the R1 config's rehearsal model on its 16
-training problems (MATH; made by tests/data/tool_outputs/make.sh; its README says how). Each response is matched to its problem,
-kept in the tool's order, re-tokenised with the real DeepSeek-R1-Distill-Qwen tokenizer and
-graded; the grades are checked against each tool's own."""
+training problems (MATH; made by tests/data/tool_outputs/make.sh; its README says how). Each
+response is matched to its problem, kept in the tool's order, re-tokenised with the real
+DeepSeek-R1-Distill-Qwen tokenizer and graded; the grades are checked against each tool's own."""
 
 import json
 from pathlib import Path
