@@ -212,11 +212,11 @@ wildcard_constraints:
     draw=runs.wildcard_pattern(DRAWS),
 
 
-# Every evaluation (greedy, sampled, budget-forced, validation) runs this command; the settings differ.
+# A run's test-set evaluation (--plan: every test set and mode) and the validation evaluation
+# (--problems and --settings) run one command.
 EVALUATE_COMMAND = (
-    "{params.cli} --log-file {log} evaluate --model {params.model} --problems {input.problems} "
-    "--settings {params.settings} --run {wildcards.run} --out {output.samples} "
-    "--metrics {output.metrics} --threads {threads}"
+    "{params.cli} --log-file {log} evaluate --model {params.model} {params.decodings} "
+    "--run {wildcards.run} --out {output.samples} --metrics {output.metrics} --threads {threads}"
 )
 
 
@@ -379,14 +379,73 @@ def budget_files(model, dataset, run, ext):
     return [f"results/eval/{model}/{dataset}/{run}.budget{b}.{ext}" for b in BUDGETS]
 
 
+# Runs evaluated under the thinking budgets too: all but the ablation variants.
+BUDGETED_RUNS = REFERENCE_RUNS + [
+    r for r in TRAINED_RUNS if not runs.is_ablation(runs.run_method(r))
+]
+
+
 def budget_eval_files(ext):
     return [
         path
         for dataset in TEST_DATASETS
-        for run in REFERENCE_RUNS
-        + [r for r in TRAINED_RUNS if not runs.is_ablation(runs.run_method(r))]
+        for run in BUDGETED_RUNS
         for path in budget_files(MODEL, dataset, run, ext)
     ]
+
+
+# One evaluation job per run: every test set greedy, sampled where evaluation.sampled asks and
+# under each thinking budget, in this order, with the model loaded (and vLLM's engine started)
+# once; a job per test set and mode would start the engine up to 18 times per run.
+def run_decodings(budgeted):
+    return [
+        (dataset, mode)
+        for dataset in TEST_DATASETS
+        for mode in ("greedy", "sampled", "budgets")
+        if mode == "greedy"
+        or (mode == "sampled" and SAMPLED[dataset])
+        or (mode == "budgets" and budgeted and BUDGETS)
+    ]
+
+
+def decoding_files(model, dataset, run, mode, ext):
+    if mode == "budgets":
+        return budget_files(model, dataset, run, ext)
+    suffix = ".sampled" if mode == "sampled" else ""
+    return [f"results/eval/{model}/{dataset}/{run}{suffix}.{ext}"]
+
+
+def run_eval_files(budgeted, ext):
+    """The outputs of a run's evaluation job, in its decodings' order."""
+    return [
+        path
+        for dataset, mode in run_decodings(budgeted)
+        for path in decoding_files("{model}", dataset, "{run}", mode, ext)
+    ]
+
+
+def evaluation_plan(budgeted):
+    """The job's `--plan`, as a rule param: a job reruns when any of its decodings changes."""
+
+    def plan(wildcards):
+        decodings = [
+            (dataset, data_path(dataset, "test"), mode)
+            for dataset, mode in run_decodings(budgeted)
+        ]
+        return "--plan " + as_param(
+            job_settings.evaluation_plan(
+                config, wildcards.run, decodings, SAMPLED, BUDGETS
+            )
+        )
+
+    return plan
+
+
+def evaluation_runtime(budgeted):
+    """Minutes: half an hour per decoding (a thinking budget counts as one)."""
+    return 30 * sum(
+        len(BUDGETS) if mode == "budgets" else 1 for _, mode in run_decodings(budgeted)
+    )
 
 
 def dataset_source(wildcards):

@@ -1,96 +1,61 @@
+# A run's evaluation on every test set, greedy, sampled and under the thinking budgets, in one
+# job (common.smk: run_decodings); with budgets, the ablation variants have a rule of their own.
+UNBUDGETED_RUNS = [r for r in TRAINED_RUNS if r not in BUDGETED_RUNS] if BUDGETS else []
+EVALUATED_RUNS = [r for r in REFERENCE_RUNS + TRAINED_RUNS if r not in UNBUDGETED_RUNS]
+
+
 rule evaluate:
     input:
-        problems=problems_file("test"),
+        problems=[data_path(d, "test") for d in TEST_DATASETS],
         model=run_model,
     output:
-        samples="results/eval/{model}/{dataset}/{run}.parquet",
-        metrics="results/eval/{model}/{dataset}/{run}.json",
+        samples=run_eval_files(True, "parquet"),
+        metrics=run_eval_files(True, "json"),
     log:
-        "logs/evaluate/{model}/{dataset}/{run}.log",
+        "logs/evaluate/{model}/{run}.log",
     benchmark:
-        "results/benchmarks/evaluate/{model}/{dataset}/{run}.tsv"
+        "results/benchmarks/evaluate/{model}/{run}.tsv"
+    wildcard_constraints:
+        run="|".join(re.escape(r) for r in EVALUATED_RUNS),
     conda:
         EVAL_ENV
     threads: 1
     resources:
         mem_mb=8000,
-        runtime=240,
+        runtime=evaluation_runtime(True),
     params:
         model=model_arg,
-        settings=lambda wc: as_param(
-            job_settings.evaluation_settings(config, wc.run, wc.dataset)
-        ),
+        decodings=evaluation_plan(True),
         cli=EVAL_CLI,
     shell:
         EVALUATE_COMMAND
 
 
-rule evaluate_sampled:
-    input:
-        problems=problems_file("test"),
-        model=run_model,
-    output:
-        samples="results/eval/{model}/{dataset}/{run}.sampled.parquet",
-        metrics="results/eval/{model}/{dataset}/{run}.sampled.json",
-    log:
-        "logs/evaluate_sampled/{model}/{dataset}/{run}.log",
-    benchmark:
-        "results/benchmarks/evaluate_sampled/{model}/{dataset}/{run}.tsv"
-    conda:
-        EVAL_ENV
-    threads: 1
-    resources:
-        mem_mb=8000,
-        runtime=480,
-    params:
-        model=model_arg,
-        settings=lambda wc: as_param(
-            job_settings.evaluation_settings(
-                config, wc.run, wc.dataset, samples_per_problem=SAMPLED[wc.dataset]
-            )
-        ),
-        cli=EVAL_CLI,
-    shell:
-        EVALUATE_COMMAND
+if UNBUDGETED_RUNS:
 
-
-# All budgets of a (run, test set) in one job: the model is loaded once for every budget.
-if BUDGETS:
-
-    rule evaluate_budgets:
-        input:
-            problems=problems_file("test"),
-            model=run_model,
+    # The ablation variants: no budget forcing (profiles/slurm gives both rules a GPU).
+    use rule evaluate as evaluate_ablation with:
         output:
-            samples=budget_files("{model}", "{dataset}", "{run}", "parquet"),
-            metrics=budget_files("{model}", "{dataset}", "{run}", "json"),
+            samples=run_eval_files(False, "parquet"),
+            metrics=run_eval_files(False, "json"),
         log:
-            "logs/evaluate_budgets/{model}/{dataset}/{run}.log",
+            "logs/evaluate_ablation/{model}/{run}.log",
         benchmark:
-            "results/benchmarks/evaluate_budgets/{model}/{dataset}/{run}.tsv"
-        conda:
-            EVAL_ENV
-        threads: 1
+            "results/benchmarks/evaluate_ablation/{model}/{run}.tsv"
+        wildcard_constraints:
+            run="|".join(re.escape(r) for r in UNBUDGETED_RUNS),
         resources:
             mem_mb=8000,
-            runtime=240 * len(BUDGETS),
+            runtime=evaluation_runtime(False),
         params:
             model=model_arg,
-            settings=lambda wc: as_param(
-                job_settings.evaluation_settings(
-                    config, wc.run, wc.dataset, budgets=BUDGETS
-                )
-            ),
+            decodings=evaluation_plan(False),
             cli=EVAL_CLI,
-        shell:
-            EVALUATE_COMMAND
 
 
 if IMPORTED_RUNS:
 
     # A run evaluated elsewhere: its responses to each test set graded and counted here.
-    ruleorder: import_evaluation > evaluate
-
     rule import_evaluation:
         input:
             problems=problems_file("test"),

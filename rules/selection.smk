@@ -60,9 +60,8 @@ if SELECTED:
             runtime=240,
         params:
             model=model_arg,
-            settings=lambda wc: as_param(
-                job_settings.evaluation_settings(config, wc.run, TRAIN_DATASET)
-            ),
+            decodings=lambda wc, input: f"--problems {input.problems} --settings "
+            + as_param(job_settings.evaluation_settings(config, wc.run, TRAIN_DATASET)),
             cli=EVAL_CLI,
         shell:
             EVALUATE_COMMAND

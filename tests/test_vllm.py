@@ -232,6 +232,28 @@ def test_presampling_matches_the_transformers_backend_and_repeats(smoke_run, tmp
         assert abs(per_problem[0].mean() - per_problem[1].mean()) <= 2 * se, column
 
 
+def test_each_decoding_of_a_run_job_samples_as_it_would_alone(smoke_run, tmp_path):
+    """The smoke run's sampled evaluation of the reference (its run's job decoded it after the
+    greedy one), decoded twice more in one `--plan` job: the same responses each time. The CPU
+    engine samples from one random stream, reset at each decoding; without the reset the second
+    decoding draws on where the first stopped."""
+    from o1pruner.io import read_parquet_metadata
+
+    done = smoke_run / f"results/eval/{MODEL}/toy/reference.sampled.parquet"
+    meta = read_parquet_metadata(done)
+    assert meta["settings"]["do_sample"] and meta["settings"]["backend"] == "vllm"
+    problems = str(smoke_run / f"results/data/toy/{MODEL}/test.jsonl")
+    plan = {"common": meta["settings"], "decodings": [{"problems": problems, "settings": {}}] * 2}
+    out = [tmp_path / f"again{i}" for i in range(2)]
+    model = str(smoke_run / f"results/models/{MODEL}/reference")
+    _cli(VLLM_BIN, "--log-file", str(tmp_path / "again.log"), "evaluate", "--model", model, "--plan",
+         json.dumps(plan), "--run", "reference", "--out", *(f"{o}.parquet" for o in out), "--metrics",
+         *(f"{o}.json" for o in out), "--threads", "1")  # fmt: skip
+    first = pd.read_parquet(done)
+    for o in out:
+        pd.testing.assert_frame_equal(pd.read_parquet(f"{o}.parquet"), first)
+
+
 def test_a_kv_cache_that_cannot_hold_one_sequence_is_an_error_before_sampling(smoke_run, parity_problems, tmp_path):
     settings = json.loads(_presample_settings(k=2, temperature=1.0, top_p=1.0, seed=0))
     settings["vllm"].update(max_model_len=4096, cpu_kv_cache_gib=0.0001)

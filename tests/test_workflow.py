@@ -118,7 +118,8 @@ def test_evaluation_setting_reruns_only_evaluation_and_report(smoke):
     changed.write_text(yaml.safe_dump(cfg))
     jobs = planned_jobs(snakemake(smoke, "-n", config=changed))
     runs = 1 + len(cfg["evaluation"]["controls"]) + len(cfg["training"]["seeds"]) * len(cfg["training"]["methods"])
-    assert jobs == {"evaluate": runs, "evaluate_sampled": runs, "evaluate_budgets": runs, "report": 1, "all": 1}
+    # one evaluation job per run: every test set greedy, sampled and under the thinking budget
+    assert jobs == {"evaluate": runs, "report": 1, "all": 1}
 
 
 def test_a_new_lambda_keeps_the_samples_and_their_reference_logprobs(smoke):
@@ -134,8 +135,6 @@ def test_a_new_lambda_keeps_the_samples_and_their_reference_logprobs(smoke):
         "rewards": 1,
         "finetune": seeds,
         "evaluate": seeds,
-        "evaluate_sampled": seeds,
-        "evaluate_budgets": seeds,
         "report": 1,
         "all": 1,
     }
@@ -157,8 +156,7 @@ def test_an_ablation_lambda_equal_to_the_main_one_trains_once(smoke):
     assert planned_jobs(result) == {
         "rewards": 1,
         "finetune": 1,
-        "evaluate": 1,
-        "evaluate_sampled": 1,
+        "evaluate_ablation": 1,  # greedy and sampled; no thinking budgets for ablation variants
         "report": 1,
         "all": 1,
     }
@@ -204,8 +202,7 @@ def test_adding_a_seed_or_removing_a_method_plans_only_those_jobs(smoke):
     more = dict(cfg, training=dict(cfg["training"], seeds=cfg["training"]["seeds"] + [7]))
     (smoke / "more_seeds.yaml").write_text(yaml.safe_dump(more))
     jobs = planned_jobs(snakemake(smoke, "-n", config=smoke / "more_seeds.yaml"))
-    expected = {"finetune": len(methods), "evaluate": len(methods), "evaluate_sampled": len(methods)}
-    expected["evaluate_budgets"] = len(methods)
+    expected = {"finetune": len(methods), "evaluate": len(methods)}
     assert jobs == {**expected, "report": 1, "all": 1}
     fewer = dict(cfg, training=dict(cfg["training"], methods=[m for m in methods if m != "dpo"]))
     (smoke / "fewer_methods.yaml").write_text(yaml.safe_dump(fewer))
@@ -232,8 +229,6 @@ def test_adding_a_method_plans_exactly_its_jobs(smoke, tmp_path):
         "baseline_trainset": 1,
         "finetune": seeds,
         "evaluate": seeds,
-        "evaluate_sampled": seeds,
-        "evaluate_budgets": seeds,
     }
     assert jobs == {**expected, "report": 1, "all": 1}
 
@@ -264,8 +259,7 @@ def test_a_method_added_through_the_registry_alone_plans_exactly_its_jobs(smoke)
     cmd = [".venv/bin/python", "-c", REGISTER_AND_RUN, str(lr), *snakemake_cmd(smoke, changed, "-n", "-p")[1:]]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=smoke)
     seeds = 2 * len(cfg["training"]["seeds"])
-    expected = {"baseline_trainset": 1, "prompts": 1, "finetune": seeds, "evaluate": seeds, "evaluate_sampled": seeds,
-                "evaluate_budgets": seeds}  # fmt: skip
+    expected = {"baseline_trainset": 1, "prompts": 1, "finetune": seeds, "evaluate": seeds}
     assert planned_jobs(result) == {**expected, "report": 1, "all": 1}
     out = result.stdout + result.stderr
     assert "results/trainset/toy-qwen2-smoke/toy/sft_lr2x.parquet" in out

@@ -132,9 +132,10 @@ cmd_train = _stage(
     "finetune", "TrainingSettings", trainer="trainer", model_path="model", trainset_path="trainset",
     problems_path="problems", seed="seed", **JOB,
 )  # fmt: skip
+
 cmd_evaluate = _stage(
-    "evaluate", "EvaluationSettings", module="evaluation", model_path="model", problems_path="problems", run="run",
-    metrics_out="metrics", **JOB,
+    "evaluate_command", module="evaluation", model_path="model", problems="problems", settings="settings", plan="plan",
+    run="run", metrics_out="metrics", **JOB,
 )  # fmt: skip
 
 
@@ -308,14 +309,15 @@ def main(argv: list[str] | None = None) -> int:
 
     p = add("evaluate", cmd_evaluate, "decode a test set (greedy, sampled or budget-forced): accuracy, tokens, time")
     p.add_argument("--model", required=True, help="model folder or hub id (a checkpoint or the reference)")
-    p.add_argument("--problems", required=True, help="the test problems (JSONL: id, problem, answer)")
+    p.add_argument("--problems", help="the test problems (JSONL: id, problem, answer)")
     p.add_argument(
         "--settings",
         type=_settings,
-        required=True,
         help="the config's `evaluation` section for this run plus model and prompt settings (JSON), as the rule "
         "passes them (`snakemake -p` prints them)",
     )
+    p.add_argument("--plan", type=_settings, help="instead of --problems/--settings: decodings sharing one model "
+                   'load: {"common": settings, "decodings": [{"problems", "settings"}, ...]}')  # fmt: skip
     p.add_argument("--run", required=True, help="name of the evaluated run (reference, marker_ban, o1_pruner-seed0)")
     p.add_argument(
         "--out", nargs="+", required=True,

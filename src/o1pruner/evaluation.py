@@ -14,32 +14,64 @@ from .settings import EvaluationSettings
 log = logging.getLogger(__name__)
 
 
+def decodings_from_args(problems: str | None, settings: dict | None, plan: dict | None) -> list:
+    """The (problems file, settings) of each decoding: one from `--problems` and `--settings`, or
+    those of a `--plan`, `{"common": {...}, "decodings": [{"problems": path, "settings": {...}}]}`,
+    each decoding's settings being `common` updated with its own (the workflow's job per run)."""
+    if (plan is None) == (problems is None or settings is None):
+        raise InputError("evaluate: give --problems and --settings (one decoding), or --plan (several)")
+    if plan is None:
+        return [(problems, EvaluationSettings.from_json(settings))]
+    try:
+        common, decodings = plan["common"], plan["decodings"]
+        return [(d["problems"], EvaluationSettings.from_json({**common, **d["settings"]})) for d in decodings]
+    except (KeyError, TypeError) as e:
+        raise InputError(f"evaluate --plan: needs common and decodings [{{problems, settings}}, ...] ({e})") from None
+
+
+def evaluate_command(*, model_path, problems, settings, plan, run, out, metrics_out, threads) -> None:
+    """`o1pruner evaluate`: one decoding (`--problems`, `--settings`) or a `--plan` of several."""
+    evaluate(model_path=model_path, decodings=decodings_from_args(problems, settings, plan), run=run, out=out,
+             metrics_out=metrics_out, threads=threads)  # fmt: skip
+
+
 def evaluate(
     *,
     model_path: str,
-    problems_path: str,
-    settings: EvaluationSettings,
+    decodings: list[tuple[str, EvaluationSettings]],
     run: str,
     out: list[str],
     metrics_out: list[str],
     threads: int | None,
 ) -> None:
-    """Decodes the test set once, or once per budget of `settings.budget_forcing` with the model
-    loaded once: `out[i]` and `metrics_out[i]` are the i-th decoding's responses and metrics."""
+    """Each (problems file, settings) decoded with the model loaded once (one vLLM engine start
+    for all of a run's test sets and modes): greedy, sampled, or once per budget of
+    `settings.budget_forcing`. `out` and `metrics_out` list every decoding's responses and
+    metrics in order (a budget-forced decoding: one pair per budget)."""
     from .sampling.backends import load_generator
 
-    forcings = settings.budget_forcing.each() if settings.budget_forcing is not None else [None]
-    if len(out) != len(forcings) or len(metrics_out) != len(forcings):
+    steps = [
+        (problems, settings, forcing)
+        for problems, settings in decodings
+        for forcing in (settings.budget_forcing.each() if settings.budget_forcing is not None else [None])
+    ]
+    if len(out) != len(steps) or len(metrics_out) != len(steps):
         raise InputError(
-            f"evaluate: --out and --metrics need one path per decoding ({len(forcings)}), got {len(out)} and "
+            f"evaluate: --out and --metrics need one path per decoding ({len(steps)}), got {len(out)} and "
             f"{len(metrics_out)}"
         )
-    problems = read_jsonl(problems_path, required=PROBLEM_REQUIRED)
-    generator, tok = load_generator(model_path, settings, threads)
-    for forcing, samples_path, metrics_path in zip(forcings, out, metrics_out):
+    engine_keys = ("backend", "dtype", "vllm", "trust_remote_code")
+    first = decodings[0][1]
+    for problems, settings in decodings[1:]:
+        differing = [k for k in engine_keys if getattr(settings, k) != getattr(first, k)]
+        if differing:
+            raise InputError(f"evaluate: the decoding of {problems} needs another engine ({', '.join(differing)})")
+    tables = {path: read_jsonl(path, required=PROBLEM_REQUIRED) for path in dict.fromkeys(p for p, _ in decodings)}
+    generator, tok = load_generator(model_path, first, threads)
+    for (problems_path, settings, forcing), samples_path, metrics_path in zip(steps, out, metrics_out):
         one = dataclasses.replace(settings, budget_forcing=None)
-        _evaluate_one(generator, tok, problems, one, forcing, run, model_path, problems_path, samples_path,
-                      metrics_path, threads)  # fmt: skip
+        _evaluate_one(generator, tok, tables[problems_path], one, forcing, run, model_path, problems_path,
+                      samples_path, metrics_path, threads)  # fmt: skip
 
 
 def _evaluate_one(

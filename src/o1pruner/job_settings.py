@@ -93,6 +93,32 @@ def evaluation_settings(
     }
 
 
+def evaluation_plan(
+    config: dict, run: str, decodings: list[tuple[str, str, str]], sampled: dict[str, int], budgets: list[int]
+) -> dict:
+    """`o1pruner evaluate --plan` of a run's job: `decodings` lists (test set, problems file, mode),
+    mode "greedy", "sampled" (`sampled[test set]` responses per problem) or "budgets"; the
+    settings all decodings share are sent once, as `common`."""
+    each = [
+        (
+            problems,
+            evaluation_settings(
+                config,
+                run,
+                dataset,
+                samples_per_problem=sampled[dataset] if mode == "sampled" else None,
+                budgets=budgets if mode == "budgets" else None,
+            ),
+        )
+        for dataset, problems, mode in decodings
+    ]
+    common = {k: v for k, v in each[0][1].items() if all(k in s and s[k] == v for _, s in each)}
+    return {
+        "common": common,
+        "decodings": [{"problems": p, "settings": {k: v for k, v in s.items() if k not in common}} for p, s in each],
+    }
+
+
 def imported_evaluation_settings(config: dict, dataset: str) -> dict:
     """A run evaluated elsewhere (`evaluation.import`): graded and counted as the reference's
     greedy evaluation is; with several responses per problem, pass@k for the sampled tables' ks."""

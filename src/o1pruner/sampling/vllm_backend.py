@@ -6,10 +6,10 @@ Runs in the vLLM environment (`bash scripts/setup.sh --vllm`, or envs/vllm.yaml 
 - Seeds. Where the platform supports per-request seeds (CUDA), each prompt gets its own seed
   (`seed + global index`), so samples do not depend on how problems are batched or sharded.
   vLLM's CPU platform rejects per-request seeds ("CPU Generator does not use offset"); there the
-  engine is seeded once per job with `seed + first prompt index`, runs in this process and gets
-  all requests, in a fixed order, before its first step, so the same config and shard layout
-  give the same samples, but a different number of shards gives different (equally valid)
-  samples.
+  engine's random stream is seeded with `seed + first prompt index` at each decoding, the engine
+  runs in this process and gets all requests, in a fixed order, before its first step, so the
+  same config and shard layout give the same samples, but a different number of shards gives
+  different (equally valid) samples.
 - Banned phrases are banned as token sequences by `vllm_logits.BannedSequences`, a logits processor,
   from the same spellings the transformers backend bans (`banned.py`); vLLM's own `bad_words`
   adds a phrase's leading-space spelling only when it has as many tokens as the bare phrase,
@@ -168,6 +168,13 @@ def generate(
 
     # On the CPU platform the engine's own seed (load_llm) stands in for per-request seeds.
     per_request_seeds = not getattr(llm, "o1pruner_cpu_platform", False)
+    if not per_request_seeds and decoding.do_sample:
+        from vllm.utils.torch_utils import set_random_seed
+
+        # The engine runs in this process and samples from the global random stream: reset it
+        # as a fresh engine's (its worker reseeds after warm-up), so a decoding's samples do
+        # not depend on the decodings its job ran before (a run's job decodes every test set).
+        set_random_seed(decoding.seed + first_index)
     banned = banned_token_sequences(tokenizer, list(banned_phrases or []))
     params = [
         SamplingParams(
