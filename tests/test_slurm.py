@@ -113,3 +113,49 @@ def test_smoke_workflow_on_slurm_matches_a_local_run(cluster, smoke, tmp_path):
         left, right = pd.read_csv(smoke / table), pd.read_csv(remote / table)
         wall = [c for c in left.columns if "wall" in c]
         pd.testing.assert_frame_equal(left.drop(columns=wall), right.drop(columns=wall), obj=name)
+
+
+# The QwQ config's CPU rehearsal (config/rehearsal.yaml): its model training and fine-tunings use
+# both of the node's CPUs (ZeRO-3 in 2 processes), its vLLM jobs one each.
+REHEARSAL_SIZES = [
+    "--default-resources", f"slurm_partition={PARTITION}", "mem_mb=2000", "runtime=60", "cpus_per_task=1",
+    "--set-resources", "rehearsal_reference:cpus_per_task=2", "finetune:cpus_per_task=2",
+    "--seconds-between-status-checks", "3", "--slurm-init-seconds-before-status-checks", "6",
+]  # fmt: skip
+
+
+def test_a_gpu_config_rehearses_on_slurm(cluster, tmp_path):
+    """The README's rehearsal line of the QwQ config through the SLURM profile: every rule that is
+    not local ran as a SLURM job and completed (the rehearsal model, pre-sampling, reference
+    log-probs, three fine-tunings under ZeRO-3 in 2 processes, one vLLM evaluation job per run),
+    and the run's summary opens with the rehearsal's table of changed keys."""
+    root = tmp_path / "rehearsal"
+    remote = user_checkout(root / "main")
+    (root / "shared").symlink_to(REPO.parent / "shared")  # the real test sets (datasets.sources)
+    subprocess.run(["bash", "-c", readme_partition_line()], cwd=remote, check=True)
+    configs = ["--configfile", "config/paper_qwq.yaml", "config/rehearsal.yaml"]
+    planned = subprocess.run([".venv/bin/snakemake", "-n", *configs], capture_output=True, text=True, cwd=remote)
+    stats = re.search(r"Job stats:\n.*?\n-+\s+-+\n(.*?)\ntotal", planned.stdout + planned.stderr, re.S)
+    local = {"all", "prepare_dataset", "presample", "reference_stats", "draw", "rewards", "baseline_trainset", "report"}
+    expected = {r: int(n) for r, n in (row.split() for row in stats.group(1).splitlines()) if r not in local}
+    assert expected["evaluate"] == 5 and expected["finetune"] == 3, expected
+    prefix = f"o1r{os.getpid()}"
+    line = [".venv/bin/snakemake", *configs, "--profile", "profiles/slurm", *REHEARSAL_SIZES]
+    line += ["--slurm-jobname-prefix", prefix]
+    run = subprocess.run(
+        ["timeout", "-k", "15", "1500", *line], capture_output=True, text=True, timeout=1600, cwd=remote
+    )
+    print("ran:", shlex.join(line))
+    assert run.returncode == 0, (run.stdout + run.stderr)[-5000:]
+    sacct = subprocess.run(
+        ["sacct", "-X", "-n", "-P", "--starttime", "now-3hours", "--format", "JobName,Comment,State"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    jobs = [line.split("|") for line in sacct.splitlines() if line.startswith(prefix)]
+    rules = [re.match(r"rule_(.+?)(_wildcards_.*)?$", comment).group(1) for _, comment, _ in jobs]
+    assert all(state == "COMPLETED" for *_, state in jobs), jobs
+    assert {r: rules.count(r) for r in set(rules)} == expected
+    summary = (remote / "results/tables/qwq-32b-preview-rehearsal/summary.md").read_text()
+    assert "A CPU rehearsal, not the real run" in summary.split("Greedy decoding", 1)[0], summary[:2000]

@@ -127,7 +127,7 @@ def test_budget_forcing_on_a_real_model_spends_at_most_the_budget_on_thinking(tm
 
 def test_every_budget_of_a_job_is_decoded_with_one_model_load(tmp_path, monkeypatch):
     """`evaluate` with budgets [3, 6] loads the model once and writes one file pair per budget,
-    each recording its own budget (the workflow's `evaluate_budgets` job)."""
+    each recording its own budget (as in a run's `evaluate` job)."""
     import json
 
     import pandas as pd
