@@ -425,27 +425,34 @@ def run_eval_files(budgeted, ext):
 
 
 def evaluation_plan(budgeted):
-    """The job's `--plan`, as a rule param: a job reruns when any of its decodings changes."""
+    """The job's `--plan` (a param: the job reruns when any of its decodings changes)."""
 
     def plan(wildcards):
         decodings = [
             (dataset, data_path(dataset, "test"), mode)
             for dataset, mode in run_decodings(budgeted)
         ]
-        return "--plan " + as_param(
-            job_settings.evaluation_plan(
-                config, wildcards.run, decodings, SAMPLED, BUDGETS
-            )
+        settings = job_settings.evaluation_plan(
+            config, wildcards.run, decodings, SAMPLED, BUDGETS
         )
+        return f"--plan {as_param(settings)}"
 
     return plan
 
 
+def validation_decoding(run, problems):
+    """`--problems` and `--settings` of a run's evaluation on the validation split."""
+    settings = job_settings.evaluation_settings(config, run, TRAIN_DATASET)
+    return f"--problems {problems} --settings {as_param(settings)}"
+
+
 def evaluation_runtime(budgeted):
-    """Minutes: half an hour per decoding (a thinking budget counts as one)."""
-    return 30 * sum(
+    """Minutes: half an hour per decoding (a thinking budget counts as one), times the attempt
+    (a job that ran out of time is resubmitted with more)."""
+    decodings = sum(
         len(BUDGETS) if mode == "budgets" else 1 for _, mode in run_decodings(budgeted)
     )
+    return lambda wildcards, attempt: 30 * decodings * attempt
 
 
 def dataset_source(wildcards):

@@ -60,8 +60,7 @@ if SELECTED:
             runtime=240,
         params:
             model=model_arg,
-            decodings=lambda wc, input: f"--problems {input.problems} --settings "
-            + as_param(job_settings.evaluation_settings(config, wc.run, TRAIN_DATASET)),
+            decodings=lambda wc, input: validation_decoding(wc.run, input.problems),
             cli=EVAL_CLI,
         shell:
             EVALUATE_COMMAND

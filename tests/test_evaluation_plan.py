@@ -35,8 +35,8 @@ def test_a_plan_gives_each_decoding_the_settings_of_its_own_job():
 
 
 def test_one_job_per_run_decodes_as_one_job_per_decoding(tmp_path):
-    """Greedy, sampled and budget-forced decodings of two problem files in one `--plan` job give
-    the responses and metrics of four separate jobs."""
+    """Greedy and sampled decodings of two problem files in one `--plan` job give the responses
+    and metrics of four separate jobs (budget-forced ones: tests/test_thinking.py)."""
     model, problems, _ = tiny_toy_model(tmp_path, n_problems=6)
     other = tmp_path / "other.jsonl"
     other.write_text("".join(reversed(problems.read_text().splitlines(keepends=True))))
@@ -77,5 +77,11 @@ def test_a_plan_whose_decodings_need_two_engines_is_refused(tmp_path, capsys):
     assert not list(tmp_path.glob("[ab]"))
     assert main(["evaluate", "--model", str(model), "--problems", str(problems), *out]) != 0
     assert "give --problems and --settings (one decoding), or --plan" in capsys.readouterr().err
+    both = ["--problems", str(problems), "--plan", json.dumps(plan), *out]
+    assert main(["evaluate", "--model", str(model), *both]) != 0
+    assert "give --problems and --settings (one decoding), or --plan" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--model", str(model), "--plan", "{not json", *out])
+    assert "argument --plan: not valid JSON (Expecting property name" in capsys.readouterr().err
     with pytest.raises(InputError, match="needs common and decodings"):
         decodings_from_args(None, None, {"decodings": []})

@@ -126,8 +126,9 @@ def test_budget_forcing_on_a_real_model_spends_at_most_the_budget_on_thinking(tm
 
 
 def test_every_budget_of_a_job_is_decoded_with_one_model_load(tmp_path, monkeypatch):
-    """`evaluate` with budgets [3, 6] loads the model once and writes one file pair per budget,
-    each recording its own budget (as in a run's `evaluate` job)."""
+    """`evaluate` with a greedy decoding, then one under budgets [3, 6] (as in a run's `evaluate`
+    job): the model loads once and each decoding, each budget, writes its own file pair, in order,
+    recording its own settings."""
     import json
 
     import pandas as pd
@@ -148,19 +149,23 @@ def test_every_budget_of_a_job_is_decoded_with_one_model_load(tmp_path, monkeypa
         )
     )
     forcing = {"budgets": [3, 6], "answer_cue": "\n", "answer_max_tokens": 2}
-    settings = EvaluationSettings.from_json(
-        json.loads(evaluation_settings(thinking_end=THINK_CLOSE, budget_forcing=forcing, max_new_tokens=12))
+    greedy, forced = (
+        EvaluationSettings.from_json(json.loads(evaluation_settings(thinking_end=THINK_CLOSE, max_new_tokens=12, **b)))
+        for b in ({}, {"budget_forcing": forcing})
     )
     loads = []
     real_load = backends.load_generator
     monkeypatch.setattr(backends, "load_generator", lambda *a: loads.append(a) or real_load(*a))
-    out = [tmp_path / "b3.parquet", tmp_path / "b6.parquet"]
-    metrics = [tmp_path / "b3.json", tmp_path / "b6.json"]
-    common = dict(model_path=str(tmp_path / "model"), problems_path=str(problems), settings=settings, run="reference",
-                  threads=1)  # fmt: skip
+    out = [tmp_path / f"{name}.parquet" for name in ("greedy", "b3", "b6")]
+    metrics = [p.with_suffix(".json") for p in out]
+    common = dict(model_path=str(tmp_path / "model"), decodings=[(str(problems), greedy), (str(problems), forced)],
+                  run="reference", threads=1)  # fmt: skip
     evaluation.evaluate(**common, out=[str(p) for p in out], metrics_out=[str(p) for p in metrics])
     assert len(loads) == 1
-    for budget, samples_path, metrics_path in zip((3, 6), out, metrics):
+    first = json.loads(metrics[0].read_text())
+    assert "budget_forcing" not in first and first["settings"].get("budget_forcing") is None
+    assert pd.read_parquet(out[0])["thinking_tokens"].max() > 6  # unforced: the budgets below do cut it
+    for budget, samples_path, metrics_path in zip((3, 6), out[1:], metrics[1:]):
         recorded = json.loads(metrics_path.read_text())
         assert recorded["budget_forcing"]["budget"] == budget
         assert recorded["settings"]["budget_forcing"] == {"budget": budget, "answer_cue": "\n", "answer_max_tokens": 2}
@@ -169,5 +174,5 @@ def test_every_budget_of_a_job_is_decoded_with_one_model_load(tmp_path, monkeypa
         # says after the forced close is at most answer_max_tokens
         assert recorded["budget_forcing"]["forced_rate"] > 0
         assert 0 <= recorded["budget_forcing"]["mean_answer_tokens_forced"] <= 2
-    with pytest.raises(InputError, match="one path per decoding \\(2\\), got 1 and 1"):
+    with pytest.raises(InputError, match="one path per decoding \\(3\\), got 1 and 1"):
         evaluation.evaluate(**common, out=[str(out[0])], metrics_out=[str(metrics[0])])

@@ -336,3 +336,31 @@ def test_a_profile_placeholder_is_named_by_its_key():
         check_profile_placeholders({}, {"finetune": {"slurm_partition": raw(raw="<gpu-partition>")}}, argv)
     with pytest.raises(ConfigError, match=r"default-resources\.slurm_partition"):
         check_profile_placeholders({"slurm_partition": raw(raw=" <cpu-partition> ")}, {}, argv)
+
+
+# What in a rule's body means it loads the model to generate, score or train (on a GPU in a real run).
+MODEL_RULE_MARKERS = ("SAMPLING_CLI", "EVAL_CLI", "train_launcher")
+
+
+def _rule_bodies() -> dict[str, str]:
+    """Each rule of rules/*.smk (`rule NAME:` and `use rule X as NAME with:`) and its text."""
+    bodies = {}
+    for path in sorted((REPO / "rules").glob("*.smk")):
+        parts = re.split(r"^\s*(?:rule (\w+):|use rule \w+ as (\w+) with:)", path.read_text(), flags=re.M)
+        for i in range(1, len(parts) - 2, 3):
+            bodies[parts[i] or parts[i + 1]] = parts[i + 2]
+    return bodies
+
+
+def test_every_rule_that_loads_a_model_gets_a_gpu_in_the_slurm_profile():
+    """A rule that generates, scores or trains with the model and has no entry in
+    profiles/slurm/config.yaml would run on the CPU partition without a GPU (as the sampled and
+    budget-forced evaluations, O1-Pruner's rounds and the validation evaluation once did)."""
+    bodies = _rule_bodies()
+    model_rules = {name for name, body in bodies.items() if any(m in body for m in MODEL_RULE_MARKERS)}
+    assert {"presample_shard", "presample_round", "reference_logprobs", "round_logprobs", "finetune", "evaluate",
+            "evaluate_ablation", "evaluate_validation"} <= model_rules  # fmt: skip
+    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())["set-resources"]
+    missing = {r for r in model_rules if profile.get(r, {}).get("gpu", 0) < 1}
+    assert not missing, f"no GPU in the SLURM profile for {sorted(missing)}"
+    assert all(profile[r]["slurm_partition"] == "<gpu-partition>" for r in model_rules)

@@ -24,9 +24,9 @@ def _settings(text: str) -> dict:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputError(f"--settings is not valid JSON: {e.msg}") from None
+        raise argparse.ArgumentTypeError(f"not valid JSON ({e.msg}): {text[:80]!r}") from None
     if not isinstance(value, dict):
-        raise InputError("--settings must be a JSON object")
+        raise argparse.ArgumentTypeError(f"not a JSON object: {text[:80]!r}")
     return value
 
 

@@ -18,7 +18,8 @@ def decodings_from_args(problems: str | None, settings: dict | None, plan: dict 
     """The (problems file, settings) of each decoding: one from `--problems` and `--settings`, or
     those of a `--plan`, `{"common": {...}, "decodings": [{"problems": path, "settings": {...}}]}`,
     each decoding's settings being `common` updated with its own (the workflow's job per run)."""
-    if (plan is None) == (problems is None or settings is None):
+    single = [problems is not None, settings is not None]
+    if any(single) if plan is not None else not all(single):
         raise InputError("evaluate: give --problems and --settings (one decoding), or --plan (several)")
     if plan is None:
         return [(problems, EvaluationSettings.from_json(settings))]

@@ -193,7 +193,7 @@ def inference_cost(main: pd.DataFrame, path: Path) -> None:
     """The paper's Figure 3 (inference time), as what it is on a shared machine.
 
     Left: generated tokens per test problem, the deterministic part of inference cost. Right:
-    the measured wall time of the greedy evaluation job, one measurement per run, which also
+    the measured wall time of the run's greedy decoding, one measurement per run, which also
     carries the machine's load and batching; compare it only within one run of the workflow.
     """
     fig, (ax_tok, ax_time) = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True, gridspec_kw={"wspace": 0.08})
