@@ -75,23 +75,16 @@ CLUSTER_SIZES = [
 ]  # fmt: skip
 
 
-def test_smoke_workflow_on_slurm_matches_a_local_run(cluster, smoke, tmp_path):
-    """The shared smoke run's config (tests/conftest.py) through SLURM: every rule that is not
-    local ran as a SLURM job, and the results equal the local run's."""
-    remote = user_checkout(tmp_path / "slurm")
-    shutil.copy(smoke / "config.yaml", remote / "config.yaml")
-    edit = subprocess.run(["bash", "-c", readme_partition_line()], cwd=remote, capture_output=True, text=True)
-    assert edit.returncode == 0 and "<gpu-partition>" not in (remote / "profiles/slurm/config.yaml").read_text()
-    prefix = f"o1p{os.getpid()}"
-    line = [".venv/bin/snakemake", "--configfile", "config.yaml", "--profile", "profiles/slurm", *CLUSTER_SIZES]
-    line += ["--slurm-jobname-prefix", prefix]
-    run_slurm = subprocess.run(
-        ["timeout", "-k", "15", "1500", *line], capture_output=True, text=True, timeout=1600, cwd=remote
+def run_on_slurm(checkout, args: list[str], prefix: str) -> dict[str, int]:
+    """`.venv/bin/snakemake ARGS --profile profiles/slurm` in `checkout`, its SLURM jobs named with
+    `prefix`: every job COMPLETED; how many ran of each rule (the plugin puts the rule name in the
+    job's comment: rule_<name>_wildcards_...)."""
+    line = [".venv/bin/snakemake", *args, "--slurm-jobname-prefix", prefix]
+    run = subprocess.run(
+        ["timeout", "-k", "15", "1500", *line], capture_output=True, text=True, timeout=1600, cwd=checkout
     )
     print("ran:", shlex.join(line))
-    assert run_slurm.returncode == 0, (run_slurm.stdout + run_slurm.stderr)[-5000:]
-    # Every rule that is not declared local ran as a SLURM job (the plugin puts the rule name in
-    # the job's comment: rule_<name>_wildcards_...).
+    assert run.returncode == 0, (run.stdout + run.stderr)[-5000:]
     sacct = subprocess.run(
         ["sacct", "-X", "-n", "-P", "--starttime", "now-3hours", "--format", "JobName,Comment,State"],
         capture_output=True,
@@ -101,10 +94,23 @@ def test_smoke_workflow_on_slurm_matches_a_local_run(cluster, smoke, tmp_path):
     jobs = [line.split("|") for line in sacct.splitlines() if line.startswith(prefix)]
     rules = [re.match(r"rule_(.+?)(_wildcards_.*)?$", comment).group(1) for _, comment, _ in jobs]
     assert all(state == "COMPLETED" for *_, state in jobs), jobs
+    return {r: rules.count(r) for r in set(rules)}
+
+
+def test_smoke_workflow_on_slurm_matches_a_local_run(cluster, smoke, tmp_path):
+    """The shared smoke run's config (tests/conftest.py) through SLURM: every rule that is not
+    local ran as a SLURM job, and the results equal the local run's."""
+    remote = user_checkout(tmp_path / "slurm")
+    shutil.copy(smoke / "config.yaml", remote / "config.yaml")
+    edit = subprocess.run(["bash", "-c", readme_partition_line()], cwd=remote, capture_output=True, text=True)
+    assert edit.returncode == 0 and "<gpu-partition>" not in (remote / "profiles/slurm/config.yaml").read_text()
+    args = ["--configfile", "config.yaml", "--profile", "profiles/slurm", *CLUSTER_SIZES]
+    # Every rule that is not declared local ran as a SLURM job.
+    ran = run_on_slurm(remote, args, f"o1p{os.getpid()}")
     runs = 6  # reference, 2 controls, 3 trained runs
     expected = {"toy_reference": 1, "presample_shard": 1, "reference_logprobs": 1, "finetune": 3}
     expected.update(evaluate=runs)  # each run's greedy, sampled and budget-forced decodings
-    assert {r: rules.count(r) for r in set(rules)} == expected
+    assert ran == expected
     # Same results as the local run.
     samples = "results/samples/toy-qwen2-smoke/toy/samples.parquet"
     pd.testing.assert_frame_equal(pd.read_parquet(smoke / samples), pd.read_parquet(remote / samples))
@@ -143,23 +149,7 @@ def test_a_gpu_config_rehearses_on_slurm(cluster, tmp_path):
     local = {"all", "prepare_dataset", "presample", "reference_stats", "draw", "rewards", "baseline_trainset", "report"}
     expected = {r: int(n) for r, n in (row.split() for row in stats.group(1).splitlines()) if r not in local}
     assert expected["evaluate"] == 5 and expected["finetune"] == 3, expected
-    prefix = f"o1r{os.getpid()}"
-    line = [".venv/bin/snakemake", *configs, "--profile", "profiles/slurm", *REHEARSAL_SIZES]
-    line += ["--slurm-jobname-prefix", prefix]
-    run = subprocess.run(
-        ["timeout", "-k", "15", "1500", *line], capture_output=True, text=True, timeout=1600, cwd=remote
-    )
-    print("ran:", shlex.join(line))
-    assert run.returncode == 0, (run.stdout + run.stderr)[-5000:]
-    sacct = subprocess.run(
-        ["sacct", "-X", "-n", "-P", "--starttime", "now-3hours", "--format", "JobName,Comment,State"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    jobs = [line.split("|") for line in sacct.splitlines() if line.startswith(prefix)]
-    rules = [re.match(r"rule_(.+?)(_wildcards_.*)?$", comment).group(1) for _, comment, _ in jobs]
-    assert all(state == "COMPLETED" for *_, state in jobs), jobs
-    assert {r: rules.count(r) for r in set(rules)} == expected
+    args = [*configs, "--profile", "profiles/slurm", *REHEARSAL_SIZES]
+    assert run_on_slurm(remote, args, f"o1r{os.getpid()}") == expected
     summary = (remote / "results/tables/qwq-32b-preview-rehearsal/summary.md").read_text()
     assert "A CPU rehearsal, not the real run" in summary.split("Greedy decoding", 1)[0], summary[:2000]
