@@ -1,11 +1,39 @@
-"""Fixtures shared by the test modules: tiny random-init toy models and their data, and one
-smoke run that the tests which only read its outputs share."""
+"""Fixtures shared by the test modules: tiny random-init toy models and their data, one smoke
+run that the tests which only read its outputs share, and a SLURM controller for the session."""
 
+import os
 import subprocess
 
 import pytest
 import yaml
-from helpers import REPO, fresh_checkout, o1_pruner_training_data, snakemake_cmd, tiny_toy_model
+from helpers import (
+    LOCAL_SLURM,
+    REPO,
+    fresh_checkout,
+    local_slurm,
+    o1_pruner_training_data,
+    snakemake_cmd,
+    tiny_toy_model,
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def slurm_controller():
+    """The local test cluster (../shared/tools/local-slurm.sh), up for the whole session where it
+    can start. Once the SLURM executor plugin is installed (`setup.sh --slurm`, a documented
+    command this session runs), every Snakemake start asks `scontrol show config` for SLURM's
+    MinJobAge, and where SLURM's client tools are installed but no controller answers, that waits
+    10 s: a dry run takes 11 s instead of 2. A machine with SLURM's tools has its controller up; so
+    does this session. The SLURM tests use it (tests/test_slurm.py); where it cannot start, they
+    say why and the rest run, only slower."""
+    if not (LOCAL_SLURM.exists() and os.geteuid() == 0):
+        yield
+        return
+    was_up = local_slurm("status").returncode == 0
+    local_slurm("start")
+    yield
+    if not was_up:
+        local_slurm("stop")
 
 
 @pytest.fixture(scope="session")

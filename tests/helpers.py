@@ -10,6 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 SYSTEM = "Answer in \\boxed{}."
+LOCAL_SLURM = REPO.parent / "shared" / "tools" / "local-slurm.sh"
 
 
 def tiny_toy_model(out: Path, n_problems: int, hidden: int = 32, layers: int = 1, n_train: int = 100):
@@ -248,3 +249,11 @@ def tiny_qwen2(**config):
     dims = dict(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=4, num_attention_heads=2,
                 num_key_value_heads=1)  # fmt: skip
     return Qwen2ForCausalLM(Qwen2Config(**{**dims, **config}))
+
+
+def local_slurm(action: str) -> subprocess.CompletedProcess:
+    """`local-slurm.sh start|stop|status`: the single-node test cluster. `start` returns at once
+    when it is up. The node is sized from the machine (nproc honours OMP_NUM_THREADS)."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["LOCAL_SLURM_CPUS"] = str(os.cpu_count())
+    return subprocess.run(["bash", str(LOCAL_SLURM), action], capture_output=True, text=True, timeout=600, env=env)

@@ -19,9 +19,8 @@ import subprocess
 
 import pandas as pd
 import pytest
-from helpers import REPO, user_checkout
+from helpers import LOCAL_SLURM, REPO, local_slurm, user_checkout
 
-LOCAL_SLURM = REPO.parent / "shared" / "tools" / "local-slurm.sh"
 PARTITION = "debug"  # local-slurm.sh's one partition
 
 pytestmark = pytest.mark.slow
@@ -35,6 +34,7 @@ def _unavailable(reason: str):
 
 @pytest.fixture(scope="module")
 def cluster():
+    """The session's local cluster (tests/conftest.py starts it; `start` is a no-op when it is up)."""
     if not LOCAL_SLURM.exists():
         _unavailable(f"{LOCAL_SLURM} is absent")
     if os.geteuid() != 0:
@@ -46,14 +46,9 @@ def cluster():
         ).returncode
     ):
         _unavailable("snakemake-executor-plugin-slurm is not installed (bash scripts/setup.sh --slurm)")
-    # nproc honours OMP_NUM_THREADS: size the node from the machine, not from this process's env.
-    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
-    env["LOCAL_SLURM_CPUS"] = str(os.cpu_count())
-    start = subprocess.run(["bash", str(LOCAL_SLURM), "start"], capture_output=True, text=True, timeout=600, env=env)
+    start = local_slurm("start")
     if start.returncode != 0:
         _unavailable(f"local SLURM cluster did not start: {(start.stdout + start.stderr)[-800:]}")
-    yield
-    subprocess.run(["bash", str(LOCAL_SLURM), "stop"], capture_output=True, timeout=300)
 
 
 def readme_partition_line() -> str:
@@ -130,10 +125,6 @@ REHEARSAL_SIZES = [
 ]  # fmt: skip
 
 
-@pytest.mark.skipif(
-    os.environ.get("O1PRUNER_REHEARSALS") != "all",
-    reason="the SLURM rehearsal takes CI past its hour; O1PRUNER_REHEARSALS=all runs it (README: its time)",
-)
 def test_a_gpu_config_rehearses_on_slurm(cluster, tmp_path):
     """The README's rehearsal line of the QwQ config through the SLURM profile: every rule that is
     not local ran as a SLURM job and completed (the rehearsal model, pre-sampling, reference
