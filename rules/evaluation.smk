@@ -23,6 +23,7 @@ rule evaluate:
     resources:
         mem_mb=8000,
         runtime=evaluation_runtime(True),
+        gpu=config["sampling"]["gpus_per_shard"],
     params:
         model=model_arg,
         decodings=evaluation_plan(True),
@@ -47,6 +48,7 @@ if UNBUDGETED_RUNS:
         resources:
             mem_mb=8000,
             runtime=evaluation_runtime(False),
+            gpu=config["sampling"]["gpus_per_shard"],
         params:
             model=model_arg,
             decodings=evaluation_plan(False),

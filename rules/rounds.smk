@@ -86,6 +86,7 @@ rule round_logprobs:
     resources:
         mem_mb=8000,
         runtime=120,
+        gpu=config["training"]["gpus"],  # launched as fine-tuning is: the same processes
     params:
         settings=as_param(job_settings.logprob_settings(config)),
         launcher=train_launcher,

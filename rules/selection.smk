@@ -58,6 +58,7 @@ if SELECTED:
         resources:
             mem_mb=8000,
             runtime=240,
+            gpu=config["sampling"]["gpus_per_shard"],
         params:
             model=model_arg,
             decodings=lambda wc, input: validation_decoding(wc.run, input.problems),

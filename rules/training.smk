@@ -32,6 +32,7 @@ rule reference_logprobs:
     resources:
         mem_mb=8000,
         runtime=120,
+        gpu=config["training"]["gpus"],  # launched as fine-tuning is: the same processes
     params:
         model=model_arg,
         launcher=train_launcher,

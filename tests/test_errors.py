@@ -350,6 +350,21 @@ def test_more_presampling_shards_than_generation_batches_stop_before_any_job(tmp
     assert len(out.strip().splitlines()) <= 4, out
 
 
+def test_fewer_gpus_per_generating_job_than_the_vllm_tensor_parallel_group_stop_before_any_job(tmp_path):
+    """A GPU run's vLLM engine holds vllm.tensor_parallel_size GPUs: a job given fewer fails late."""
+    cfg = smoke_config()
+    cfg["sampling"].update(backend="vllm", gpus_per_shard=1)
+    cfg["vllm"] = {"tensor_parallel_size": 2}
+    result = run(tmp_path, cfg)
+    out = result.stdout + result.stderr
+    expected = (
+        "config error: config key sampling.gpus_per_shard: 1 GPU(s) per pre-sampling and evaluation job, fewer "
+        "than vllm.tensor_parallel_size 2 (sampling.backend is vllm)"
+    )
+    assert result.returncode != 0 and expected in out, out
+    assert not (tmp_path / "results").exists()
+
+
 def test_an_interrupted_stage_says_so_in_one_line(tmp_path, monkeypatch, capsys):
     """Ctrl-C in a job: exit 130 and one line, no traceback, no output."""
     from o1pruner import stages

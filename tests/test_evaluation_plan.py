@@ -34,6 +34,15 @@ def test_a_plan_gives_each_decoding_the_settings_of_its_own_job():
     assert "budget_forcing" not in plan["decodings"][0]["settings"] and "backend" in plan["common"]
 
 
+def test_a_setting_is_shared_only_where_every_decoding_has_the_same_value_and_type(monkeypatch):
+    """1 and 1.0 are equal in Python; the shared settings must not turn one decoding's into the other's."""
+    values = iter([{"temperature": 1, "top_p": 0.95}, {"temperature": 1.0, "top_p": 0.95}])
+    monkeypatch.setattr(job_settings, "evaluation_settings", lambda *a, **k: next(values))
+    plan = job_settings.evaluation_plan({}, "run", MODES[:2], {"toy": 2}, [])
+    assert plan["common"] == {"top_p": 0.95}
+    assert [type(d["settings"]["temperature"]) for d in plan["decodings"]] == [int, float]
+
+
 def test_one_job_per_run_decodes_as_one_job_per_decoding(tmp_path):
     """Greedy and sampled decodings of two problem files in one `--plan` job give the responses
     and metrics of four separate jobs (budget-forced ones: tests/test_thinking.py)."""

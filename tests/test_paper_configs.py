@@ -1,6 +1,7 @@
 """The paper configs validate against the schema and plan the full experiment (dry run), run as
 a user runs them: from the repository root, with nothing of the toy default underneath."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,21 @@ def test_paper_config_validates_and_dry_runs(name, k, lam):
         assert rule in out
     assert "toy_reference" not in out and "pick_hyperparameters" not in out  # nothing of the toy's
     assert f"config: config/{name} (" in result.stderr  # composed of this file alone
+    # Each job's GPUs come from the config, on one machine as under SLURM: vLLM's tensor-parallel
+    # group for a generating job, one node of 8 for training and for the reference log-probs,
+    # which are launched as training is (with 0 they ran in one process: the sharded model whole).
+    tp = cfg["vllm"]["tensor_parallel_size"]
+    assert gpus_per_rule(out) == {"presample_shard": {tp}, "reference_logprobs": {8}, "finetune": {8}, "evaluate": {tp}}
+
+
+def gpus_per_rule(dry_run: str) -> dict[str, set[int]]:
+    """The `gpu` resource of each job of a dry run's listing, by rule (rules without one left out)."""
+    found: dict[str, set[int]] = {}
+    for rule, resources in re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", dry_run, re.M):
+        gpu = re.search(r"\bgpu=(\d+)", resources)
+        if gpu:
+            found.setdefault(rule, set()).add(int(gpu.group(1)))
+    return found
 
 
 @pytest.mark.parametrize("overlays", [(), ("r1_distill_qwen_7b.yaml",)])

@@ -352,15 +352,21 @@ def _rule_bodies() -> dict[str, str]:
     return bodies
 
 
-def test_every_rule_that_loads_a_model_gets_a_gpu_in_the_slurm_profile():
-    """A rule that generates, scores or trains with the model and has no entry in
-    profiles/slurm/config.yaml would run on the CPU partition without a GPU (as the sampled and
-    budget-forced evaluations, O1-Pruner's rounds and the validation evaluation once did)."""
+def test_every_rule_that_loads_a_model_gets_its_gpus_from_the_config_and_the_gpu_partition():
+    """A rule that generates, scores or trains with the model declares its `gpu` resource from the
+    config (sampling.gpus_per_shard, training.gpus), so one machine's `--resources gpu=N` and SLURM
+    see the same count; profiles/slurm/config.yaml sends it to the GPU partition and does not
+    override that count (it once gave QwQ's tensor-parallel-2 vLLM jobs 1 GPU, and the sampled and
+    budget-forced evaluations, O1-Pruner's rounds and the validation evaluation no GPU at all)."""
     bodies = _rule_bodies()
     model_rules = {name for name, body in bodies.items() if any(m in body for m in MODEL_RULE_MARKERS)}
     assert {"presample_shard", "presample_round", "reference_logprobs", "round_logprobs", "finetune", "evaluate",
             "evaluate_ablation", "evaluate_validation"} <= model_rules  # fmt: skip
+    undeclared = {
+        r for r in model_rules
+        if not re.search(r'^\s+gpu=config\["(sampling|training)"\]\["(gpus_per_shard|gpus)"\]', bodies[r], re.M)
+    }  # fmt: skip
+    assert not undeclared, f"no gpu resource from the config in {sorted(undeclared)}"
     profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())["set-resources"]
-    missing = {r for r in model_rules if profile.get(r, {}).get("gpu", 0) < 1}
-    assert not missing, f"no GPU in the SLURM profile for {sorted(missing)}"
-    assert all(profile[r]["slurm_partition"] == "<gpu-partition>" for r in model_rules)
+    assert all(profile.get(r, {}).get("slurm_partition") == "<gpu-partition>" for r in model_rules)
+    assert not [r for r in model_rules if "gpu" in profile[r]], "the profile overrides the config's GPUs"

@@ -9,6 +9,8 @@ Standard library only: the rules import this module while Snakemake plans the ru
 
 from __future__ import annotations
 
+import json
+
 from . import runs
 
 
@@ -112,11 +114,16 @@ def evaluation_plan(
         )
         for dataset, problems, mode in decodings
     ]
-    common = {k: v for k, v in each[0][1].items() if all(k in s and s[k] == v for _, s in each)}
+    # Shared means the same JSON: 1 and 1.0 are equal in Python but are not the same setting.
+    common = {k: v for k, v in each[0][1].items() if all(k in s and _same(s[k], v) for _, s in each)}
     return {
         "common": common,
         "decodings": [{"problems": p, "settings": {k: v for k, v in s.items() if k not in common}} for p, s in each],
     }
+
+
+def _same(a, b) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def imported_evaluation_settings(config: dict, dataset: str) -> dict:

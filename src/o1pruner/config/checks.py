@@ -82,6 +82,18 @@ def check_sampling_layout(config: dict) -> None:
         )
 
 
+def check_generation_gpus(config: dict) -> None:
+    """A job that generates with vLLM on GPUs holds the engine's tensor-parallel group: it needs
+    at least that many GPUs (the job's `gpu` resource; 0 runs on CPU)."""
+    gpus, tp = config["sampling"]["gpus_per_shard"], config["vllm"]["tensor_parallel_size"]
+    engines = [f"{k}.backend" for k in ("sampling", "evaluation") if config[k]["backend"] == "vllm"]
+    if engines and 0 < gpus < tp:
+        raise ConfigError(
+            f"config key sampling.gpus_per_shard: {gpus} GPU(s) per pre-sampling and evaluation job, fewer than "
+            f"vllm.tensor_parallel_size {tp} ({engines[0]} is vllm)"
+        )
+
+
 def check_registered_names(config: dict) -> None:
     """Methods, method overrides and controls must be registered (src/o1pruner/runs.py)."""
     from .. import runs
@@ -124,6 +136,7 @@ def check_planned_config(config: dict, schema: dict) -> None:
     check_rounds(config)
     check_training_layout(config)
     check_sampling_layout(config)
+    check_generation_gpus(config)
     check_sampled_evaluation(config)
     check_evaluation_caps(config)
     check_thinking(config)
