@@ -55,6 +55,9 @@ if config["model"]["toy_reference"]:
 
 
 if config["rehearsal"]["enabled"]:
+    # The tiny model's folder is named by what it is made from (rehearsal.model_folder): shared
+    # by the rehearsals that make the same model.
+    REHEARSAL_MODEL = Path(config["model"]["path"]).parent.name
 
     rule rehearsal_reference:
         input:
@@ -62,9 +65,9 @@ if config["rehearsal"]["enabled"]:
         output:
             directory(config["model"]["path"]),
         log:
-            f"logs/models/{MODEL}/rehearsal_reference.log",
+            f"logs/models/{REHEARSAL_MODEL}/rehearsal_reference.log",
         benchmark:
-            f"results/benchmarks/models/{MODEL}/rehearsal_reference.tsv"
+            f"results/benchmarks/models/{REHEARSAL_MODEL}/rehearsal_reference.tsv"
         conda:
             "../envs/o1pruner.yaml"
         threads: THREADS

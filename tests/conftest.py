@@ -37,6 +37,13 @@ def slurm_controller():
 
 
 @pytest.fixture(scope="session")
+def docs_checkout(tmp_path_factory):
+    """The fresh copy in which tests/test_documented_commands.py runs the documented commands, in
+    document order; tests/test_slurm.py compares its SLURM rehearsal with the local one run there."""
+    return fresh_checkout(tmp_path_factory.mktemp("clone"))
+
+
+@pytest.fixture(scope="session")
 def smoke(tmp_path_factory):
     """A checkout with the smoke config, less its ablation runs, run to the end (`config.yaml` in
     the checkout's root; the README's smoke line, with them, is run by .ci/run and

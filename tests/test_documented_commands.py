@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import fresh_checkout, run_in_checkout
+from helpers import run_in_checkout
 
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENTS = ["README.md", *sorted(str(p.relative_to(REPO)) for p in (REPO / "docs").glob("*.md")), "config/README.md"]
@@ -134,8 +134,8 @@ def plan(command: str) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def checkout(tmp_path_factory):
-    return fresh_checkout(tmp_path_factory.mktemp("clone"))
+def checkout(docs_checkout):
+    return docs_checkout  # tests/conftest.py: the SLURM rehearsal compares with the local one run here
 
 
 def _run(command: str, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:

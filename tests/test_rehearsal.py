@@ -94,6 +94,19 @@ def test_token_caps_budgets_and_sampled_counts_scale_together():
     assert r1["datasets"]["sources"]["math"]["train"]["source"].endswith("math/test.jsonl")
 
 
+def test_rehearsals_that_make_the_same_tiny_model_share_its_folder_and_no_other_does():
+    """QwQ's and Marco-o1's rehearsals make the same model (settings, training problems): one
+    folder, trained once; R1's prompt ends its thinking with </think>: another folder; so does
+    another training set."""
+    folders = {name: rehearsed(name)[1]["model"]["path"] for name in REAL}
+    assert folders["paper_qwq.yaml"] == folders["paper_marco_o1.yaml"] != folders["r1_distill_qwen.yaml"]
+    assert all(f.startswith("results/models/rehearsal-") and f.endswith("/reference") for f in folders.values())
+    _, qwq, rows = rehearsed("paper_qwq.yaml")
+    assert [row[0] for row in rows[:2]] == ["model.name", "model.path"]
+    qwq["datasets"]["sources"]["math"]["train"]["n"] = 32
+    assert rehearsal.model_folder(qwq) != folders["paper_qwq.yaml"]
+
+
 def test_rehearsal_is_off_by_default_and_an_overlay():
     assert load_config(REPO / "config" / "paper_qwq.yaml")["rehearsal"]["enabled"] is False
     assert "model" not in __import__("yaml").safe_load((REPO / "config" / "rehearsal.yaml").read_text())

@@ -1,5 +1,5 @@
-"""The workflow on a real single-node SLURM cluster (../shared/tools/local-slurm.sh) through
-the shipped profile, `profiles/slurm`, set up as the README has a user do it: `bash
+"""A GPU config's CPU rehearsal on a real single-node SLURM cluster (../shared/tools/local-slurm.sh)
+through the shipped profile, `profiles/slurm`, set up as the README has a user do it: `bash
 scripts/setup.sh --slurm` (the plugin), the README's `sed` line for the partition placeholders
 (with this cluster's partition), then `.venv/bin/snakemake ... --profile profiles/slurm` from the
 checkout's root. This node has 2 CPUs, no GPU and ~20 GB, which the profile's GPU and memory
@@ -14,12 +14,11 @@ Fails in CI (CI=true) when the cluster does not start; elsewhere skips with the 
 import os
 import re
 import shlex
-import shutil
 import subprocess
 
 import pandas as pd
 import pytest
-from helpers import LOCAL_SLURM, REPO, local_slurm, user_checkout
+from helpers import LOCAL_SLURM, REPO, local_slurm, run_in_checkout, user_checkout
 
 PARTITION = "debug"  # local-slurm.sh's one partition
 
@@ -62,14 +61,6 @@ def readme_partition_line() -> str:
     return re.sub(r"(<(cpu|gpu)-partition>/)\w+/", rf"\1{PARTITION}/", line)
 
 
-# What this node holds (2 CPUs, ~20 GB, no GPU), for every job.
-CLUSTER_SIZES = [
-    "--default-resources", f"slurm_partition={PARTITION}", "mem_mb=2000", "runtime=30", "cpus_per_task=1",
-    "--set-resources", "toy_reference:cpus_per_task=2", "presample_shard:cpus_per_task=2",
-    "--seconds-between-status-checks", "3", "--slurm-init-seconds-before-status-checks", "6",
-]  # fmt: skip
-
-
 def run_on_slurm(checkout, args: list[str], prefix: str) -> dict[str, int]:
     """`.venv/bin/snakemake ARGS --profile profiles/slurm` in `checkout`, its SLURM jobs named with
     `prefix`: every job COMPLETED; how many ran of each rule (the plugin puts the rule name in the
@@ -92,55 +83,67 @@ def run_on_slurm(checkout, args: list[str], prefix: str) -> dict[str, int]:
     return {r: rules.count(r) for r in set(rules)}
 
 
-def test_smoke_workflow_on_slurm_matches_a_local_run(cluster, smoke, tmp_path):
-    """The shared smoke run's config (tests/conftest.py) through SLURM: every rule that is not
-    local ran as a SLURM job, and the results equal the local run's."""
-    remote = user_checkout(tmp_path / "slurm")
-    shutil.copy(smoke / "config.yaml", remote / "config.yaml")
-    edit = subprocess.run(["bash", "-c", readme_partition_line()], cwd=remote, capture_output=True, text=True)
-    assert edit.returncode == 0 and "<gpu-partition>" not in (remote / "profiles/slurm/config.yaml").read_text()
-    args = ["--configfile", "config.yaml", "--profile", "profiles/slurm", *CLUSTER_SIZES]
-    # Every rule that is not declared local ran as a SLURM job.
-    ran = run_on_slurm(remote, args, f"o1p{os.getpid()}")
-    runs = 6  # reference, 2 controls, 3 trained runs
-    expected = {"toy_reference": 1, "presample_shard": 1, "reference_logprobs": 1, "finetune": 3}
-    expected.update(evaluate=runs)  # each run's greedy, sampled and budget-forced decodings
-    assert ran == expected
-    # Same results as the local run.
-    samples = "results/samples/toy-qwen2-smoke/toy/samples.parquet"
-    pd.testing.assert_frame_equal(pd.read_parquet(smoke / samples), pd.read_parquet(remote / samples))
-    for name in ("main_results", "sampled_results", "budget_results"):
-        table = f"results/tables/toy-qwen2-smoke/{name}.csv"
-        left, right = pd.read_csv(smoke / table), pd.read_csv(remote / table)
-        wall = [c for c in left.columns if "wall" in c]
-        pd.testing.assert_frame_equal(left.drop(columns=wall), right.drop(columns=wall), obj=name)
-
-
-# The QwQ config's CPU rehearsal (config/rehearsal.yaml): its model training and fine-tunings use
-# both of the node's CPUs (ZeRO-3 in 2 processes), its vLLM jobs one each.
+# The README's rehearsal line of the QwQ config (config/rehearsal.yaml): its model training and
+# fine-tunings use both of the node's CPUs (ZeRO-3 in 2 processes), its vLLM jobs one each.
+REHEARSAL = ".venv/bin/snakemake --cores all --configfile config/paper_qwq.yaml config/rehearsal.yaml"
 REHEARSAL_SIZES = [
     "--default-resources", f"slurm_partition={PARTITION}", "mem_mb=2000", "runtime=60", "cpus_per_task=1",
     "--set-resources", "rehearsal_reference:cpus_per_task=2", "finetune:cpus_per_task=2",
     "--seconds-between-status-checks", "3", "--slurm-init-seconds-before-status-checks", "6",
 ]  # fmt: skip
+NAME = "qwq-32b-preview-rehearsal"
 
 
-def test_a_gpu_config_rehearses_on_slurm(cluster, tmp_path):
+def test_a_gpu_config_rehearses_on_slurm_as_it_does_locally(cluster, docs_checkout, tmp_path):
     """The README's rehearsal line of the QwQ config through the SLURM profile: every rule that is
     not local ran as a SLURM job and completed (the rehearsal model, pre-sampling, reference
     log-probs, three fine-tunings under ZeRO-3 in 2 processes, one vLLM evaluation job per run),
-    and the run's summary opens with the rehearsal's table of changed keys."""
+    the run's summary opens with the rehearsal's table of changed keys, and everything it made
+    equals the same line run locally (tests/test_documented_commands.py runs it in the shared
+    copy of the documented commands; run there first where that test did not): the model, the
+    samples, the training sets, every fine-tuned checkpoint, the responses and the tables."""
+    assert REHEARSAL in (REPO / "README.md").read_text()
+    local = docs_checkout
+    if not (local / f"results/tables/{NAME}/summary.md").exists():
+        ran = run_in_checkout(REHEARSAL, local, timeout=1800)
+        assert ran.returncode == 0, (ran.stdout + ran.stderr)[-4000:]
     root = tmp_path / "rehearsal"
     remote = user_checkout(root / "main")
     (root / "shared").symlink_to(REPO.parent / "shared")  # the real test sets (datasets.sources)
     subprocess.run(["bash", "-c", readme_partition_line()], cwd=remote, check=True)
-    configs = ["--configfile", "config/paper_qwq.yaml", "config/rehearsal.yaml"]
+    configs = shlex.split(REHEARSAL)[3:]
     planned = subprocess.run([".venv/bin/snakemake", "-n", *configs], capture_output=True, text=True, cwd=remote)
     stats = re.search(r"Job stats:\n.*?\n-+\s+-+\n(.*?)\ntotal", planned.stdout + planned.stderr, re.S)
-    local = {"all", "prepare_dataset", "presample", "reference_stats", "draw", "rewards", "baseline_trainset", "report"}
-    expected = {r: int(n) for r, n in (row.split() for row in stats.group(1).splitlines()) if r not in local}
+    local_rules = {
+        "all",
+        "prepare_dataset",
+        "presample",
+        "reference_stats",
+        "draw",
+        "rewards",
+        "baseline_trainset",
+        "report",
+    }
+    expected = {r: int(n) for r, n in (row.split() for row in stats.group(1).splitlines()) if r not in local_rules}
     assert expected["evaluate"] == 5 and expected["finetune"] == 3, expected
     args = [*configs, "--profile", "profiles/slurm", *REHEARSAL_SIZES]
     assert run_on_slurm(remote, args, f"o1r{os.getpid()}") == expected
-    summary = (remote / "results/tables/qwq-32b-preview-rehearsal/summary.md").read_text()
+    summary = (remote / f"results/tables/{NAME}/summary.md").read_text()
     assert "A CPU rehearsal, not the real run" in summary.split("Greedy decoding", 1)[0], summary[:2000]
+    # The same results as the local run, bit for bit (weights) and value for value (tables).
+    patterns = [
+        "results/models/rehearsal-*/reference/*.safetensors",
+        f"results/checkpoints/{NAME}/*/*/*.safetensors",
+        f"results/**/{NAME}/**/*.parquet",
+    ]
+    made = sorted(p.relative_to(remote) for pattern in patterns for p in remote.glob(pattern))
+    assert len([p for p in made if p.suffix == ".safetensors"]) == 4, made  # the model, 3 fine-tunings
+    different = [str(p) for p in made if (local / p).read_bytes() != (remote / p).read_bytes()]
+    parquet = [p for p in different if p.endswith(".parquet")]
+    for path in parquet:  # parquet metadata may differ; the values may not
+        pd.testing.assert_frame_equal(pd.read_parquet(local / path), pd.read_parquet(remote / path), obj=path)
+    assert not [p for p in different if p not in parquet], different
+    for table in ("main_results", "per_run"):
+        left, right = (pd.read_csv(r / f"results/tables/{NAME}/{table}.csv") for r in (local, remote))
+        wall = [c for c in left.columns if "wall" in c]
+        pd.testing.assert_frame_equal(left.drop(columns=wall), right.drop(columns=wall), obj=table)

@@ -8,8 +8,8 @@ budget forcing, sampled evaluation, per-set caps, the paper's numbers in the rep
 
 - the model: a tiny model of the same architecture family, made by the workflow (the
   `rehearsal_reference` rule) from the rehearsal tokenizer's folder, real tokenizer and chat
-  template included, under its own name (`<name>-rehearsal`) so its results never mix with
-  the real run's;
+  template included, in a folder named by what it is made from (`model_folder`); the run goes
+  under its own name (`<name>-rehearsal`) so its results never mix with the real run's;
 - where the data come from: the local copies in `rehearsal.data_dir`;
 - sizes: problems, K, n, token caps (budgets and rollout caps scaled with them), the context,
   the batch, trainable layers in proportion to depth, and the processes: one CPU process per
@@ -23,6 +23,7 @@ Light imports only: `rules/common.smk` imports it while planning.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 
@@ -94,7 +95,6 @@ def rehearse(config: dict) -> tuple[dict, list[list]]:
     c = Rehearsal(config)
     name = config["model"]["name"]
     c.set("model.name", f"{name}{SUFFIX}")
-    c.set("model.path", f"results/models/{name}{SUFFIX}/reference", "made by the workflow")
 
     counts = {"train": r["train_problems"], "test": r["test_problems"], "validation": r["validation_problems"]}
     for dataset, split in used_splits(config):
@@ -115,7 +115,23 @@ def rehearse(config: dict) -> tuple[dict, list[list]]:
     _training(c, config, r, sampling_factor)
     _evaluation(c, config, r)
     c.set("resources.threads", r["threads"])
+    c.set("model.path", model_folder(c.config), "made by the workflow")
+    c.rows.insert(1, c.rows.pop())  # beside model.name
     return c.config, c.rows
+
+
+def model_folder(config: dict) -> str:
+    """Where the `rehearsal_reference` rule makes the tiny model: named by what it is made from
+    (its settings and training problems), so rehearsals that make the same model (QwQ's and
+    Marco-o1's) train it once, and one that makes another never overwrites it."""
+    train = config["datasets"]["train"]
+    made_from = {
+        **model_settings(config),
+        "train": train,
+        "problems": config["datasets"]["sources"][train]["train"],
+    }
+    digest = hashlib.sha256(json.dumps(made_from, sort_keys=True).encode()).hexdigest()[:12]
+    return f"results/models/rehearsal-{digest}/reference"
 
 
 def _training(c: Rehearsal, config: dict, r: dict, sampling_factor: float) -> None:

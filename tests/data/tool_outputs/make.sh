@@ -14,9 +14,10 @@ trap 'rm -rf "$work"' EXIT
 system_prompt='Please reason step by step, and put your final answer within \boxed{}.'
 
 cd "$repo"
-.venv/bin/snakemake --cores all results/models/r1-distill-qwen-1.5b-rehearsal/reference \
+.venv/bin/snakemake --cores all rehearsal_reference \
   --configfile config/r1_distill_qwen.yaml config/rehearsal.yaml
-model="$repo/results/models/r1-distill-qwen-1.5b-rehearsal/reference"
+model="$repo/$(.venv/bin/python -c 'from o1pruner import rehearsal; from o1pruner.config.load import load_config
+print(rehearsal.rehearse(load_config("config/r1_distill_qwen.yaml", "config/rehearsal.yaml"))[0]["model"]["path"])')"
 cp results/data/math/train.jsonl "$here/math_train_16.jsonl"
 
 # lm-evaluation-harness, its transformers backend, in an environment of its own.
