@@ -22,7 +22,9 @@ Responses are matched to problems by id, else by text (whitespace collapsed); a 
 the problem in a template (`evalscope`) is matched to the longest problem it contains. Without token ids
 a response is re-tokenised with the model's tokenizer, so that token counts mean what the
 workflow's own mean; a response that re-tokenises to fewer ids than the token cap ended on its
-own (the end-of-turn id is appended, as a generated response carries it).
+own (the end-of-turn id is appended, as a generated response carries it). Text gives back the
+ids a model generated where the model wrote valid UTF-8 in the tokenizer's own splits; bytes that
+are not UTF-8 reach a tool's file as U+FFFD, which no tokenizer can undo (the import says how many).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from .decoding import Generation
 log = logging.getLogger(__name__)
 
 FORMATS = ("jsonl", "lm_eval", "evalscope", "o1_pruner")
+REPLACEMENT = "\ufffd"  # what a decoder writes for bytes that are not UTF-8
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,16 @@ def graded_import(
             "%s: no response holds the thinking marker %r, so each counts as unfinished thinking and wrong; "
             "if the tool logged the answer without its thinking (a reasoning parser), import the thinking with it",
             responses_path, marker,
+        )  # fmt: skip
+    undecodable = [r for group in grouped for r in group if r.token_ids is None and REPLACEMENT in r.text]
+    if undecodable:
+        # The model wrote bytes that are not UTF-8; the tool's text holds U+FFFD in their place,
+        # so these responses' ids and counts are the replacement characters', not the model's.
+        log.warning(
+            "%s: %d response(s) hold U+FFFD, bytes the tool could not decode (first: %s); their token ids "
+            "and counts are re-tokenised replacement characters, not what the model generated: keep the tool's "
+            "token ids where it writes them",
+            responses_path, len(undecodable), undecodable[0].where,
         )  # fmt: skip
     tok = load_tokenizer(model_path, settings.trust_remote_code)
     generations = [[as_generation(r, tok, settings.max_new_tokens) for r in group] for group in grouped]
